@@ -1,0 +1,20 @@
+/**
+ * `npm run bench [-- filter]`: runs every bench/*.bench.ts (or those whose name
+ * contains the filter). Each suite prints its own table of ours vs the reference.
+ */
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const filter = process.argv[2] ?? '';
+const suites = readdirSync(here).filter((f) => f.endsWith('.bench.ts') && f.includes(filter)).sort();
+if (suites.length === 0) {
+  console.error(`no benchmark matches '${filter}'`);
+  process.exit(2);
+}
+for (const file of suites) {
+  console.log(`\n=== ${file} ===`);
+  const suite = (await import(pathToFileURL(join(here, file)).href)) as { run(): Promise<void> };
+  await suite.run();
+}
