@@ -18,3 +18,57 @@ export interface NetworkPlan {
   /** Per stage: the stride of its first conv; strides[0] = [1,1,1]. */
   readonly strides: readonly Vec3[];
 }
+
+/** The full network description of a plan; the compiler needs only the NetworkPlan part. */
+export interface PlannedNetwork extends NetworkPlan {
+  readonly architecture: 'PlainConvUNet' | 'ResidualEncoderUNet';
+  /** Feature channels per stage: min(320, 32 * 2^i). */
+  readonly featuresPerStage: readonly number[];
+  /** Plain: convs per encoder stage (2 each); residual: residual blocks per stage (1, 3, 4, 6, 6, ...). */
+  readonly blocksPerStageEncoder: readonly number[];
+  /** Convs per decoder stage (deepest first), length n_stages - 1. */
+  readonly convsPerStageDecoder: readonly number[];
+  readonly poolsPerAxis: Vec3;
+  /** Input sizes must be multiples of this (2^pools per axis). */
+  readonly mustBeDivisibleBy: Vec3;
+}
+
+export interface IntensityProperties {
+  readonly mean: number;
+  readonly median: number;
+  readonly std: number;
+  readonly min: number;
+  readonly max: number;
+  readonly percentile_00_5: number;
+  readonly percentile_99_5: number;
+}
+
+export type NormalizationScheme = 'ct' | 'zscore';
+
+/** plans.json as `hnas plan` writes it. Array order: the transposed order (coarsest axis first). */
+export interface Plan {
+  readonly format: 'hnas-plan';
+  readonly version: 1;
+  readonly datasetName: string;
+  /** Which planner produced it: 'default' (nnU-Net 3d_fullres) or 'resenc-m'. */
+  readonly planner: string;
+  /** Number of resolution stages = the grammar's n_max. */
+  readonly nStages: number;
+  readonly channelNames: readonly string[];
+  readonly labels: readonly { readonly name: string; readonly value: number }[];
+  readonly numTraining: number;
+  /** Array axes (of the files' reversed NIfTI order) in plan order, and back. */
+  readonly transposeForward: Vec3;
+  readonly transposeBackward: Vec3;
+  /** Target spacing every case is resampled to. */
+  readonly spacing: Vec3;
+  /** Median shape after cropping and resampling. */
+  readonly medianShape: Vec3;
+  readonly normalization: readonly { readonly scheme: NormalizationScheme; readonly useMaskForNorm: boolean }[];
+  readonly foregroundIntensityProperties: readonly IntensityProperties[];
+  /** Ratio of coarsest to finest spacing above which the coarse axis is resampled separately. */
+  readonly anisotropyThreshold: number;
+  /** nnU-Net's conv-output-element estimate for one sample of the patch. */
+  readonly vramEstimate: number;
+  readonly network: PlannedNetwork;
+}

@@ -1,0 +1,120 @@
+/**
+ * Reading one case (image channels + label) into arrays, checking that every file
+ * agrees in shape and geometry and that labels hold only the dataset's values.
+ *
+ * Axis order: arrays use NIfTI's axes reversed, [k, j, i] (as SimpleITK and nnU-Net
+ * do), so the file's voxel order is already row-major and nothing is copied around.
+ */
+import { DatasetError } from '../errors.js';
+import type { Vec3 } from './plan-types.js';
+import type { Dataset, DatasetCase } from './dataset.js';
+import { readNifti, niftiValues, type NiftiImage } from './nifti.js';
+import type { NiftiGeometry } from './nifti-types.js';
+
+export interface CaseImage {
+  readonly id: string;
+  /** Channel-first voxels [C, ...shape]. */
+  readonly image: Float32Array;
+  readonly channels: number;
+  /** Array-order shape [k, j, i]. */
+  readonly shape: Vec3;
+  /** Array-order voxel spacing (mm). */
+  readonly spacing: Vec3;
+  /** Geometry of the first image file, to write predictions back. */
+  readonly geometry: NiftiGeometry;
+}
+
+export interface CaseData extends CaseImage {
+  readonly label: Int16Array;
+}
+
+/** Array-order shape and spacing of a NIfTI's spatial axes. */
+export function arrayShape(img: NiftiImage): Vec3 {
+  return [img.dims[2]!, img.dims[1]!, img.dims[0]!];
+}
+export function arraySpacing(geometry: NiftiGeometry): Vec3 {
+  return [geometry.pixdim[2], geometry.pixdim[1], geometry.pixdim[0]];
+}
+
+const SPACING_TOLERANCE = 1e-4;
+const AFFINE_TOLERANCE = 1e-3;
+
+function sameGeometry(a: NiftiImage, b: NiftiImage): string | undefined {
+  const da = a.dims.slice(0, 3).join('x');
+  const db = b.dims.slice(0, 3).join('x');
+  if (da !== db) return `shape ${db} differs from ${da} in ${a.file}`;
+  for (let i = 0; i < 3; i++) {
+    const pa = a.geometry.pixdim[i]!;
+    const pb = b.geometry.pixdim[i]!;
+    if (Math.abs(pa - pb) > SPACING_TOLERANCE * Math.max(1, Math.abs(pa))) {
+      return `spacing ${b.geometry.pixdim.join('x')} differs from ${a.geometry.pixdim.join('x')} in ${a.file}`;
+    }
+  }
+  for (let r = 0; r < 3; r++) {
+    for (let c = 0; c < 4; c++) {
+      if (Math.abs(a.geometry.affine[r]![c]! - b.geometry.affine[r]![c]!) > AFFINE_TOLERANCE) {
+        return `affine differs from the one in ${a.file} (row ${r}, column ${c}: ${b.geometry.affine[r]![c]} vs ${a.geometry.affine[r]![c]})`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Read the image channels of a case (MSD: one 3D/4D file; v2: one 3D file per channel). */
+export function readCaseImage(id: string, files: readonly string[], expectedChannels: number): CaseImage {
+  return readImageFiles(id, files, expectedChannels).image;
+}
+
+function readImageFiles(id: string, files: readonly string[], expectedChannels: number): { image: CaseImage; first: NiftiImage } {
+  const niftis = files.map((f) => readNifti(f));
+  const first = niftis[0]!;
+  for (const n of niftis.slice(1)) {
+    const diff = sameGeometry(first, n);
+    if (diff) throw new DatasetError(`channel image does not match: ${diff}`, { file: n.file });
+  }
+  const fileChannels = niftis.map((n) => n.dims[3] ?? 1);
+  const channels = fileChannels.reduce((a, b) => a + b, 0);
+  if (channels !== expectedChannels) {
+    throw new DatasetError(`expected ${expectedChannels} channel(s) (dataset.json), found ${channels} (dims ${first.dims.join('x')})`, { file: first.file });
+  }
+  const shape = arrayShape(first);
+  const image = new Float32Array(channels * shape[0] * shape[1] * shape[2]);
+  let offset = 0;
+  for (const n of niftis) {
+    const values = niftiValues(n);
+    image.set(values, offset);
+    offset += values.length;
+  }
+  return { image: { id, image, channels, shape, spacing: arraySpacing(first.geometry), geometry: first.geometry }, first };
+}
+
+/** Read a training case and check its label against the image and the dataset's label values. */
+export function readCase(dataset: Dataset, c: DatasetCase): CaseData {
+  const { image, first } = readImageFiles(c.id, c.images, dataset.channelNames.length);
+  const labelNifti = readNifti(c.label);
+  if ((labelNifti.dims[3] ?? 1) !== 1) throw new DatasetError(`a label must be 3D, got dims ${labelNifti.dims.join('x')}`, { file: c.label });
+  const diff = sameGeometry(first, labelNifti);
+  if (diff) throw new DatasetError(`label does not match its image: ${diff}`, { file: c.label });
+  return { ...image, label: labelValues(labelNifti, dataset) };
+}
+
+/** Label voxels as Int16, rejecting non-integers and values dataset.json does not declare. */
+export function labelValues(n: NiftiImage, dataset: Pick<Dataset, 'labels'>): Int16Array {
+  const allowed = new Set(dataset.labels.map((l) => l.value));
+  const values = niftiValues(n);
+  const out = new Int16Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!allowed.has(v)) {
+      const nx = n.dims[0]!;
+      const ny = n.dims[1]!;
+      const at = `voxel (${i % nx}, ${Math.floor(i / nx) % ny}, ${Math.floor(i / (nx * ny))})`;
+      throw new DatasetError(
+        `label value ${v} at ${at} is not among dataset.json's labels {${[...allowed].join(', ')}}`,
+        { file: n.file },
+      );
+    }
+    out[i] = v;
+  }
+  return out;
+}

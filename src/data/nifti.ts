@@ -1,0 +1,231 @@
+/**
+ * NIfTI-1 and NIfTI-2 reading and writing (.nii and .nii.gz, either byte order).
+ * Headers go through nifti-reader-js; the voxels are ours, because that library
+ * neither byte-swaps big-endian data nor applies scl_slope/scl_inter.
+ *
+ * Example:
+ *   const img = readNifti('case.nii.gz');       // img.dims = [x, y, z, (channels)]
+ *   const values = niftiValues(img);             // Float32Array, scaling applied
+ *   writeNifti('out.nii.gz', values, img.dims, img.geometry);
+ */
+import { readFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { NIFTI1, NIFTI2, isNIFTI1, isNIFTI2 } from 'nifti-reader-js';
+import { DatasetError } from '../errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import {
+  DATATYPE_BY_CODE,
+  DATATYPE_BY_NAME,
+  type DatatypeName,
+  type NiftiGeometry,
+  type VoxelArray,
+} from './nifti-types.js';
+
+export interface NiftiImage {
+  readonly file: string;
+  readonly version: 1 | 2;
+  readonly littleEndian: boolean;
+  readonly datatype: DatatypeName;
+  /** Sizes along NIfTI's axes: i, j, k, then the 4th dimension (channels/time) when present. */
+  readonly dims: number[];
+  /** Voxels in their stored type, host byte order, i fastest. */
+  readonly raw: VoxelArray;
+  readonly sclSlope: number;
+  readonly sclInter: number;
+  readonly geometry: NiftiGeometry;
+}
+
+const IS_HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/** Read a NIfTI file; every problem becomes a DatasetError naming the file. */
+export function readNifti(file: string): NiftiImage {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new DatasetError(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { file }, { cause: err });
+  }
+  return parseNifti(bytes, file);
+}
+
+/** Parse NIfTI bytes (gzipped or not); `file` only names the source in errors. */
+export function parseNifti(input: Uint8Array, file: string): NiftiImage {
+  let bytes = input;
+  if (isGzip(bytes)) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (err) {
+      throw new DatasetError(`corrupt or truncated gzip data (${(err as Error).message})`, { file }, { cause: err });
+    }
+  }
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  let header: NIFTI1 | NIFTI2;
+  let version: 1 | 2;
+  if (buffer.byteLength >= 348 && isNIFTI1(buffer)) {
+    header = new NIFTI1();
+    version = 1;
+  } else if (buffer.byteLength >= 540 && isNIFTI2(buffer)) {
+    header = new NIFTI2();
+    version = 2;
+  } else {
+    throw new DatasetError(`not a NIfTI-1 or NIfTI-2 file (no valid header magic; ${buffer.byteLength} bytes)`, { file });
+  }
+  try {
+    header.readHeader(buffer);
+  } catch (err) {
+    throw new DatasetError(`unreadable NIfTI header (${(err as Error).message})`, { file }, { cause: err });
+  }
+
+  const dtype = DATATYPE_BY_CODE.get(header.datatypeCode);
+  if (!dtype) {
+    throw new DatasetError(
+      `unsupported NIfTI datatype code ${header.datatypeCode} (expected one of ${[...DATATYPE_BY_CODE.values()].map((d) => `${d.code} ${d.name}`).join(', ')})`,
+      { file, path: 'datatype' },
+    );
+  }
+  const ndim = header.dims[0]!;
+  if (!(ndim >= 1 && ndim <= 7)) throw new DatasetError(`dim[0] must be 1..7, got ${ndim}`, { file, path: 'dim[0]' });
+  const dims = header.dims.slice(1, 1 + ndim).map(Number);
+  if (dims.some((d) => !(Number.isInteger(d) && d >= 1))) {
+    throw new DatasetError(`dimensions must be positive integers, got [${dims.join(', ')}]`, { file, path: 'dim' });
+  }
+  while (dims.length > 3 && dims[dims.length - 1] === 1) dims.pop(); // trailing singleton dims carry nothing
+  while (dims.length < 3) dims.push(1);
+  if (dims.length > 4) throw new DatasetError(`only 3D and 4D volumes are supported, got dims [${dims.join(', ')}]`, { file, path: 'dim' });
+
+  const count = dims.reduce((a, b) => a * b, 1);
+  const offset = Number(header.vox_offset);
+  const nbytes = count * dtype.bytes;
+  if (!(offset >= 0) || offset + nbytes > buffer.byteLength) {
+    throw new DatasetError(
+      `truncated voxel data: header promises ${nbytes} bytes of ${dtype.name} at offset ${offset}, file holds ${buffer.byteLength} bytes`,
+      { file },
+    );
+  }
+  const voxelBytes = new Uint8Array(buffer.slice(offset, offset + nbytes));
+  if (header.littleEndian !== IS_HOST_LITTLE_ENDIAN) swapBytes(voxelBytes, dtype.bytes);
+  const raw = dtype.view(voxelBytes.buffer as ArrayBuffer, count);
+
+  // scl_slope = 0 means "no scaling" by the standard.
+  const scaling = Number.isFinite(header.scl_slope) && header.scl_slope !== 0;
+  const slope = scaling ? header.scl_slope : 1;
+  const inter = scaling && Number.isFinite(header.scl_inter) ? header.scl_inter : 0;
+  return {
+    file,
+    version,
+    littleEndian: header.littleEndian,
+    datatype: dtype.name,
+    dims,
+    raw,
+    sclSlope: slope,
+    sclInter: inter,
+    geometry: {
+      pixdim: [Math.abs(header.pixDims[1]!) || 1, Math.abs(header.pixDims[2]!) || 1, Math.abs(header.pixDims[3]!) || 1],
+      qformCode: header.qform_code,
+      sformCode: header.sform_code,
+      quatern: [header.quatern_b, header.quatern_c, header.quatern_d, header.qoffset_x, header.qoffset_y, header.qoffset_z],
+      qfac: header.pixDims[0] === -1 ? -1 : 1,
+      affine: header.affine.slice(0, 3).map((row) => row.slice(0, 4)),
+      xyztUnits: header.xyzt_units,
+    },
+  };
+}
+
+function swapBytes(bytes: Uint8Array, width: number): void {
+  if (width === 1) return;
+  for (let i = 0; i < bytes.length; i += width) {
+    for (let a = i, b = i + width - 1; a < b; a++, b--) {
+      const t = bytes[a]!;
+      bytes[a] = bytes[b]!;
+      bytes[b] = t;
+    }
+  }
+}
+
+/** The voxel values as float32 with scl_slope/scl_inter applied. */
+export function niftiValues(img: NiftiImage): Float32Array {
+  const out = new Float32Array(img.raw.length);
+  const { sclSlope: slope, sclInter: inter, raw } = img;
+  const scaled = slope !== 1 || inter !== 0;
+  for (let i = 0; i < raw.length; i++) {
+    const v = Number(raw[i]!);
+    out[i] = scaled ? v * slope + inter : v;
+  }
+  return out;
+}
+
+export interface WriteNiftiOptions {
+  version?: 1 | 2;
+  littleEndian?: boolean;
+  datatype?: DatatypeName;
+  sclSlope?: number;
+  sclInter?: number;
+  /** Default: gzip when the name ends in .gz. */
+  gzip?: boolean;
+}
+
+/**
+ * Write `values` (i fastest) as a single-file NIfTI. Values are stored as
+ * (value - sclInter) / sclSlope in `datatype`, rounded for integer types.
+ */
+export function writeNifti(
+  file: string,
+  values: ArrayLike<number>,
+  dims: readonly number[],
+  geometry: NiftiGeometry,
+  options: WriteNiftiOptions = {},
+): void {
+  writeFileAtomic(file, encodeNifti(values, dims, geometry, { gzip: file.endsWith('.gz'), ...options }));
+}
+
+export function encodeNifti(
+  values: ArrayLike<number>,
+  dims: readonly number[],
+  geometry: NiftiGeometry,
+  options: WriteNiftiOptions = {},
+): Uint8Array {
+  const { version = 1, littleEndian = true, datatype = 'float32', sclSlope = 1, sclInter = 0 } = options;
+  const dtype = DATATYPE_BY_NAME.get(datatype)!;
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count !== values.length) throw new Error(`writeNifti: ${values.length} values for dims [${dims.join(', ')}]`);
+  if (dims.length < 1 || dims.length > 7) throw new Error(`writeNifti: 1..7 dims, got ${dims.length}`);
+
+  const header = version === 1 ? new NIFTI1() : new NIFTI2();
+  header.littleEndian = littleEndian;
+  header.dims = [dims.length, ...dims, ...new Array(7 - dims.length).fill(1)];
+  header.datatypeCode = dtype.code;
+  header.numBitsPerVoxel = dtype.bytes * 8;
+  header.pixDims = [geometry.qfac, ...geometry.pixdim, 1, 1, 1, 1];
+  header.scl_slope = sclSlope;
+  header.scl_inter = sclInter;
+  header.xyzt_units = geometry.xyztUnits;
+  header.qform_code = geometry.qformCode;
+  header.sform_code = geometry.sformCode;
+  [header.quatern_b, header.quatern_c, header.quatern_d, header.qoffset_x, header.qoffset_y, header.qoffset_z] = geometry.quatern;
+  header.affine = [...geometry.affine.map((r) => [...r]), [0, 0, 0, 1]];
+  const headerSize = version === 1 ? 348 : 540;
+  const voxOffset = headerSize + 4; // 4 extension bytes, all zero
+  header.vox_offset = voxOffset;
+  header.magic = '';
+  const headerBytes = new Uint8Array(header.toArrayBuffer(false));
+  if (version === 1) headerBytes.set([0x6e, 0x2b, 0x31, 0x00], 344);
+  else headerBytes.set([0x6e, 0x2b, 0x32, 0x00, 0x0d, 0x0a, 0x1a, 0x0a], 4);
+
+  const stored = dtype.alloc(count);
+  const isInteger = !dtype.name.startsWith('float');
+  for (let i = 0; i < count; i++) {
+    const v = (values[i]! - sclInter) / sclSlope;
+    (stored as unknown as (number | bigint)[])[i] = dtype.encode(isInteger ? Math.round(v) : v);
+  }
+  const voxelBytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength).slice();
+  if (littleEndian !== IS_HOST_LITTLE_ENDIAN) swapBytes(voxelBytes, dtype.bytes);
+
+  const out = new Uint8Array(voxOffset + voxelBytes.length);
+  out.set(headerBytes.subarray(0, voxOffset), 0);
+  out.set(voxelBytes, voxOffset);
+  return options.gzip ? gzipSync(out) : out;
+}
