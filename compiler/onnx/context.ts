@@ -1,0 +1,33 @@
+/**
+ * What an op's emission rule may do: append ONNX nodes and constants. Lowering choices
+ * (how one graph op becomes ONNX nodes) live only in the op's rule; the switches that
+ * select between alternatives are the LoweringOptions.
+ */
+import type { Shape } from '../graph/graph.js';
+
+export type AttrValue = { readonly i: number } | { readonly f: number } | { readonly ints: readonly number[] } | { readonly s: string };
+
+export interface LoweringOptions {
+  /**
+   * Transposed conv with kernel = stride: 'native' = ONNX ConvTranspose; 'conv1x1' = a 1x1x1
+   * Conv to C_out * prod(stride) channels, then depth-to-space with Reshape/Transpose (no overlap
+   * when kernel = stride, so the two are equal; ORT's 3D ConvTranspose is slow on CPU).
+   */
+  readonly convTranspose: 'native' | 'conv1x1';
+  /** GELU as ONNX Gelu (opset 20) or as its erf formula (any opset). */
+  readonly gelu: 'erf';
+}
+
+export const DEFAULT_LOWERING: LoweringOptions = { convTranspose: 'conv1x1', gelu: 'erf' };
+
+export interface EmitContext {
+  readonly lowering: LoweringOptions;
+  /** Shape of a graph value (graph inputs, params and op outputs). */
+  shape(value: string): Shape;
+  /** Appends an ONNX node. */
+  node(opType: string, inputs: readonly string[], outputs: readonly string[], attrs?: Readonly<Record<string, AttrValue>>): void;
+  /** A fresh name for an intermediate ONNX value, derived from `hint`. */
+  tmp(hint: string): string;
+  /** A constant tensor (initializer); returns its name. */
+  constant(hint: string, dtype: 'float' | 'int64', dims: readonly number[], values: readonly number[]): string;
+}
