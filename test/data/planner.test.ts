@@ -1,0 +1,161 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Vec3 } from '../../src/data/plan-types.js';
+import { PLANNERS, planExperiment, planNetwork, resampledShape, targetSpacing, transposeFor } from '../../src/data/planner.js';
+import { computeTopology } from '../../src/data/topology.js';
+import { convFeatureMapSize } from '../../src/data/vram.js';
+import type { Fingerprint } from '../../src/data/fingerprint.js';
+import { roundHalfEven } from '../../src/data/stats.js';
+
+const net = (spacing: Vec3, medianShape: Vec3, inputChannels: number, numClasses: number, cases: number, planner = 'default') =>
+  planNetwork({ spacing, medianShape, inputChannels, numClasses, datasetVoxels: medianShape[0] * medianShape[1] * medianShape[2] * cases }, PLANNERS[planner]!);
+
+describe('memory estimate', () => {
+  it('counts conv outputs of the Hippocampus network by hand', () => {
+    // Encoder: 2 convs per stage at 40x56x40 / 2^s with 32..256 features.
+    const enc = 2 * (32 * 89600 + 64 * 11200 + 128 * 1400 + 256 * 175);
+    // Decoder per stage: 2 convs + transposed conv + 3-class head at the skip resolution.
+    const dec = (2 * 128 + 128 + 3) * 1400 + (2 * 64 + 64 + 3) * 11200 + (2 * 32 + 32 + 3) * 89600;
+    const strides: Vec3[] = [[1, 1, 1], [2, 2, 2], [2, 2, 2], [2, 2, 2]];
+    const arch = { kind: 'plain' as const, featuresPerStage: [32, 64, 128, 256], strides, blocksPerStageEncoder: [2, 2, 2, 2], convsPerStageDecoder: [2, 2, 2], numClasses: 3 };
+    expect(convFeatureMapSize([40, 56, 40], arch)).toBe(enc + dec);
+  });
+  it('residual encoder: stem + 2 convs per block + a projection where the shape changes', () => {
+    const strides: Vec3[] = [[1, 1, 1], [2, 2, 2]];
+    const arch = { kind: 'residual' as const, featuresPerStage: [32, 64], strides, blocksPerStageEncoder: [1, 3], convsPerStageDecoder: [1], numClasses: 2 };
+    const full = 8 * 8 * 8;
+    const half = 4 * 4 * 4;
+    const expected = 32 * full /* stem */ + 2 * 32 * full /* stage 0, no projection */ + (3 * 2 + 1) * 64 * half + (32 + 32 + 2) * full;
+    expect(convFeatureMapSize([8, 8, 8], arch)).toBe(expected);
+  });
+});
+
+describe('topology rules', () => {
+  it('isotropic Hippocampus-sized patch: 3 pools on every axis, padded to multiples of 8', () => {
+    const t = computeTopology([1, 1, 1], [36, 50, 35]);
+    expect(t.patchSize).toEqual([40, 56, 40]);
+    expect(t.strides).toEqual([[1, 1, 1], [2, 2, 2], [2, 2, 2], [2, 2, 2]]);
+    expect(t.kernelSizes).toEqual([[3, 3, 3], [3, 3, 3], [3, 3, 3], [3, 3, 3]]);
+  });
+  it('anisotropic spacing: in-plane pooling and 1x3x3 kernels until the spacings are within 2x', () => {
+    const t = computeTopology([3.6, 0.625, 0.625], [20, 320, 256]);
+    expect(t.strides.slice(0, 4)).toEqual([[1, 1, 1], [1, 2, 2], [1, 2, 2], [2, 2, 2]]);
+    expect(t.kernelSizes.slice(0, 3)).toEqual([[1, 3, 3], [1, 3, 3], [3, 3, 3]]);
+    expect(t.poolsPerAxis[0]).toBeLessThan(t.poolsPerAxis[1]);
+  });
+  it('a lone poolable axis needs 3x the minimum edge', () => {
+    // Only axis 2 is >= 8; at 11 it is < 12, so no pooling at all.
+    expect(computeTopology([1, 1, 1], [4, 4, 11]).strides).toEqual([[1, 1, 1]]);
+    expect(computeTopology([1, 1, 1], [4, 4, 12]).strides).toEqual([[1, 1, 1], [1, 1, 2]]);
+  });
+  it('laws: divisibility, stride bookkeeping, smallest feature map >= 4, kernel-1 only on coarse axes', () => {
+    const vec = (lo: number, hi: number) => fc.tuple(fc.double({ min: lo, max: hi, noNaN: true }), fc.double({ min: lo, max: hi, noNaN: true }), fc.double({ min: lo, max: hi, noNaN: true }));
+    fc.assert(
+      fc.property(vec(0.3, 6), fc.tuple(fc.integer({ min: 4, max: 300 }), fc.integer({ min: 4, max: 300 }), fc.integer({ min: 4, max: 300 })), (spacing, patch) => {
+        const t = computeTopology(spacing as Vec3, patch as Vec3);
+        expect(t.strides[0]).toEqual([1, 1, 1]);
+        expect(t.kernelSizes).toHaveLength(t.strides.length);
+        expect(t.kernelSizes.at(-1)).toEqual([3, 3, 3]);
+        for (let a = 0; a < 3; a++) {
+          expect(t.strides.filter((s) => s[a] === 2)).toHaveLength(t.poolsPerAxis[a]);
+          expect(t.patchSize[a]! % t.mustBeDivisibleBy[a]!).toBe(0);
+          expect(t.patchSize[a]).toBeGreaterThanOrEqual(patch[a]!);
+          expect(t.patchSize[a]! - patch[a]!).toBeLessThan(t.mustBeDivisibleBy[a]!);
+          expect(t.patchSize[a]! / t.mustBeDivisibleBy[a]!).toBeGreaterThanOrEqual(t.poolsPerAxis[a]! > 0 ? 4 : 1);
+          if (t.kernelSizes[0]![a] === 1) expect(spacing[a]! / Math.min(...spacing)).toBeGreaterThanOrEqual(2);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('network plans (synthetic fingerprints)', () => {
+  it('Hippocampus: nnU-Net plan with the full MSD training set (260 cases)', () => {
+    const p = net([1, 1, 1], [36, 50, 35], 1, 3, 260);
+    expect(p.patchSize).toEqual([40, 56, 40]);
+    expect(p.batchSize).toBe(9);
+    expect(p.strides).toEqual([[1, 1, 1], [2, 2, 2], [2, 2, 2], [2, 2, 2]]);
+    expect(p.featuresPerStage).toEqual([32, 64, 128, 256]);
+  });
+  it('the 5 % dataset cap sets the batch of small datasets; it never goes below 2', () => {
+    expect(net([1, 1, 1], [36, 50, 35], 1, 3, 208).batchSize).toBe(7); // round(208*63000*0.05/89600)
+    expect(net([1, 1, 1], [36, 50, 35], 1, 3, 10).batchSize).toBe(2);
+    // ResEnc M caps at the whole dataset (100 %), not 5 %.
+    const r = net([1, 1, 1], [36, 50, 35], 1, 3, 1000, 'resenc-m');
+    expect(r.batchSize).toBe(roundHalfEven((680e6 / r.vramEstimate) * 2));
+    expect(net([1, 1, 1], [36, 50, 35], 1, 3, 10, 'resenc-m').batchSize).toBe(7); // round(10*63000/89600)
+  });
+  it('large isotropic volumes (BraTS-like, 4 channels): shrink to 128^3, batch 2, 6 stages as nnU-Net v2', () => {
+    const p = net([1, 1, 1], [138, 169, 138], 4, 4, 484);
+    expect(p.patchSize).toEqual([128, 128, 128]);
+    expect(p.batchSize).toBe(2);
+    expect(p.strides).toHaveLength(6);
+    expect(p.featuresPerStage).toEqual([32, 64, 128, 256, 320, 320]);
+    expect(p.vramEstimate).toBeLessThanOrEqual(560e6);
+  });
+  it('Heart-like (1.37 x 1.25 x 1.25 mm): [80, 192, 160], batch 2, as nnU-Net v2', () => {
+    const p = net([1.37, 1.25, 1.25], [115, 320, 232], 1, 2, 20);
+    expect(p.patchSize).toEqual([80, 192, 160]);
+    expect(p.batchSize).toBe(2);
+    expect(p.strides.at(-1)).toEqual([1, 2, 2]);
+  });
+  it('memory-driven shrink: the estimate ends under the reference, and shrinking stops as soon as it does', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 40, max: 400 }), fc.integer({ min: 40, max: 400 }), fc.integer({ min: 20, max: 400 }), fc.constantFrom('default', 'resenc-m'), (a, b, c, planner) => {
+        const p = net([1, 1, 1], [a, b, c], 1, 3, 100, planner);
+        expect(p.vramEstimate).toBeLessThanOrEqual(PLANNERS[planner]!.referenceValue);
+        expect(p.batchSize).toBeGreaterThanOrEqual(2);
+        for (let ax = 0; ax < 3; ax++) expect(p.patchSize[ax]! % p.mustBeDivisibleBy[ax]!).toBe(0);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('target spacing and transpose', () => {
+  it('median spacing for ordinary data', () => {
+    expect(targetSpacing([[1, 1, 1], [1.5, 0.5, 0.5], [2, 1, 1]], [[10, 10, 10], [10, 10, 10], [10, 10, 10]])).toEqual([1.5, 1, 1]);
+  });
+  it('anisotropic axis with few voxels takes its 10th percentile spacing', () => {
+    const spacings: Vec3[] = [[5, 0.7, 0.7], [4, 0.7, 0.7], [3, 0.7, 0.7], [6, 0.7, 0.7], [5, 0.7, 0.7]];
+    const shapes: Vec3[] = spacings.map(() => [20, 256, 256]);
+    // percentile 10 of [3,4,5,5,6] = 3 + 0.4 * (4 - 3)
+    expect(targetSpacing(spacings, shapes)[0]).toBeCloseTo(3.4, 10);
+    // With many voxels on the coarse axis the median stays.
+    expect(targetSpacing(spacings, spacings.map(() => [200, 256, 256]))[0]).toBe(5);
+  });
+  it('coarsest axis first, backward inverts forward', () => {
+    expect(transposeFor([0.7, 0.7, 5])).toEqual({ forward: [2, 0, 1], backward: [1, 2, 0] });
+    expect(transposeFor([1, 1, 1]).forward).toEqual([0, 1, 2]);
+  });
+  it('resampled shapes round half to even like Python', () => {
+    expect(resampledShape([5, 7, 9], [1, 1, 1], [2, 2, 2])).toEqual([2, 4, 4]);
+  });
+});
+
+describe('planExperiment', () => {
+  const fp: Fingerprint = {
+    datasetName: 'Aniso',
+    channelNames: ['CT'],
+    labels: [{ name: 'background', value: 0 }, { name: 'tumour', value: 1 }],
+    caseIds: ['a', 'b', 'c'],
+    spacings: [[0.8, 0.8, 5], [0.8, 0.8, 5], [0.8, 0.8, 5]],
+    shapesAfterCrop: [[256, 256, 30], [256, 256, 30], [256, 256, 30]],
+    foregroundIntensityPropertiesPerChannel: [{ mean: 0, median: 0, std: 1, min: -1, max: 1, percentile_00_5: -1, percentile_99_5: 1 }],
+    medianRelativeSizeAfterCropping: 0.5,
+  };
+  it('transposes the coarse axis first and carries nStages = network stages; CT never uses the mask', () => {
+    const plan = planExperiment(fp);
+    expect(plan.transposeForward).toEqual([2, 0, 1]);
+    expect(plan.spacing).toEqual([5, 0.8, 0.8]);
+    expect(plan.medianShape).toEqual([30, 256, 256]);
+    expect(plan.nStages).toBe(plan.network.strides.length);
+    expect(plan.network.kernelSizes[0]).toEqual([1, 3, 3]);
+    expect(plan.normalization).toEqual([{ scheme: 'ct', useMaskForNorm: false }]);
+    expect(planExperiment({ ...fp, channelNames: ['T2'] }).normalization).toEqual([{ scheme: 'zscore', useMaskForNorm: true }]);
+  });
+  it('rejects unknown planners', () => {
+    expect(() => planExperiment(fp, 'resenc-xxl')).toThrow(/unknown planner 'resenc-xxl'/);
+  });
+});
