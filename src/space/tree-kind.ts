@@ -7,7 +7,7 @@
 import { ConfigError, HnasError } from '../errors.js';
 import { type Grammar, alternativesOf } from '../grammar/grammar.js';
 import type { TreeNode } from '../grammar/tree-types.js';
-import { validateTree } from '../grammar/tree.js';
+import { treesEqual, validateTree } from '../grammar/tree.js';
 import { unetGrammar } from '../grammar/unet.js';
 import { mutateTree } from '../sampling/mutate.js';
 import { type GrammarPrior, unetPrior } from '../sampling/prior.js';
@@ -73,7 +73,7 @@ export const treeKind: KindOps<TreeParam> = {
     const r = resolve(def);
     return mutateTree(r.grammar, r.prior, value as TreeNode, rng, {});
   },
-  equals: (a: ParamValue, b: ParamValue) => JSON.stringify(a) === JSON.stringify(b),
+  equals: (a: ParamValue, b: ParamValue) => treesEqual(a as TreeNode, b as TreeNode),
 };
 
 /** The most probable derivation under the prior, choice by choice: nnU-Net's default architecture. */

@@ -3,21 +3,10 @@
  * in the unit space. Sampling is by rejection: every caller centres the normal inside
  * the interval, so at least about a third of the draws are accepted.
  */
+import { erfc } from '../sampling/normal.js';
 import type { Rng } from '../util/rng.js';
 
-/** Complementary error function (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7). */
-export function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
-}
+export { erfc };
 
 /** Standard normal CDF. */
 export const normalCdf = (x: number): number => 0.5 * erfc(-x / Math.SQRT2);
