@@ -1,0 +1,37 @@
+/**
+ * A study's settings: everything a worker on any machine needs to run the same study
+ * (the search space is stored as data). Stored once, when the study is created.
+ */
+import { ConfigError } from '../errors.js';
+import { checkSpace } from '../space/schema.js';
+import type { SearchSpace } from '../space/types.js';
+import { ALGORITHM_NAMES, type AlgorithmName } from './algorithms.js';
+import { type BudgetSettings, checkBudgets, hyperbandSchedule } from './brackets.js';
+
+export interface StudySettings extends BudgetSettings {
+  readonly version: 1;
+  readonly algorithm: AlgorithmName;
+  readonly space: SearchSpace;
+  readonly seed: number;
+  /** Successive-halving brackets to run, bracket types cycled (default: one Hyperband round). */
+  readonly brackets: number;
+  /** No new bracket opens once this many epochs are charged (null: no limit). */
+  readonly maxEpochs: number | null;
+}
+
+export type StudySettingsInput = Pick<StudySettings, 'algorithm' | 'space'> & Partial<Omit<StudySettings, 'version' | 'algorithm' | 'space'>>;
+
+/** Fills defaults (min 10, max 1000, eta 3, seed 0, one Hyperband round) and checks everything. */
+export function makeSettings(input: StudySettingsInput): StudySettings {
+  if (!ALGORITHM_NAMES.includes(input.algorithm))
+    throw new ConfigError(`unknown algorithm '${input.algorithm}' (expected one of ${ALGORITHM_NAMES.join(', ')})`, { path: 'algorithm' });
+  const budgets = { minBudget: input.minBudget ?? 10, maxBudget: input.maxBudget ?? 1000, eta: input.eta ?? 3 };
+  checkBudgets(budgets);
+  const seed = input.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new ConfigError(`seed must be an integer, got ${seed}`, { path: 'seed' });
+  const brackets = input.brackets ?? hyperbandSchedule(budgets).brackets.length;
+  if (!(Number.isInteger(brackets) && brackets >= 1)) throw new ConfigError(`brackets must be a positive integer, got ${brackets}`, { path: 'brackets' });
+  const maxEpochs = input.maxEpochs ?? null;
+  if (maxEpochs !== null && !(maxEpochs > 0)) throw new ConfigError(`maxEpochs must be positive, got ${maxEpochs}`, { path: 'maxEpochs' });
+  return { version: 1, algorithm: input.algorithm, space: checkSpace(input.space), ...budgets, seed, brackets, maxEpochs };
+}

@@ -1,0 +1,160 @@
+/**
+ * SQLite study storage (better-sqlite3): one file, shared by any number of worker
+ * processes on one machine. WAL journal so readers never block the writer; every write
+ * is an IMMEDIATE transaction (the database's write lock serialises workers), inside
+ * which the trial's state transition is applied to the row as stored, so a stale claim
+ * loses. A `kill -9` at any point leaves either the whole transaction or none of it.
+ */
+import Database from 'better-sqlite3';
+import { StorageError } from '../errors.js';
+import type { StudySettings } from './settings.js';
+import type { StudyStorage } from './storage.js';
+import { type Claim, type TrialEvent, type TrialRecord, type TrialSpec, createTrial, transition } from './trial.js';
+
+const SCHEMA_VERSION = 1;
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE studies (name TEXT PRIMARY KEY, settings TEXT NOT NULL, created_at INTEGER NOT NULL);
+   CREATE TABLE trials (
+     study TEXT NOT NULL REFERENCES studies(name), key TEXT NOT NULL, number INTEGER NOT NULL,
+     config_id TEXT NOT NULL, config TEXT NOT NULL, source TEXT NOT NULL,
+     bracket INTEGER NOT NULL, rung INTEGER NOT NULL, budget REAL NOT NULL, previous_budget REAL NOT NULL,
+     previous_key TEXT, seed INTEGER NOT NULL, rng_state TEXT,
+     status TEXT NOT NULL, worker TEXT NOT NULL, attempt INTEGER NOT NULL,
+     loss REAL, cost REAL, checkpoint TEXT, folds TEXT, error TEXT,
+     created_at INTEGER NOT NULL, started_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL, finished_at INTEGER,
+     PRIMARY KEY (study, key), UNIQUE (study, number));`,
+];
+
+interface Row {
+  study: string; key: string; number: number; config_id: string; config: string; source: string;
+  bracket: number; rung: number; budget: number; previous_budget: number; previous_key: string | null;
+  seed: number; rng_state: string | null; status: string; worker: string; attempt: number;
+  loss: number | null; cost: number | null; checkpoint: string | null; folds: string | null; error: string | null;
+  created_at: number; started_at: number; heartbeat_at: number; finished_at: number | null;
+}
+
+const fromRow = (r: Row): TrialRecord => ({
+  study: r.study, key: r.key, number: r.number, configId: r.config_id, config: JSON.parse(r.config), source: r.source as TrialRecord['source'],
+  bracket: r.bracket, rung: r.rung, budget: r.budget, previousBudget: r.previous_budget, previousKey: r.previous_key,
+  seed: r.seed, rngState: r.rng_state === null ? null : JSON.parse(r.rng_state), status: r.status as TrialRecord['status'],
+  worker: r.worker, attempt: r.attempt, loss: r.loss, cost: r.cost, checkpoint: r.checkpoint,
+  folds: r.folds === null ? null : JSON.parse(r.folds), error: r.error,
+  createdAt: r.created_at, startedAt: r.started_at, heartbeatAt: r.heartbeat_at, finishedAt: r.finished_at,
+});
+
+const toRow = (t: TrialRecord): Row => ({
+  study: t.study, key: t.key, number: t.number, config_id: t.configId, config: JSON.stringify(t.config), source: t.source,
+  bracket: t.bracket, rung: t.rung, budget: t.budget, previous_budget: t.previousBudget, previous_key: t.previousKey,
+  seed: t.seed, rng_state: t.rngState === null ? null : JSON.stringify(t.rngState), status: t.status, worker: t.worker,
+  attempt: t.attempt, loss: t.loss, cost: t.cost, checkpoint: t.checkpoint, folds: t.folds === null || t.folds === undefined ? null : JSON.stringify(t.folds),
+  error: t.error, created_at: t.createdAt, started_at: t.startedAt, heartbeat_at: t.heartbeatAt, finished_at: t.finishedAt,
+});
+
+const COLUMNS = Object.keys(toRow(createTrial({ study: '', key: '', configId: '', config: {}, source: 'random', bracket: 0, rung: 0, budget: 0, previousBudget: 0, previousKey: null, seed: 0, rngState: null }, 0, '', 0)));
+
+export class SqliteStorage implements StudyStorage {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  /** Opens (creating if needed) the study database at `path` (':memory:' for a private one). */
+  constructor(readonly path: string) {
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('busy_timeout = 30000');
+      this.migrate();
+    } catch (err) {
+      throw new StorageError(`cannot open study database: ${(err as Error).message}`, { file: path }, { cause: err });
+    }
+    this.stmts = {
+      insertStudy: this.db.prepare('INSERT OR IGNORE INTO studies (name, settings, created_at) VALUES (?, ?, ?)'),
+      getStudy: this.db.prepare<[string], { settings: string }>('SELECT settings FROM studies WHERE name = ?'),
+      listStudies: this.db.prepare<[], { name: string }>('SELECT name FROM studies ORDER BY name'),
+      trials: this.db.prepare<[string], Row>('SELECT * FROM trials WHERE study = ? ORDER BY number'),
+      trial: this.db.prepare<[string, string], Row>('SELECT * FROM trials WHERE study = ? AND key = ?'),
+      nextNumber: this.db.prepare<[string], { n: number }>('SELECT COALESCE(MAX(number) + 1, 0) AS n FROM trials WHERE study = ?'),
+      insertTrial: this.db.prepare(`INSERT OR IGNORE INTO trials (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`),
+      updateTrial: this.db.prepare(
+        `UPDATE trials SET ${COLUMNS.filter((c) => c !== 'study' && c !== 'key').map((c) => `${c} = @${c}`).join(', ')} WHERE study = @study AND key = @key`,
+      ),
+    };
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) throw new StorageError(`database schema version ${version} is newer than this hnas (${SCHEMA_VERSION})`, { file: this.path });
+    this.db.transaction(() => {
+      for (let v = version; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }).immediate();
+  }
+
+  private guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      throw new StorageError(`${what} failed: ${(err as Error).message}`, { file: this.path }, { cause: err });
+    }
+  }
+
+  async createStudy(name: string, settings: StudySettings): Promise<StudySettings> {
+    return this.guard('createStudy', () => {
+      this.stmts.insertStudy.run(name, JSON.stringify(settings), Date.now());
+      return JSON.parse(this.stmts.getStudy.get(name)!.settings) as StudySettings;
+    });
+  }
+
+  async getStudy(name: string): Promise<StudySettings | undefined> {
+    return this.guard('getStudy', () => {
+      const row = this.stmts.getStudy.get(name);
+      return row && (JSON.parse(row.settings) as StudySettings);
+    });
+  }
+
+  async listStudies(): Promise<string[]> {
+    return this.guard('listStudies', () => this.stmts.listStudies.all().map((r) => r.name));
+  }
+
+  async trials(study: string): Promise<TrialRecord[]> {
+    return this.guard('trials', () =>
+      this.db.transaction(() => {
+        if (!this.stmts.getStudy.get(study)) throw new StorageError(`no study named '${study}'`, { file: this.path });
+        return this.stmts.trials.all(study).map(fromRow);
+      })(),
+    );
+  }
+
+  async insertTrial(spec: TrialSpec, worker: string, at: number): Promise<TrialRecord | undefined> {
+    return this.guard('insertTrial', () =>
+      this.db
+        .transaction(() => {
+          if (!this.stmts.getStudy.get(spec.study)) throw new StorageError(`no study named '${spec.study}'`, { file: this.path });
+          if (this.stmts.trial.get(spec.study, spec.key)) return undefined;
+          const record = createTrial(spec, this.stmts.nextNumber.get(spec.study)!.n, worker, at);
+          this.stmts.insertTrial.run(toRow(record));
+          return record;
+        })
+        .immediate(),
+    );
+  }
+
+  async updateTrial(study: string, key: string, claim: Claim, event: TrialEvent): Promise<TrialRecord | undefined> {
+    return this.guard('updateTrial', () =>
+      this.db
+        .transaction(() => {
+          const row = this.stmts.trial.get(study, key);
+          if (!row) throw new StorageError(`study '${study}' has no trial '${key}'`, { file: this.path });
+          const next = transition(fromRow(row), claim, event);
+          if (next) this.stmts.updateTrial.run(toRow(next));
+          return next;
+        })
+        .immediate(),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

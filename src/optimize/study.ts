@@ -1,0 +1,216 @@
+/**
+ * A study: ask/tell optimisation over durable storage. Everything the optimiser
+ * decides is derived from the stored trials plus seeds (the schedule from the trials,
+ * each new configuration from a generator seeded by (study seed, slot key)), so a
+ * worker killed at any moment and restarted, or several workers sharing the storage,
+ * continue the same study with no trial lost or run twice.
+ *
+ * Example:
+ *   const study = await Study.open({ storage: new SqliteStorage('study.db'), name: 'hippo',
+ *     settings: { algorithm: 'priorband', space: hpoSpace(), seed: 1 } });
+ *   await study.optimize(async (job) => train(job.config, job.budget, job.checkpoint));
+ *   const best = await study.incumbent();
+ */
+import { ConfigError, HnasError } from '../errors.js';
+import { defaultConfig } from '../space/config.js';
+import type { Configuration } from '../space/types.js';
+import { Rng } from '../util/rng.js';
+import { type Schedule, hyperbandSchedule } from './brackets.js';
+import { bestLossTrial, paretoTrials } from './incumbent.js';
+import { drawConfiguration } from './sampler.js';
+import { type Slot, nextStep } from './schedule.js';
+import { makeSettings, type StudySettings, type StudySettingsInput } from './settings.js';
+import type { StudyStorage } from './storage.js';
+import type { Claim, TrialRecord, TrialSource, TrialSpec } from './trial.js';
+import { newWorkerId, staleness } from './worker.js';
+
+/** One evaluation to run: train `config` up to `budget` epochs, continuing `checkpoint` (trained `previousBudget` epochs). */
+export interface Job {
+  readonly study: string;
+  readonly key: string;
+  readonly number: number;
+  readonly configId: string;
+  readonly config: Configuration;
+  readonly source: TrialSource;
+  readonly bracket: number;
+  readonly rung: number;
+  readonly budget: number;
+  readonly previousBudget: number;
+  readonly checkpoint: string | null;
+  /** Seed for the training run. */
+  readonly seed: number;
+  readonly claim: Claim;
+}
+
+export interface ObjectiveResult {
+  /** 1 - Dice (fold mean); NaN marks a failed run. */
+  readonly loss: number;
+  /** Runtime (or any cost) of this evaluation. */
+  readonly cost: number;
+  /** Where the trained state is, for a later continuation. */
+  readonly checkpoint?: string;
+  readonly folds?: unknown;
+}
+
+/** Evaluates a job. Throwing an HnasError (e.g. TrainingFailure) records a failed trial; any other error is a bug and propagates. */
+export type Objective = (job: Job) => Promise<ObjectiveResult>;
+
+export type AskResult = { readonly kind: 'job'; readonly job: Job } | { readonly kind: 'wait' } | { readonly kind: 'done' };
+
+export interface StudyOptions {
+  readonly storage: StudyStorage;
+  readonly name: string;
+  /** Required to create a study; when given for an existing study it must match. */
+  readonly settings?: StudySettingsInput;
+  readonly worker?: string;
+  /** Heartbeat age after which another host's running trial counts as abandoned (default 10 min). */
+  readonly staleAfterMs?: number;
+  /** Heartbeat interval while an objective runs (default 30 s). */
+  readonly heartbeatMs?: number;
+  readonly now?: () => number;
+}
+
+export interface OptimizeOptions {
+  /** Stop after this many evaluations by this worker. */
+  readonly maxTrials?: number;
+  /** Poll interval while waiting for other workers' results (default 200 ms). */
+  readonly pollMs?: number;
+  readonly onTrial?: (trial: TrialRecord) => void;
+}
+
+/** 32-bit FNV-1a: a stable seed from a string. */
+function hashSeed(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+export class Study {
+  readonly schedule: Schedule;
+  private readonly isStale: (t: TrialRecord) => boolean;
+  private readonly now: () => number;
+
+  private constructor(
+    readonly storage: StudyStorage,
+    readonly name: string,
+    readonly settings: StudySettings,
+    readonly worker: string,
+    private readonly options: StudyOptions,
+  ) {
+    this.schedule = hyperbandSchedule(settings);
+    this.now = options.now ?? Date.now;
+    this.isStale = staleness(worker, options.staleAfterMs ?? 600_000, this.now);
+  }
+
+  /** Opens a study, creating it when `settings` are given and it does not exist. */
+  static async open(options: StudyOptions): Promise<Study> {
+    const { storage, name } = options;
+    let settings = await storage.getStudy(name);
+    if (options.settings) {
+      const wanted = makeSettings(options.settings);
+      if (!settings) settings = await storage.createStudy(name, wanted);
+      else if (JSON.stringify(settings) !== JSON.stringify(wanted))
+        throw new ConfigError(`study '${name}' exists with different settings (algorithm ${settings.algorithm}, seed ${settings.seed}); open it without settings or choose another name`);
+    }
+    if (!settings) throw new ConfigError(`no study named '${name}' (give settings to create it)`);
+    return new Study(storage, name, settings, options.worker ?? newWorkerId(), options);
+  }
+
+  trials(): Promise<TrialRecord[]> {
+    return this.storage.trials(this.name);
+  }
+
+  /** The next evaluation for this worker, 'wait' (others' results pending) or 'done'. */
+  async ask(): Promise<AskResult> {
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const trials = await this.trials();
+      const step = nextStep(this.settings, trials, this.isStale);
+      if (step.kind === 'wait' || step.kind === 'done') return step;
+      const at = this.now();
+      const record =
+        step.kind === 'reclaim'
+          ? await this.storage.updateTrial(this.name, step.trial.key, step.trial, { type: 'reclaim', worker: this.worker, at })
+          : await this.storage.insertTrial(this.specFor(step.slot, trials), this.worker, at);
+      if (record) return { kind: 'job', job: this.jobOf(record, trials) };
+      // Another worker took the slot first: look again.
+    }
+    throw new Error('ask(): could not claim a trial after 1000 attempts');
+  }
+
+  private specFor(slot: Slot, trials: readonly TrialRecord[]): TrialSpec {
+    const base = { study: this.name, key: slot.key, bracket: slot.bracket, rung: slot.rung, budget: slot.budget, seed: hashSeed(`${this.settings.seed}/${slot.key}/objective`) };
+    const from = slot.promoteFrom;
+    if (from)
+      return { ...base, configId: from.configId, config: from.config, source: 'promotion', previousBudget: from.checkpoint ? from.budget : 0, previousKey: from.key, rngState: null };
+    const rng = Rng.seeded(hashSeed(`${this.settings.seed}/${slot.key}`));
+    const rngState = rng.state();
+    const drawn = slot.isDefault
+      ? { config: defaultConfig(this.settings.space), source: 'default' as const }
+      : drawConfiguration(this.settings, this.schedule, trials, slot.rung, rng);
+    return { ...base, ...drawn, configId: slot.key, previousBudget: 0, previousKey: null, rngState };
+  }
+
+  private jobOf(t: TrialRecord, trials: readonly TrialRecord[]): Job {
+    const previous = t.previousKey === null ? undefined : trials.find((p) => p.key === t.previousKey);
+    return {
+      study: this.name, key: t.key, number: t.number, configId: t.configId, config: t.config, source: t.source,
+      bracket: t.bracket, rung: t.rung, budget: t.budget, previousBudget: t.previousBudget,
+      checkpoint: previous?.checkpoint ?? null, seed: t.seed, claim: { worker: t.worker, attempt: t.attempt },
+    };
+  }
+
+  /** Records a result. A NaN or infinite loss is recorded as a failure (loss 1.0). Undefined if the claim was lost. */
+  async tell(job: Job, result: ObjectiveResult): Promise<TrialRecord | undefined> {
+    if (!Number.isFinite(result.loss)) return this.tellFailure(job, `objective returned loss ${result.loss}`, result.cost);
+    const outcome = { loss: result.loss, cost: Number.isFinite(result.cost) ? result.cost : null, checkpoint: result.checkpoint ?? null, folds: result.folds ?? null, error: null };
+    return this.storage.updateTrial(this.name, job.key, job.claim, { type: 'finish', status: 'complete', outcome, at: this.now() });
+  }
+
+  /** Records a failed evaluation with loss 1.0; the study goes on. */
+  async tellFailure(job: Job, error: unknown, cost?: number): Promise<TrialRecord | undefined> {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const outcome = { loss: 1, cost: cost !== undefined && Number.isFinite(cost) ? cost : null, checkpoint: null, folds: null, error: message };
+    return this.storage.updateTrial(this.name, job.key, job.claim, { type: 'finish', status: 'failed', outcome, at: this.now() });
+  }
+
+  async heartbeat(job: Job): Promise<boolean> {
+    return (await this.storage.updateTrial(this.name, job.key, job.claim, { type: 'heartbeat', at: this.now() })) !== undefined;
+  }
+
+  /** Runs `objective` on asked jobs until the study is done (or `maxTrials` evaluations). */
+  async optimize(objective: Objective, options: OptimizeOptions = {}): Promise<number> {
+    let evaluated = 0;
+    while (options.maxTrials === undefined || evaluated < options.maxTrials) {
+      const step = await this.ask();
+      if (step.kind === 'done') break;
+      if (step.kind === 'wait') {
+        await new Promise((r) => setTimeout(r, options.pollMs ?? 200));
+        continue;
+      }
+      const job = step.job;
+      const timer = setInterval(() => void this.heartbeat(job).catch(() => undefined), this.options.heartbeatMs ?? 30_000);
+      let record: TrialRecord | undefined;
+      try {
+        record = await this.tell(job, await objective(job));
+      } catch (err) {
+        if (!(err instanceof HnasError)) throw err; // a bug: leave the trial running, to be re-claimed
+        record = await this.tellFailure(job, err);
+      } finally {
+        clearInterval(timer);
+      }
+      evaluated++;
+      if (record) options.onTrial?.(record);
+    }
+    return evaluated;
+  }
+
+  /** The final incumbent: the best loss of all completed trials. */
+  async incumbent(): Promise<TrialRecord | undefined> {
+    return bestLossTrial(await this.trials());
+  }
+
+  /** Completed trials on the Pareto front of (loss, cost). */
+  async paretoFront(): Promise<TrialRecord[]> {
+    return paretoTrials(await this.trials());
+  }
+}
