@@ -41,6 +41,7 @@ export interface CompiledModel {
   readonly graph: Graph;
   /** Output names, highest resolution first. */
   readonly outputs: readonly string[];
+  /** Parameter values (initialised on first access when no weights were given). */
   readonly weights: Weights;
   readonly cost: CostSummary;
   /** The self-contained inference model (weights as initializers, symbolic batch 'N'). */
@@ -56,23 +57,31 @@ export function compile(source: CompileSource, plan: NetworkPlan | unknown, opti
   const { architecture, irOptions } = architectureOf(source, checked.strides.length);
   const ir = buildUNetIR(architecture, checked, { ...irOptions, ...definedOnly(options) });
   const { graph, outputs } = buildUNetGraph(ir);
-  const weights = options.weights === undefined
-    ? initWeights(graph, Rng.seeded(options.seed ?? 0))
-    : options.weights instanceof Uint8Array
-      ? matchWeights(graph, decodeSafetensors(options.weights, options.weightsFile).tensors, options.weightsFile)
-      : matchWeights(graph, new Map([...options.weights].map(([n, d]) => [n, { shape: graph.params.get(n)?.shape ?? [d.length], data: d }])), options.weightsFile);
+  // Weights are made on first use: IR, graph and cost queries stay cheap for large networks.
+  let weights: Weights | undefined;
+  const getWeights = (): Weights => (weights ??= weightsFor(graph, options));
+  if (options.weights !== undefined) getWeights(); // check a given weight file at once
   const cost = summarizeCost(graph, ir.batchSize);
   return {
     architecture,
     ir,
     graph,
     outputs,
-    weights,
+    get weights() {
+      return getWeights();
+    },
     cost,
-    onnx: () => emitOnnx(graph, { weights, lowering: options.lowering, metadata: { 'hnas.unet_ir': JSON.stringify(ir) } }),
+    onnx: () => emitOnnx(graph, { weights: getWeights(), lowering: options.lowering, metadata: { 'hnas.unet_ir': JSON.stringify(ir) } }),
     safetensors: () =>
-      encodeSafetensors(new Map([...graph.params.values()].map((p) => [p.name, { shape: p.shape, data: weights.get(p.name)! }])), { format: 'hnas', 'hnas.unet_ir': JSON.stringify(ir) }),
+      encodeSafetensors(new Map([...graph.params.values()].map((p) => [p.name, { shape: p.shape, data: getWeights().get(p.name)! }])), { format: 'hnas', 'hnas.unet_ir': JSON.stringify(ir) }),
   };
+}
+
+function weightsFor(graph: Graph, options: CompileOptions): Weights {
+  const w = options.weights;
+  if (w === undefined) return initWeights(graph, Rng.seeded(options.seed ?? 0));
+  if (w instanceof Uint8Array) return matchWeights(graph, decodeSafetensors(w, options.weightsFile).tensors, options.weightsFile);
+  return matchWeights(graph, new Map([...w].map(([n, d]) => [n, { shape: graph.params.get(n)?.shape ?? [d.length], data: d }])), options.weightsFile);
 }
 
 function architectureOf(source: CompileSource, planStages: number): { architecture: Architecture; irOptions: IROptions } {

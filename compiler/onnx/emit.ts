@@ -4,6 +4,7 @@
  * symbolic batch dimension, parameters as initializers (inference) or graph inputs
  * (training graphs feed them), constants, outputs with their inferred shapes.
  */
+import { endianness } from 'node:os';
 import pkg from 'onnx-proto';
 import type { Graph, Shape } from '../graph/graph.js';
 import { ops } from '../graph/ops.js';
@@ -97,10 +98,16 @@ function valueInfo(name: string, shape: Shape): pkg.onnx.IValueInfoProto {
 }
 
 function floatTensor(name: string, dims: readonly number[], data: Float32Array): pkg.onnx.ITensorProto {
+  return { name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: littleEndianBytes(data) };
+}
+
+/** The float32 values as little-endian bytes (ONNX raw_data): a view on little-endian hosts. */
+function littleEndianBytes(data: Float32Array): Uint8Array {
+  if (endianness() === 'LE') return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const raw = new Uint8Array(data.length * 4);
   const view = new DataView(raw.buffer);
   for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i]!, true);
-  return { name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw };
+  return raw;
 }
 
 function int64Tensor(name: string, dims: readonly number[], values: readonly number[]): pkg.onnx.ITensorProto {

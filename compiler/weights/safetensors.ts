@@ -4,7 +4,10 @@
  * padded with spaces to a multiple of 8, then the raw little-endian tensor bytes.
  * Readable by the `safetensors` Python/Rust libraries and by bench/unet_reference.py.
  */
+import { endianness } from 'node:os';
 import { HnasError } from '../../src/errors.js';
+
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** A weight file that cannot be read or does not fit the architecture. */
 export class WeightFileError extends HnasError {}
@@ -31,7 +34,9 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, NamedTensor>, met
   out.set(headerBytes, 8);
   let at = 8 + headerBytes.length;
   for (const t of tensors.values()) {
-    for (let i = 0; i < t.data.length; i++, at += 4) view.setFloat32(at, t.data[i]!, true);
+    if (LITTLE_ENDIAN) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    else for (let i = 0; i < t.data.length; i++) view.setFloat32(at + 4 * i, t.data[i]!, true);
+    at += t.data.byteLength;
   }
   return out;
 }
@@ -67,8 +72,9 @@ export function decodeSafetensors(bytes: Uint8Array, file?: string): { tensors: 
     const size = 4 * shape.reduce((a, b) => a * b, 1);
     if (!Number.isInteger(begin) || !Number.isInteger(end) || begin! < 0 || end! > dataLen || end! - begin! !== size)
       fail(`data_offsets ${JSON.stringify(e.data_offsets)} do not describe ${size} bytes inside the ${dataLen}-byte data section`, name);
-    const data = new Float32Array(size / 4);
-    for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(dataStart + begin! + 4 * i, true);
+    const at = bytes.byteOffset + dataStart + begin!;
+    const data = LITTLE_ENDIAN ? new Float32Array(bytes.buffer.slice(at, at + size)) : new Float32Array(size / 4);
+    if (!LITTLE_ENDIAN) for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(dataStart + begin! + 4 * i, true);
     tensors.set(name, { shape, data });
   }
   return { tensors, metadata };
