@@ -2,9 +2,21 @@
 import type { Command } from 'commander';
 
 import { registerBrackets } from './brackets.js';
+import { registerCheck } from './check.js';
+import { registerCount } from './count.js';
+import { registerGrammar } from './grammar.js';
+import { registerSample } from './sample.js';
+import { registerPlan } from './plan.js';
+import { registerPreprocess } from './preprocess.js';
 
 export type RegisterCommand = (program: Command) => void;
 
 export const commands: RegisterCommand[] = [
+  registerGrammar,
+  registerSample,
+  registerCount,
+  registerCheck,
   registerBrackets,
+  registerPlan,
+  registerPreprocess,
 ];

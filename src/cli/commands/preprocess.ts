@@ -1,0 +1,47 @@
+/** `hnas preprocess <dataset> --plan plans.json -o <dir>`: crop, normalise, resample and cache every case. */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { PlanError } from '../../errors.js';
+import { preprocessDataset } from '../../data/cache.js';
+import { loadDataset } from '../../data/dataset.js';
+import type { Plan } from '../../data/plan-types.js';
+import { progressBar } from '../../data/progress.js';
+import { output } from '../main.js';
+
+/** Read a plans.json written by `hnas plan`. */
+export function readPlanFile(file: string): Plan {
+  let plan: Plan;
+  try {
+    plan = JSON.parse(readFileSync(file, 'utf8')) as Plan;
+  } catch (err) {
+    throw new PlanError(`cannot read the plan (${(err as Error).message})`, { file }, { cause: err });
+  }
+  if (plan?.format !== 'hnas-plan' || !plan.network) throw new PlanError('not a plan written by `hnas plan` (expected format "hnas-plan" and a network field)', { file, path: '$.format' });
+  return plan;
+}
+
+export function registerPreprocess(program: Command): void {
+  program
+    .command('preprocess')
+    .description('preprocess a dataset for training (crop, normalise, resample) into a cache folder, with splits_final.json; rebuilt only when the plan changes')
+    .argument('<dataset>', 'dataset folder holding dataset.json')
+    .requiredOption('--plan <file>', 'plans.json from `hnas plan`')
+    .requiredOption('-o, --output <dir>', 'cache folder')
+    .option('--json', 'machine-readable output')
+    .action((datasetDir: string, opts: { plan: string; output: string; json?: boolean }) => {
+      const plan = readPlanFile(opts.plan);
+      const dataset = loadDataset(datasetDir);
+      const bar = progressBar('preprocess', dataset.cases.length);
+      const started = Date.now();
+      let result;
+      try {
+        result = preprocessDataset(dataset, plan, opts.output, { onCase: (done) => bar.update(done) });
+      } finally {
+        bar.stop();
+      }
+      const seconds = (Date.now() - started) / 1000;
+      output(!!opts.json, { dir: result.dir, planHash: result.manifest.planHash, cases: Object.keys(result.files).length, rebuilt: result.rebuilt, seconds }, () =>
+        `${Object.keys(result.files).length} cases in ${result.dir} (plan ${result.manifest.planHash}); ${result.rebuilt} rebuilt in ${seconds.toFixed(1)} s; folds in splits_final.json`,
+      );
+    });
+}
