@@ -1,0 +1,151 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ConfigError, TrainingFailure } from '../../src/errors.js';
+import { MemoryStorage } from '../../src/optimize/memory-storage.js';
+import type { AlgorithmName } from '../../src/optimize/algorithms.js';
+import { SqliteStorage } from '../../src/optimize/sqlite-storage.js';
+import { type Objective, Study } from '../../src/optimize/study.js';
+import { syntheticObjective, syntheticSpace } from '../../src/optimize/synthetic.js';
+import { decisions, expectScheduleRules } from './rules.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hnas-study-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const reference = { minBudget: 10, maxBudget: 1000, eta: 3 };
+const objective = syntheticObjective(10, 1000);
+
+async function runStudy(algorithm: AlgorithmName, seed = 1, storage = new MemoryStorage(), extra = {}) {
+  const study = await Study.open({ storage, name: 'syn', settings: { algorithm, space: syntheticSpace('good'), seed, ...reference, ...extra } });
+  await study.optimize(objective);
+  return { study, trials: await study.trials() };
+}
+
+describe('one Hyperband round (min 10, max 1000, eta 3)', () => {
+  it.each(['hyperband', 'priorband', 'regularized-priorband'] as const)('%s follows the schedule: 187 evaluations, 128 configurations', async (algorithm) => {
+    const { study, trials } = await runStudy(algorithm);
+    const withDefault = algorithm === 'hyperband' ? 0 : 1;
+    expect(trials).toHaveLength(187 + withDefault);
+    expect(new Set(trials.map((t) => t.configId)).size).toBe(128 + withDefault);
+    expectScheduleRules(study.settings, trials);
+    // continuation: promoted runs pay only the extra epochs -> 17,308 (+1000 for the default)
+    expect(trials.reduce((s, t) => s + t.budget - t.previousBudget, 0)).toBe(17308 + 1000 * withDefault);
+  });
+
+  it('PriorBand evaluates the default first, at the maximum budget', async () => {
+    const { trials } = await runStudy('priorband');
+    expect(trials[0]).toMatchObject({ key: 'default', source: 'default', budget: 1000, number: 0 });
+  });
+
+  it('random search evaluates only at the maximum budget', async () => {
+    const { study, trials } = await runStudy('random-search', 1, new MemoryStorage(), { brackets: 4 });
+    expect(trials).toHaveLength(4 * 5);
+    expect(trials.every((t) => t.budget === 1000 && t.source === 'random')).toBe(true);
+    expectScheduleRules(study.settings, trials);
+  });
+
+  it('a promoted trial continues from its predecessor\'s checkpoint', async () => {
+    const storage = new MemoryStorage();
+    const study = await Study.open({ storage, name: 's', settings: { algorithm: 'hyperband', space: syntheticSpace('good'), ...reference } });
+    const seen: { checkpoint: string | null; previousBudget: number; budget: number; key: string }[] = [];
+    await study.optimize(async (job) => {
+      seen.push(job);
+      return objective(job);
+    });
+    const promoted = seen.filter((j) => j.previousBudget > 0);
+    expect(promoted.length).toBe(187 - 128);
+    const trials = await study.trials();
+    for (const j of promoted) {
+      const t = trials.find((x) => x.key === j.key)!;
+      expect(j.checkpoint).toBe(`ckpt:${t.previousKey}`);
+    }
+  });
+});
+
+describe('determinism and resumption', () => {
+  it('the same seed gives the same study; another seed another', async () => {
+    const a = await runStudy('priorband', 5);
+    const b = await runStudy('priorband', 5);
+    const c = await runStudy('priorband', 6);
+    expect(decisions(a.trials)).toEqual(decisions(b.trials));
+    expect(decisions(a.trials)).not.toEqual(decisions(c.trials));
+  });
+
+  it('stopping after any number of trials and reopening (new worker) continues as if uninterrupted', async () => {
+    const whole = await runStudy('regularized-priorband', 9);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 4 }), async (stops) => {
+        const storage = new SqliteStorage(':memory:');
+        const settings = { algorithm: 'regularized-priorband' as const, space: syntheticSpace('good'), seed: 9, ...reference };
+        for (const n of stops) await (await Study.open({ storage, name: 'syn', settings })).optimize(objective, { maxTrials: n });
+        await (await Study.open({ storage, name: 'syn' })).optimize(objective);
+        expect(decisions(await storage.trials('syn'))).toEqual(decisions(whole.trials));
+        await storage.close();
+      }),
+      { numRuns: 4 },
+    );
+  });
+
+  it('several workers in one process share a study without duplicates (SQLite file)', async () => {
+    const path = join(dir, 'shared.db');
+    const settings = { algorithm: 'priorband' as const, space: syntheticSpace('good'), seed: 2, ...reference };
+    const storages = [0, 1, 2].map(() => new SqliteStorage(path));
+    await Study.open({ storage: storages[0]!, name: 'syn', settings });
+    const slow: Objective = async (job) => {
+      await new Promise((r) => setTimeout(r, Math.random() * 3));
+      return objective(job);
+    };
+    const counts = await Promise.all(storages.map(async (storage) => (await Study.open({ storage, name: 'syn' })).optimize(slow, { pollMs: 2 })));
+    const trials = await storages[0]!.trials('syn');
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(188);
+    expect(counts.every((c) => c > 0)).toBe(true);
+    expectScheduleRules((await Study.open({ storage: storages[0]!, name: 'syn' })).settings, trials);
+    for (const s of storages) await s.close();
+  });
+});
+
+describe('failures and recovery', () => {
+  it('typed failures and NaN losses are recorded with loss 1.0 and the study goes on', async () => {
+    const storage = new MemoryStorage();
+    const study = await Study.open({ storage, name: 's', settings: { algorithm: 'priorband', space: syntheticSpace('good'), ...reference } });
+    let calls = 0;
+    await study.optimize(async (job) => {
+      calls++;
+      if (calls % 7 === 0) throw new TrainingFailure('loss became NaN at epoch 3', 'nan');
+      if (calls % 11 === 0) return { loss: NaN, cost: 1 };
+      return objective(job);
+    });
+    const trials = await study.trials();
+    const failed = trials.filter((t) => t.status === 'failed');
+    expect(failed.length).toBeGreaterThan(10);
+    expect(failed.every((t) => t.loss === 1 && t.error !== null)).toBe(true);
+    expect(failed.some((t) => /TrainingFailure/.test(t.error!))).toBe(true);
+    expect(failed.some((t) => /NaN/.test(t.error!))).toBe(true);
+    expectScheduleRules(study.settings, trials);
+  });
+
+  it('a bug propagates and leaves the trial running; a later worker re-claims it once it is stale', async () => {
+    const storage = new MemoryStorage();
+    const settings = { algorithm: 'hyperband' as const, space: syntheticSpace('good'), ...reference };
+    const first = await Study.open({ storage, name: 's', settings, worker: 'w1' });
+    await expect(first.optimize(async () => { throw new Error('bug'); })).rejects.toThrow('bug');
+    expect((await storage.trials('s'))[0]).toMatchObject({ status: 'running', worker: 'w1' });
+    // Not stale yet for a worker with a long timeout: it starts the next slot instead.
+    let clock = Date.now();
+    const patient = await Study.open({ storage, name: 's', worker: 'w2', staleAfterMs: 60_000, now: () => clock });
+    const step = await patient.ask();
+    expect(step.kind === 'job' && step.job.key).toBe('b0/new/1');
+    clock += 120_000;
+    const next = await patient.ask();
+    expect(next.kind === 'job' && next.job).toMatchObject({ key: 'b0/new/0', claim: { worker: 'w2', attempt: 1 } });
+  });
+
+  it('opening with different settings, or an unknown study, is a typed error', async () => {
+    const storage = new MemoryStorage();
+    await Study.open({ storage, name: 's', settings: { algorithm: 'hyperband', space: syntheticSpace('good') } });
+    await expect(Study.open({ storage, name: 's', settings: { algorithm: 'priorband', space: syntheticSpace('good') } })).rejects.toThrow(ConfigError);
+    await expect(Study.open({ storage, name: 'other' })).rejects.toThrow(/no study named 'other'/);
+  });
+});
