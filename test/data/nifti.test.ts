@@ -74,7 +74,7 @@ describe('NIfTI round trip', () => {
     const scaled = raw.map((v) => v * 0.5 - 3);
     const bytes = encodeNifti(scaled, [5, 1, 1], identityGeometry(), { datatype: 'uint8', sclSlope: 0.5, sclInter: -3 });
     const img = parseNifti(bytes, 'scaled.nii');
-    expect(Array.from(img.raw)).toEqual(raw);
+    expect(Array.from(img.raw, Number)).toEqual(raw);
     expect(Array.from(niftiValues(img))).toEqual(scaled);
     const unscaled = encodeNifti(raw, [5, 1, 1], identityGeometry(), { datatype: 'uint8', sclSlope: 1, sclInter: 0 });
     // Patch scl_slope (offset 112) to 0 and scl_inter (116) to 7: the standard says ignore both.

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 
 import { registerBrackets } from './brackets.js';
+import { registerCompile } from './compile.js';
 import { registerCheck } from './check.js';
 import { registerCount } from './count.js';
 import { registerGrammar } from './grammar.js';
@@ -17,6 +18,7 @@ export const commands: RegisterCommand[] = [
   registerCount,
   registerCheck,
   registerBrackets,
+  registerCompile,
   registerPlan,
   registerPreprocess,
 ];
