@@ -1,0 +1,141 @@
+/** `hnas compile`: derivation tree (or NAS configuration) + plan -> ONNX inference model and architecture summary. */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { compile, formatSummary, readPlanFile, type CompileSource } from '../../../compiler/index.js';
+import { isNasConfig } from '../../../compiler/ir/from-config.js';
+import { validatePlan } from '../../../compiler/ir/plan.js';
+import type { NetworkPlan, Vec3 } from '../../data/plan-types.js';
+import { TreeError, UsageError } from '../../errors.js';
+import { parseTreeFile } from '../../grammar/tree-file.js';
+import { writeFileAtomic } from '../../util/fs.js';
+import { intOption, output } from '../main.js';
+
+interface CompileFlags {
+  output?: string;
+  plan?: string;
+  channels?: number;
+  classes?: number;
+  patch?: Vec3;
+  strides?: Vec3[];
+  kernels?: Vec3[];
+  batch?: number;
+  seed: number;
+  weights?: string;
+  saveWeights?: string;
+  saveIr?: string;
+  baseFeatures?: number;
+  maxFeatures?: number;
+  dropoutRate?: number;
+  deepSupervision: boolean;
+  convTranspose: string;
+  json?: boolean;
+}
+
+export function registerCompile(program: Command): void {
+  program
+    .command('compile')
+    .description('compile a U-Net derivation tree (tree.json) or a NAS configuration (JSON) for a plan into an ONNX inference model')
+    .argument('<source>', 'tree.json (format hnas-tree) or a NAS configuration JSON {encoderType, modelScale, ...}')
+    .option('-o, --output <file>', 'write the ONNX model here (weights as initializers, batch dimension N)')
+    .option('--plan <file>', 'plan JSON: a NetworkPlan, or a plans.json holding one under "network"')
+    .option('--channels <n>', 'input channels (without --plan)', intOption('--channels', 1))
+    .option('--classes <n>', 'classes including background (without --plan)', intOption('--classes', 1))
+    .option('--patch <dxhxw>', 'patch size, e.g. 40x56x40 (without --plan)', vec3Option('--patch'))
+    .option('--strides <list>', 'per-stage strides, e.g. 1,2,2,2 or 1x1x1,1x2x2,2x2x2 (without --plan)', vecListOption('--strides'))
+    .option('--kernels <list>', 'per-stage kernels, e.g. 3 (all stages) or 1x3x3,3x3x3 (default 3 everywhere)', vecListOption('--kernels'))
+    .option('--batch <n>', 'batch size for the memory estimate (default: the plan\'s, else 2)', intOption('--batch', 1))
+    .option('--seed <n>', 'seed of the weight initialisation', intOption('--seed'), 0)
+    .option('--weights <file>', 'load these weights (safetensors) instead of initialising')
+    .option('--save-weights <file>', 'also write the weights as safetensors')
+    .option('--save-ir <file>', 'also write the U-Net IR as JSON')
+    .option('--base-features <n>', 'features of stage 0 (default 32, or the NAS configuration\'s)', intOption('--base-features', 1))
+    .option('--max-features <n>', 'feature cap (default 320, or the NAS configuration\'s)', intOption('--max-features', 1))
+    .option('--dropout-rate <p>', 'rate where the tree says "dropout" (default 0.2)', rateOption)
+    .option('--no-deep-supervision', 'only the full-resolution segmentation head')
+    .option('--conv-transpose <how>', 'lowering of the transposed conv: conv1x1 or native', 'conv1x1')
+    .option('--json', 'machine-readable output')
+    .action((sourceFile: string, opts: CompileFlags) => {
+      if (!['conv1x1', 'native'].includes(opts.convTranspose)) throw new UsageError(`--conv-transpose must be conv1x1 or native, got '${opts.convTranspose}'`);
+      const plan = planFrom(opts);
+      const model = compile(readSource(sourceFile), plan, {
+        seed: opts.seed,
+        baseFeatures: opts.baseFeatures,
+        maxFeatures: opts.maxFeatures,
+        dropoutRate: opts.dropoutRate,
+        deepSupervision: opts.deepSupervision,
+        weights: opts.weights ? readBytes(opts.weights) : undefined,
+        weightsFile: opts.weights,
+        lowering: { convTranspose: opts.convTranspose as 'conv1x1' | 'native' },
+      });
+      // Everything is computed before anything is written, so an error leaves no partial output.
+      const files: Record<string, string> = {};
+      const onnx = opts.output ? model.onnx() : undefined;
+      const weights = opts.saveWeights ? model.safetensors() : undefined;
+      if (onnx) writeFileAtomic((files.onnx = opts.output!), onnx);
+      if (weights) writeFileAtomic((files.weights = opts.saveWeights!), weights);
+      if (opts.saveIr) writeFileAtomic((files.ir = opts.saveIr), `${JSON.stringify(model.ir, null, 2)}\n`);
+      output(!!opts.json, { ir: model.ir, cost: model.cost, outputs: model.outputs.map((o) => ({ name: o, shape: model.graph.shape(o) })), files }, () =>
+        [formatSummary(model), ...Object.entries(files).map(([k, f]) => `wrote ${k}: ${f}`)].join('\n'));
+    });
+}
+
+function planFrom(o: CompileFlags): NetworkPlan {
+  const flags = [o.channels, o.classes, o.patch, o.strides, o.kernels].some((v) => v !== undefined);
+  if (o.plan) {
+    if (flags) throw new UsageError('give either --plan or the plan flags (--channels --classes --patch --strides --kernels), not both');
+    const plan = readPlanFile(o.plan);
+    return o.batch ? { ...plan, batchSize: o.batch } : plan;
+  }
+  const missing = (['channels', 'classes', 'patch', 'strides'] as const).filter((k) => o[k] === undefined);
+  if (missing.length) throw new UsageError(`without --plan, give ${missing.map((m) => `--${m}`).join(' ')}`);
+  const n = o.strides!.length;
+  const kernels = o.kernels ?? [[3, 3, 3]];
+  if (kernels.length !== 1 && kernels.length !== n) throw new UsageError(`--kernels has ${kernels.length} stages, --strides ${n} (give one kernel for all, or one per stage)`);
+  return validatePlan(
+    { inputChannels: o.channels, numClasses: o.classes, patchSize: o.patch, batchSize: o.batch ?? 2, strides: o.strides, kernelSizes: kernels.length === 1 ? o.strides!.map(() => kernels[0]) : kernels },
+    'command-line plan',
+  );
+}
+
+function readSource(file: string): CompileSource {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new TreeError(`cannot read the source as JSON: ${(err as Error).message}`, { file }, { cause: err });
+  }
+  return isNasConfig(json) ? json : parseTreeFile(json, file);
+}
+
+function readBytes(file: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+function parseVec(flag: string, text: string): Vec3 {
+  const parts = text.split('x').map(Number);
+  if (parts.length === 1) parts.push(parts[0]!, parts[0]!);
+  if (parts.length !== 3 || !parts.every((p) => Number.isInteger(p) && p > 0)) throw new UsageError(`${flag}: expected a positive size like 3 or 1x3x3, got '${text}'`);
+  return parts as Vec3;
+}
+
+function vec3Option(flag: string) {
+  return (v: string): Vec3 => {
+    const parts = v.includes('x') ? [v] : v.split(',');
+    if (parts.length === 3) return parts.map((p) => parseVec(flag, p)[0]) as Vec3;
+    return parseVec(flag, parts[0]!);
+  };
+}
+
+function vecListOption(flag: string) {
+  return (v: string): Vec3[] => v.split(',').map((p) => parseVec(flag, p.trim()));
+}
+
+function rateOption(v: string): number {
+  const r = Number(v);
+  if (!(r >= 0 && r < 1)) throw new UsageError(`--dropout-rate must be a number in [0, 1), got '${v}'`);
+  return r;
+}
