@@ -9,6 +9,7 @@ import { registerGrammar } from './grammar.js';
 import { registerSample } from './sample.js';
 import { registerPlan } from './plan.js';
 import { registerPreprocess } from './preprocess.js';
+import { registerEvaluate } from './evaluate.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -21,4 +22,5 @@ export const commands: RegisterCommand[] = [
   registerCompile,
   registerPlan,
   registerPreprocess,
+  registerEvaluate,
 ];

@@ -1,0 +1,103 @@
+/**
+ * Segmentation metrics as nnU-Net reports them: Dice per case and class =
+ * 2TP / (2TP + FP + FN), NaN when the class is absent from both prediction and
+ * reference; class means skip NaN; the foreground mean averages the class means.
+ *
+ * Example:
+ *   const summary = evaluateFolders('preds', 'labelsTr');
+ *   summary.foregroundMean  // e.g. 0.89
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatasetError } from '../errors.js';
+import { niftiValues, readNifti } from './nifti.js';
+
+export interface ClassScore {
+  readonly dice: number;
+  readonly tp: number;
+  readonly fp: number;
+  readonly fn: number;
+  readonly nPred: number;
+  readonly nRef: number;
+}
+
+export interface CaseScores {
+  readonly id: string;
+  readonly perClass: Record<number, ClassScore>;
+}
+
+export interface EvaluationSummary {
+  readonly classes: number[];
+  readonly cases: CaseScores[];
+  /** Per class: mean Dice over cases, NaN cases skipped (NaN if every case is NaN). */
+  readonly meanPerClass: Record<number, number>;
+  /** Mean of the class means. */
+  readonly foregroundMean: number;
+  /** Reference files without a prediction. */
+  readonly missingPredictions: string[];
+}
+
+export function dice(tp: number, fp: number, fn: number): number {
+  const denom = 2 * tp + fp + fn;
+  return denom === 0 ? NaN : (2 * tp) / denom;
+}
+
+/** Confusion counts per class; voxels whose reference is `ignore` (e.g. -1) are skipped. */
+export function scoreCase(pred: ArrayLike<number>, ref: ArrayLike<number>, classes: readonly number[], ignore?: number): Record<number, ClassScore> {
+  if (pred.length !== ref.length) throw new Error(`scoreCase: ${pred.length} vs ${ref.length} voxels`);
+  const out: Record<number, ClassScore> = {};
+  for (const c of classes) {
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    for (let i = 0; i < pred.length; i++) {
+      const r = ref[i]!;
+      if (r === ignore) continue;
+      const p = pred[i]!;
+      if (p === c && r === c) tp++;
+      else if (p === c) fp++;
+      else if (r === c) fn++;
+    }
+    out[c] = { dice: dice(tp, fp, fn), tp, fp, fn, nPred: tp + fp, nRef: tp + fn };
+  }
+  return out;
+}
+
+export function nanMean(values: readonly number[]): number {
+  const finite = values.filter((v) => !Number.isNaN(v));
+  return finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN;
+}
+
+export function summarize(cases: CaseScores[], classes: number[], missingPredictions: string[] = []): EvaluationSummary {
+  const meanPerClass: Record<number, number> = {};
+  for (const c of classes) meanPerClass[c] = nanMean(cases.map((k) => k.perClass[c]!.dice));
+  return { classes, cases, meanPerClass, foregroundMean: nanMean(classes.map((c) => meanPerClass[c]!)), missingPredictions };
+}
+
+const NIFTI = /\.nii(\.gz)?$/;
+
+/**
+ * Score every prediction in `predDir` against the file of the same name in `gtDir`.
+ * Classes default to every nonzero value found in the references.
+ */
+export function evaluateFolders(predDir: string, gtDir: string, classes?: number[]): EvaluationSummary {
+  for (const d of [predDir, gtDir]) if (!existsSync(d)) throw new DatasetError('folder does not exist', { file: d });
+  const preds = readdirSync(predDir).filter((f) => NIFTI.test(f) && !f.startsWith('.')).sort();
+  const refs = new Set(readdirSync(gtDir).filter((f) => NIFTI.test(f) && !f.startsWith('.')));
+  if (preds.length === 0) throw new DatasetError('no .nii/.nii.gz predictions in the folder', { file: predDir });
+  const pairs = preds.map((f) => {
+    if (!refs.has(f)) throw new DatasetError(`no reference segmentation of the same name in ${gtDir}`, { file: join(predDir, f) });
+    const pred = readNifti(join(predDir, f));
+    const ref = readNifti(join(gtDir, f));
+    if (pred.dims.join('x') !== ref.dims.join('x')) {
+      throw new DatasetError(`prediction shape ${pred.dims.join('x')} differs from the reference's ${ref.dims.join('x')}`, { file: pred.file });
+    }
+    return { id: f.replace(NIFTI, ''), pred: niftiValues(pred), ref: niftiValues(ref) };
+  });
+  const found = new Set<number>();
+  if (!classes) for (const p of pairs) for (const v of p.ref) if (v > 0) found.add(v);
+  const cls = classes ?? [...found].sort((a, b) => a - b);
+  const cases = pairs.map((p) => ({ id: p.id, perClass: scoreCase(p.pred, p.ref, cls) }));
+  const missing = [...refs].filter((f) => !preds.includes(f)).sort();
+  return summarize(cases, cls, missing);
+}

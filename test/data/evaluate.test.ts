@@ -1,0 +1,80 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DatasetError } from '../../src/errors.js';
+import { dice, evaluateFolders, nanMean, scoreCase } from '../../src/data/evaluate.js';
+import { writeNifti } from '../../src/data/nifti.js';
+import { identityGeometry } from '../../src/data/nifti-types.js';
+import { tempDir } from './helpers.js';
+
+describe('Dice', () => {
+  it('hand-computed cases', () => {
+    // pred 1 1 0 0 2 ; ref 1 0 1 0 2: class 1 tp 1 fp 1 fn 1 -> 2/4; class 2 tp 1 -> 1
+    const s = scoreCase([1, 1, 0, 0, 2], [1, 0, 1, 0, 2], [1, 2]);
+    expect(s[1]).toEqual({ dice: 0.5, tp: 1, fp: 1, fn: 1, nPred: 2, nRef: 2 });
+    expect(s[2]!.dice).toBe(1);
+  });
+  it('empty reference and prediction give NaN; one of them empty gives 0', () => {
+    expect(scoreCase([0, 0], [0, 0], [1])[1]!.dice).toBeNaN();
+    expect(scoreCase([1, 0], [0, 0], [1])[1]!.dice).toBe(0);
+    expect(scoreCase([0, 0], [1, 0], [1])[1]!.dice).toBe(0);
+  });
+  it('ignored reference voxels do not count', () => {
+    expect(scoreCase([1, 1], [1, -1], [1], -1)[1]!.dice).toBe(1);
+  });
+  it('laws: symmetric, in [0, 1], 1 iff identical and present', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 50 }), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 50, maxLength: 50 }), (a, bFull) => {
+        const b = bFull.slice(0, a.length);
+        const ab = scoreCase(a, b, [1, 2]);
+        const ba = scoreCase(b, a, [1, 2]);
+        for (const c of [1, 2]) {
+          expect(Object.is(ab[c]!.dice, ba[c]!.dice)).toBe(true);
+          if (!Number.isNaN(ab[c]!.dice)) expect(ab[c]!.dice >= 0 && ab[c]!.dice <= 1).toBe(true);
+        }
+        const self = scoreCase(a, a, [1, 2]);
+        for (const c of [1, 2]) expect(self[c]!.dice).toBe(a.includes(c) ? 1 : NaN);
+      }),
+    );
+  });
+  it('means skip NaN', () => {
+    expect(nanMean([1, NaN, 0.5])).toBe(0.75);
+    expect(nanMean([NaN])).toBeNaN();
+    expect(dice(0, 0, 0)).toBeNaN();
+  });
+});
+
+describe('evaluateFolders', () => {
+  it('scores matching files, skips NaN in class means, lists missing predictions', () => {
+    const dir = tempDir();
+    const pred = join(dir, 'pred');
+    const gt = join(dir, 'gt');
+    mkdirSync(pred);
+    mkdirSync(gt);
+    const g = identityGeometry();
+    writeNifti(join(gt, 'a.nii.gz'), [0, 1, 1, 2], [4, 1, 1], g, { datatype: 'uint8' });
+    writeNifti(join(pred, 'a.nii.gz'), [0, 1, 0, 2], [4, 1, 1], g, { datatype: 'uint8' });
+    writeNifti(join(gt, 'b.nii.gz'), [0, 1, 0, 0], [4, 1, 1], g, { datatype: 'uint8' });
+    writeNifti(join(pred, 'b.nii.gz'), [0, 1, 0, 0], [4, 1, 1], g, { datatype: 'uint8' });
+    writeNifti(join(gt, 'c.nii.gz'), [0, 0, 0, 0], [4, 1, 1], g, { datatype: 'uint8' });
+    const s = evaluateFolders(pred, gt);
+    expect(s.classes).toEqual([1, 2]);
+    expect(s.cases.map((c) => c.id)).toEqual(['a', 'b']);
+    expect(s.cases[0]!.perClass[1]!.dice).toBeCloseTo(2 / 3, 12);
+    expect(s.cases[1]!.perClass[2]!.dice).toBeNaN();
+    expect(s.meanPerClass[1]).toBeCloseTo((2 / 3 + 1) / 2, 12);
+    expect(s.meanPerClass[2]).toBe(1);
+    expect(s.foregroundMean).toBeCloseTo(((2 / 3 + 1) / 2 + 1) / 2, 12);
+    expect(s.missingPredictions).toEqual(['c.nii.gz']);
+  });
+  it('a prediction without reference or with another shape is a DatasetError naming the file', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'p'));
+    mkdirSync(join(dir, 'g'));
+    writeNifti(join(dir, 'p', 'x.nii.gz'), [0, 1], [2, 1, 1], identityGeometry());
+    expect(() => evaluateFolders(join(dir, 'p'), join(dir, 'g'))).toThrow(/p\/x\.nii\.gz.*no reference/);
+    writeNifti(join(dir, 'g', 'x.nii.gz'), [0, 1, 0], [3, 1, 1], identityGeometry());
+    expect(() => evaluateFolders(join(dir, 'p'), join(dir, 'g'))).toThrow(DatasetError);
+  });
+});
