@@ -66,6 +66,21 @@ describe('derivation trees', () => {
     expect(caught(() => parseTreeString('(S a'))).toBeInstanceOf(TreeError);
   });
 
+  it('never crashes on fuzzed bracketed text: only TreeErrors with a position', () => {
+    const pieces = ['(', ')', 'S', 'unet', 'E2', ' ', '\n', '%', '(S', 'a)', '1x', '"'];
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.array(fc.constantFrom(...pieces)).map((p) => p.join(''))), (text) => {
+        try {
+          parseTreeString(text);
+        } catch (err) {
+          expect(err).toBeInstanceOf(TreeError);
+          expect((err as HnasError).location?.line).toBeGreaterThanOrEqual(1);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('validates sampled U-Net trees and yields their terminal strings', () => {
     const t = sample4(3);
     validateTree(g4, t);

@@ -6,7 +6,7 @@ import { erfc, normalInterval } from '../../src/sampling/normal.js';
 import { categoricalPrior, integerPrior, unetPrior, weightsPrior } from '../../src/sampling/prior.js';
 
 /** Independent reference: composite Simpson's rule on the standard normal density. */
-function simpsonInterval(lo: number, hi: number, steps = 2000): number {
+function simpsonInterval(lo: number, hi: number, steps = 20_000): number {
   const f = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
   const h = (hi - lo) / steps;
   let sum = f(lo) + f(hi);
