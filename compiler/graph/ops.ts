@@ -9,6 +9,14 @@ import type { Graph, GraphNode, Shape } from './graph.js';
 import { avgPool, conv, convTranspose } from './ops/conv.js';
 import { batchNorm, instanceNorm } from './ops/norm.js';
 import { add, concat, dropout, elu, gelu, leakyRelu, prelu, relu, softmax } from './ops/pointwise.js';
+// Training-graph ops and the gradient rules of the forward ops (compiler/autodiff/rules).
+import { affine, binary, constant, unary, type BinaryFnName, type UnaryFnName } from './ops/arith.js';
+import { convInputGrad, convWeightGrad } from './ops/conv-grad.js';
+import { expand, matmul, pad, reduce, reshape, slice, transpose } from './ops/tensor.js';
+import { batchNormTrain, topkMask } from './ops/train.js';
+import { avgPoolGrad, convGrad, convTransposeGrad } from '../autodiff/rules/conv.js';
+import { batchNormGrad, instanceNormGrad } from '../autodiff/rules/norm.js';
+import { addGrad, concatGrad, dropoutGrad, eluGrad, geluGrad, leakyReluGrad, preluGrad, reluGrad, softmaxGrad } from '../autodiff/rules/pointwise.js';
 
 type NoAttrs = Readonly<Record<string, never>>;
 
@@ -35,6 +43,30 @@ export interface OpAttrs {
   add: NoAttrs;
   concat: { readonly axis: number };
   softmax: { readonly axis: number };
+  // --- training graphs (backward passes, losses, optimisers); see docs/training.md ---
+  /** Element-wise with numpy broadcasting; `eq` gives 1.0/0.0. */
+  binary: { readonly fn: BinaryFnName };
+  /** Element-wise function; `step` gives 1.0 where x > 0, else 0.0. */
+  unary: { readonly fn: UnaryFnName };
+  /** x * scale + shift with constants. */
+  affine: { readonly scale: number; readonly shift: number };
+  /** No inputs; `values` holds every element, or one value for all. */
+  constant: { readonly shape: readonly number[]; readonly values: readonly number[] };
+  reduce: { readonly fn: 'sum' | 'mean' | 'max'; readonly axes: readonly number[]; readonly keepdims: boolean };
+  reshape: { readonly shape: readonly number[] };
+  transpose: { readonly perm: readonly number[] };
+  expand: { readonly shape: readonly number[] };
+  slice: { readonly starts: readonly number[]; readonly ends: readonly number[]; readonly steps: readonly number[] };
+  pad: { readonly before: readonly number[]; readonly after: readonly number[] };
+  matmul: NoAttrs;
+  /** dx of conv: inputs g, w; `inputSize` is x's spatial size. */
+  conv_input_grad: { readonly stride: readonly number[]; readonly pads: readonly number[]; readonly inputSize: readonly number[] };
+  /** dW of conv: inputs x, g. */
+  conv_weight_grad: { readonly stride: readonly number[]; readonly pads: readonly number[]; readonly kernel: readonly number[] };
+  /** Batch norm on batch statistics; outputs y, updated running mean, updated running var. */
+  batch_norm_train: { readonly eps: number; readonly momentum: number };
+  /** 1.0 at the k largest entries of a vector. */
+  topk_mask: { readonly k: number };
 }
 
 export type OpKind = keyof OpAttrs;
@@ -55,18 +87,33 @@ export interface OpDef<A> {
 }
 
 export const ops: { readonly [K in OpKind]: OpDef<OpAttrs[K]> } = {
-  conv,
-  conv_transpose: convTranspose,
-  avg_pool: avgPool,
-  instance_norm: instanceNorm,
-  batch_norm: batchNorm,
-  leaky_relu: leakyRelu,
-  relu,
-  elu,
-  gelu,
-  prelu,
-  dropout,
-  add,
-  concat,
-  softmax,
+  conv: { ...conv, gradient: convGrad },
+  conv_transpose: { ...convTranspose, gradient: convTransposeGrad },
+  avg_pool: { ...avgPool, gradient: avgPoolGrad },
+  instance_norm: { ...instanceNorm, gradient: instanceNormGrad },
+  batch_norm: { ...batchNorm, gradient: batchNormGrad },
+  leaky_relu: { ...leakyRelu, gradient: leakyReluGrad },
+  relu: { ...relu, gradient: reluGrad },
+  elu: { ...elu, gradient: eluGrad },
+  gelu: { ...gelu, gradient: geluGrad },
+  prelu: { ...prelu, gradient: preluGrad },
+  dropout: { ...dropout, gradient: dropoutGrad },
+  add: { ...add, gradient: addGrad },
+  concat: { ...concat, gradient: concatGrad },
+  softmax: { ...softmax, gradient: softmaxGrad },
+  binary,
+  unary,
+  affine,
+  constant,
+  reduce,
+  reshape,
+  transpose,
+  expand,
+  slice,
+  pad,
+  matmul,
+  conv_input_grad: convInputGrad,
+  conv_weight_grad: convWeightGrad,
+  batch_norm_train: batchNormTrain,
+  topk_mask: topkMask,
 };

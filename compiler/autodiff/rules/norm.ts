@@ -1,0 +1,42 @@
+/**
+ * Gradients of normalisation. With xhat = (x - mean) / sqrt(var + eps) over `axes`
+ * and y = gamma * xhat + beta, the standard identity is
+ *   dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / sqrt(var + eps),  dxhat = g * gamma,
+ * dgamma = sum(g * xhat), dbeta = sum(g) over every axis but the channel axis.
+ * Statistics are recomputed in the backward pass rather than kept from the forward one.
+ */
+import type { GradientRule, OpAttrs } from '../../graph/ops.js';
+import { GraphBuilder } from '../builder.js';
+
+const notChannel = (rank: number) => Array.from({ length: rank }, (_, i) => i).filter((i) => i !== 1);
+
+/** [dx, dgamma, dbeta] for normalisation of x over `axes` with statistics from x itself. */
+export function normGrad(b: GraphBuilder, g: string, x: string, gamma: string, axes: readonly number[], eps: number): [string, string, string] {
+  const r = b.dims(x).length;
+  const mu = b.mean(x, axes, true);
+  const xc = b.sub(x, mu);
+  const inv = b.reciprocal(b.sqrt(b.affine(b.mean(b.mul(xc, xc), axes, true), 1, eps)));
+  const xhat = b.mul(xc, inv);
+  const dxhat = b.mul(g, b.channels(gamma, r));
+  const centred = b.sub(b.sub(dxhat, b.mean(dxhat, axes, true)), b.mul(xhat, b.mean(b.mul(dxhat, xhat), axes, true)));
+  return [b.mul(inv, centred), b.sum(b.mul(g, xhat), notChannel(r)), b.sum(g, notChannel(r))];
+}
+
+export const instanceNormGrad: GradientRule<OpAttrs['instance_norm']> = (graph, node, [g]) => {
+  if (!g) return [null, null, null];
+  const b = new GraphBuilder(graph, `${node.name}.grad`);
+  const [x, gamma] = node.inputs as [string, string];
+  const spatial = b.dims(x).map((_, i) => i).slice(2);
+  return normGrad(b, g, x, gamma, spatial, node.attrs.eps);
+};
+
+/** Inference-form batch norm: the running statistics are constants, so dx = g * gamma / sqrt(rv + eps). */
+export const batchNormGrad: GradientRule<OpAttrs['batch_norm']> = (graph, node, [g]) => {
+  if (!g) return [null, null, null, null, null];
+  const b = new GraphBuilder(graph, `${node.name}.grad`);
+  const [x, gamma, , rm, rv] = node.inputs as [string, string, string, string, string];
+  const r = b.dims(x).length;
+  const inv = b.reciprocal(b.sqrt(b.affine(rv, 1, node.attrs.eps)));
+  const xhat = b.mul(b.sub(x, b.channels(rm, r)), b.channels(inv, r));
+  return [b.mul(g, b.channels(b.mul(gamma, inv), r)), b.sum(b.mul(g, xhat), notChannel(r)), b.sum(g, notChannel(r)), null, null];
+};
