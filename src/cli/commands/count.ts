@@ -1,5 +1,5 @@
 /** `hnas count --stages 4..7 [--scale-max 1..3]`: exact search-space sizes (or per-nonterminal counts of a --grammar file). */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { countAll, countDerivations } from '../../grammar/count.js';
 import { readGrammarFile } from '../../grammar/parse.js';
@@ -21,7 +21,11 @@ export function registerCount(program: Command): void {
     .command('count')
     .description('exact number of derivations (architectures) of the U-Net grammar, or of every nonterminal of a --grammar file')
     .option('--stages <range>', `n_max or a range A..B (2..${MAX_STAGES})`, rangeOption('--stages', 2, MAX_STAGES))
-    .option('--scale-max <range>', `s_max or a range A..B (1..${MAX_SCALE})`, rangeOption('--scale-max', 1, MAX_SCALE), [DEFAULT_S_MAX])
+    .addOption(
+      new Option('--scale-max <range>', `s_max or a range A..B (1..${MAX_SCALE})`)
+        .argParser(rangeOption('--scale-max', 1, MAX_SCALE))
+        .default([DEFAULT_S_MAX], String(DEFAULT_S_MAX)),
+    )
     .option('--by-stage', 'also give the count for each stage count n')
     .option('--grammar <file>', 'count a grammar-language file instead')
     .option('--depth <d>', 'count trees of height <= d (needed for recursive grammars)', intOption('--depth', 0, 1000))
