@@ -8,6 +8,7 @@ interface StoredStudy {
   settings: StudySettings;
   trials: TrialRecord[];
   byKey: Map<string, number>;
+  version: number;
 }
 
 export class MemoryStorage implements StudyStorage {
@@ -20,7 +21,7 @@ export class MemoryStorage implements StudyStorage {
   }
 
   async createStudy(name: string, settings: StudySettings): Promise<StudySettings> {
-    if (!this.studies.has(name)) this.studies.set(name, { settings: structuredClone(settings), trials: [], byKey: new Map() });
+    if (!this.studies.has(name)) this.studies.set(name, { settings: structuredClone(settings), trials: [], byKey: new Map(), version: 0 });
     return structuredClone(this.study(name).settings);
   }
 
@@ -33,14 +34,14 @@ export class MemoryStorage implements StudyStorage {
     return [...this.studies.keys()].sort();
   }
 
-  async trials(study: string): Promise<TrialRecord[]> {
-    return structuredClone(this.study(study).trials);
+  async trials(study: string, since = 0): Promise<TrialRecord[]> {
+    return structuredClone(this.study(study).trials.filter((t) => t.version > since));
   }
 
   async insertTrial(spec: TrialSpec, worker: string, at: number): Promise<TrialRecord | undefined> {
     const s = this.study(spec.study);
     if (s.byKey.has(spec.key)) return undefined;
-    const record = createTrial(structuredClone(spec), s.trials.length, worker, at);
+    const record = createTrial(structuredClone(spec), s.trials.length, ++s.version, worker, at);
     s.byKey.set(spec.key, s.trials.length);
     s.trials.push(record);
     return structuredClone(record);
@@ -50,9 +51,11 @@ export class MemoryStorage implements StudyStorage {
     const s = this.study(study);
     const i = s.byKey.get(key);
     if (i === undefined) throw new StorageError(`study '${study}' has no trial '${key}'`);
-    const next = transition(s.trials[i]!, claim, structuredClone(event));
-    if (next) s.trials[i] = next;
-    return next && structuredClone(next);
+    const moved = transition(s.trials[i]!, claim, structuredClone(event));
+    if (!moved) return undefined;
+    const next = { ...moved, version: ++s.version };
+    s.trials[i] = next;
+    return structuredClone(next);
   }
 
   async close(): Promise<void> {}

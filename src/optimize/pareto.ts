@@ -82,8 +82,23 @@ export function hypervolume2d(points: readonly Point[], reference: Point): numbe
   return volume;
 }
 
-/** Indices of the non-dominated points. */
-export const paretoFront = (points: readonly Point[]): number[] => nonDominatedSort(points)[0] ?? [];
+/** Indices of the non-dominated points, ascending (O(n log n) for two objectives). */
+export function paretoFront(points: readonly Point[]): number[] {
+  if (points.length === 0 || points[0]!.length !== 2) return [...(nonDominatedSort(points)[0] ?? [])].sort((a, b) => a - b);
+  // Sweep by f1 (then f2): a point is on the front iff its f2 is below every earlier point's,
+  // or it equals the last front point exactly (equal points do not dominate each other).
+  const order = points.map((_, i) => i).sort((a, b) => points[a]![0]! - points[b]![0]! || points[a]![1]! - points[b]![1]!);
+  const front: number[] = [];
+  let last: Point | undefined;
+  for (const i of order) {
+    const p = points[i]!;
+    if (!last || p[1]! < last[1]! || (p[0] === last[0] && p[1] === last[1])) {
+      front.push(i);
+      last = p;
+    }
+  }
+  return front.sort((a, b) => a - b);
+}
 
 /**
  * Regularized PriorBand's incumbent: among the Pareto front, objectives min-max normalised

@@ -56,7 +56,9 @@ export function nextStep(settings: StudySettings, trials: readonly TrialRecord[]
     if (t.bracket < 0) continue;
     const rungs = byBracket.get(t.bracket) ?? new Map<number, TrialRecord[]>();
     byBracket.set(t.bracket, rungs);
-    rungs.set(t.rung, [...(rungs.get(t.rung) ?? []), t]);
+    const list = rungs.get(t.rung);
+    if (list) list.push(t);
+    else rungs.set(t.rung, [t]);
   }
   const cycle = bracketCycle(settings, schedule);
   const ranker = RANKERS[alg.ranker];
@@ -80,6 +82,7 @@ export function nextStep(settings: StudySettings, trials: readonly TrialRecord[]
         }
         continue;
       }
+      if (here.length >= configs) continue; // every winner already promoted
       const below = type.rungs[j - 1]!;
       const previous = rungs.get(below.rung) ?? [];
       if (previous.length < below.configs || previous.some((t) => t.status === 'running')) break;

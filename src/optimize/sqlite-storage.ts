@@ -16,18 +16,19 @@ const SCHEMA_VERSION = 1;
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE studies (name TEXT PRIMARY KEY, settings TEXT NOT NULL, created_at INTEGER NOT NULL);
    CREATE TABLE trials (
-     study TEXT NOT NULL REFERENCES studies(name), key TEXT NOT NULL, number INTEGER NOT NULL,
+     study TEXT NOT NULL REFERENCES studies(name), key TEXT NOT NULL, number INTEGER NOT NULL, version INTEGER NOT NULL,
      config_id TEXT NOT NULL, config TEXT NOT NULL, source TEXT NOT NULL,
      bracket INTEGER NOT NULL, rung INTEGER NOT NULL, budget REAL NOT NULL, previous_budget REAL NOT NULL,
      previous_key TEXT, seed INTEGER NOT NULL, rng_state TEXT,
      status TEXT NOT NULL, worker TEXT NOT NULL, attempt INTEGER NOT NULL,
      loss REAL, cost REAL, checkpoint TEXT, folds TEXT, error TEXT,
      created_at INTEGER NOT NULL, started_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL, finished_at INTEGER,
-     PRIMARY KEY (study, key), UNIQUE (study, number));`,
+     PRIMARY KEY (study, key), UNIQUE (study, number));
+   CREATE INDEX trials_version ON trials (study, version);`,
 ];
 
 interface Row {
-  study: string; key: string; number: number; config_id: string; config: string; source: string;
+  study: string; key: string; number: number; version: number; config_id: string; config: string; source: string;
   bracket: number; rung: number; budget: number; previous_budget: number; previous_key: string | null;
   seed: number; rng_state: string | null; status: string; worker: string; attempt: number;
   loss: number | null; cost: number | null; checkpoint: string | null; folds: string | null; error: string | null;
@@ -35,7 +36,7 @@ interface Row {
 }
 
 const fromRow = (r: Row): TrialRecord => ({
-  study: r.study, key: r.key, number: r.number, configId: r.config_id, config: JSON.parse(r.config), source: r.source as TrialRecord['source'],
+  study: r.study, key: r.key, number: r.number, version: r.version, configId: r.config_id, config: JSON.parse(r.config), source: r.source as TrialRecord['source'],
   bracket: r.bracket, rung: r.rung, budget: r.budget, previousBudget: r.previous_budget, previousKey: r.previous_key,
   seed: r.seed, rngState: r.rng_state === null ? null : JSON.parse(r.rng_state), status: r.status as TrialRecord['status'],
   worker: r.worker, attempt: r.attempt, loss: r.loss, cost: r.cost, checkpoint: r.checkpoint,
@@ -44,14 +45,14 @@ const fromRow = (r: Row): TrialRecord => ({
 });
 
 const toRow = (t: TrialRecord): Row => ({
-  study: t.study, key: t.key, number: t.number, config_id: t.configId, config: JSON.stringify(t.config), source: t.source,
+  study: t.study, key: t.key, number: t.number, version: t.version, config_id: t.configId, config: JSON.stringify(t.config), source: t.source,
   bracket: t.bracket, rung: t.rung, budget: t.budget, previous_budget: t.previousBudget, previous_key: t.previousKey,
   seed: t.seed, rng_state: t.rngState === null ? null : JSON.stringify(t.rngState), status: t.status, worker: t.worker,
   attempt: t.attempt, loss: t.loss, cost: t.cost, checkpoint: t.checkpoint, folds: t.folds === null || t.folds === undefined ? null : JSON.stringify(t.folds),
   error: t.error, created_at: t.createdAt, started_at: t.startedAt, heartbeat_at: t.heartbeatAt, finished_at: t.finishedAt,
 });
 
-const COLUMNS = Object.keys(toRow(createTrial({ study: '', key: '', configId: '', config: {}, source: 'random', bracket: 0, rung: 0, budget: 0, previousBudget: 0, previousKey: null, seed: 0, rngState: null }, 0, '', 0)));
+const COLUMNS = Object.keys(toRow(createTrial({ study: '', key: '', configId: '', config: {}, source: 'random', bracket: 0, rung: 0, budget: 0, previousBudget: 0, previousKey: null, seed: 0, rngState: null }, 0, 0, '', 0)));
 
 export class SqliteStorage implements StudyStorage {
   private readonly db: Database.Database;
@@ -71,7 +72,8 @@ export class SqliteStorage implements StudyStorage {
       insertStudy: this.db.prepare('INSERT OR IGNORE INTO studies (name, settings, created_at) VALUES (?, ?, ?)'),
       getStudy: this.db.prepare<[string], { settings: string }>('SELECT settings FROM studies WHERE name = ?'),
       listStudies: this.db.prepare<[], { name: string }>('SELECT name FROM studies ORDER BY name'),
-      trials: this.db.prepare<[string], Row>('SELECT * FROM trials WHERE study = ? ORDER BY number'),
+      trials: this.db.prepare<[string, number], Row>('SELECT * FROM trials WHERE study = ? AND version > ? ORDER BY number'),
+      nextVersion: this.db.prepare<[string], { v: number }>('SELECT COALESCE(MAX(version) + 1, 1) AS v FROM trials WHERE study = ?'),
       trial: this.db.prepare<[string, string], Row>('SELECT * FROM trials WHERE study = ? AND key = ?'),
       nextNumber: this.db.prepare<[string], { n: number }>('SELECT COALESCE(MAX(number) + 1, 0) AS n FROM trials WHERE study = ?'),
       insertTrial: this.db.prepare(`INSERT OR IGNORE INTO trials (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`),
@@ -117,11 +119,11 @@ export class SqliteStorage implements StudyStorage {
     return this.guard('listStudies', () => this.stmts.listStudies.all().map((r) => r.name));
   }
 
-  async trials(study: string): Promise<TrialRecord[]> {
+  async trials(study: string, since = 0): Promise<TrialRecord[]> {
     return this.guard('trials', () =>
       this.db.transaction(() => {
         if (!this.stmts.getStudy.get(study)) throw new StorageError(`no study named '${study}'`, { file: this.path });
-        return this.stmts.trials.all(study).map(fromRow);
+        return this.stmts.trials.all(study, since).map(fromRow);
       })(),
     );
   }
@@ -132,7 +134,7 @@ export class SqliteStorage implements StudyStorage {
         .transaction(() => {
           if (!this.stmts.getStudy.get(spec.study)) throw new StorageError(`no study named '${spec.study}'`, { file: this.path });
           if (this.stmts.trial.get(spec.study, spec.key)) return undefined;
-          const record = createTrial(spec, this.stmts.nextNumber.get(spec.study)!.n, worker, at);
+          const record = createTrial(spec, this.stmts.nextNumber.get(spec.study)!.n, this.stmts.nextVersion.get(spec.study)!.v, worker, at);
           this.stmts.insertTrial.run(toRow(record));
           return record;
         })
@@ -146,8 +148,10 @@ export class SqliteStorage implements StudyStorage {
         .transaction(() => {
           const row = this.stmts.trial.get(study, key);
           if (!row) throw new StorageError(`study '${study}' has no trial '${key}'`, { file: this.path });
-          const next = transition(fromRow(row), claim, event);
-          if (next) this.stmts.updateTrial.run(toRow(next));
+          const moved = transition(fromRow(row), claim, event);
+          if (!moved) return undefined;
+          const next = { ...moved, version: this.stmts.nextVersion.get(study)!.v };
+          this.stmts.updateTrial.run(toRow(next));
           return next;
         })
         .immediate(),

@@ -7,7 +7,9 @@
  *    workers gets the slot; numbers are unique and increase in creation order;
  *  - `updateTrial` applies `transition` atomically against the stored record, so a worker
  *    whose claim is stale (re-claimed by another, or already finished) gets `undefined`;
- *  - a finished trial never changes again.
+ *  - a finished trial never changes again;
+ *  - every insert or update gives the trial the study's next `version`, so
+ *    `trials(study, since)` returns exactly the records written after version `since`.
  * All methods are async so a networked backend fits the same interface.
  */
 import type { StudySettings } from './settings.js';
@@ -18,8 +20,8 @@ export interface StudyStorage {
   createStudy(name: string, settings: StudySettings): Promise<StudySettings>;
   getStudy(name: string): Promise<StudySettings | undefined>;
   listStudies(): Promise<string[]>;
-  /** All trials of a study, by number. */
-  trials(study: string): Promise<TrialRecord[]>;
+  /** Trials of a study written after version `since` (default: all), by number. */
+  trials(study: string, since?: number): Promise<TrialRecord[]>;
   /** Creates the trial claimed by `worker`, or returns undefined when its key is taken. */
   insertTrial(spec: TrialSpec, worker: string, at: number): Promise<TrialRecord | undefined>;
   /** Applies an event to a trial held under `claim`; undefined when the claim is stale. */

@@ -89,6 +89,9 @@ export class Study {
   readonly schedule: Schedule;
   private readonly isStale: (t: TrialRecord) => boolean;
   private readonly now: () => number;
+  private readonly cache = new Map<string, TrialRecord>();
+  private seenVersion = 0;
+  private sorted: TrialRecord[] = [];
 
   private constructor(
     readonly storage: StudyStorage,
@@ -116,8 +119,15 @@ export class Study {
     return new Study(storage, name, settings, options.worker ?? newWorkerId(), options);
   }
 
-  trials(): Promise<TrialRecord[]> {
-    return this.storage.trials(this.name);
+  /** All trials, by number. Reads only what changed since the last call (records carry versions). */
+  async trials(): Promise<TrialRecord[]> {
+    const changed = await this.storage.trials(this.name, this.seenVersion);
+    for (const t of changed) {
+      this.cache.set(t.key, t);
+      this.seenVersion = Math.max(this.seenVersion, t.version);
+    }
+    if (changed.length > 0) this.sorted = [...this.cache.values()].sort((a, b) => a.number - b.number);
+    return [...this.sorted];
   }
 
   /** The next evaluation for this worker, 'wait' (others' results pending) or 'done'. */

@@ -51,6 +51,8 @@ export interface TrialOutcome {
 export interface TrialRecord extends TrialSpec, TrialOutcome {
   /** Creation order in the study (0-based), assigned by the storage. */
   readonly number: number;
+  /** Bumped by the storage on every write to the study (1, 2, ...): readers fetch only what changed. */
+  readonly version: number;
   readonly status: TrialStatus;
   /** The worker that holds (or held) the trial. */
   readonly worker: string;
@@ -76,8 +78,8 @@ export type TrialEvent =
 export const EMPTY_OUTCOME: TrialOutcome = { loss: null, cost: null, checkpoint: null, folds: null, error: null };
 
 /** A new trial record, claimed by `worker`. */
-export function createTrial(spec: TrialSpec, number: number, worker: string, at: number): TrialRecord {
-  return { ...spec, ...EMPTY_OUTCOME, number, status: 'running', worker, attempt: 0, createdAt: at, startedAt: at, heartbeatAt: at, finishedAt: null };
+export function createTrial(spec: TrialSpec, number: number, version: number, worker: string, at: number): TrialRecord {
+  return { ...spec, ...EMPTY_OUTCOME, number, version, status: 'running', worker, attempt: 0, createdAt: at, startedAt: at, heartbeatAt: at, finishedAt: null };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { crowdingDistance, dominates, hypervolume2d, maxAreaPoint, nonDominatedSort } from '../../src/optimize/pareto.js';
+import { crowdingDistance, dominates, hypervolume2d, maxAreaPoint, nonDominatedSort, paretoFront } from '../../src/optimize/pareto.js';
 import { RANKERS } from '../../src/optimize/promotion.js';
 
 const smallInt = fc.integer({ min: 0, max: 12 });
@@ -34,6 +34,17 @@ describe('dominance and non-dominated sorting', () => {
         }),
         { numRuns: 300 },
       );
+  });
+});
+
+describe('Pareto front', () => {
+  it('the 2-D sweep equals the first front of the full sort (ties included)', () => {
+    fc.assert(
+      fc.property(points2, (pts) => {
+        expect(paretoFront(pts)).toEqual([...(nonDominatedSort(pts)[0] ?? [])].sort((a, b) => a - b));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

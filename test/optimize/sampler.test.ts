@@ -19,6 +19,7 @@ function done(config: Configuration, rung: number, loss: number, options: { prev
   const t = createTrial(
     { study: 's', key, configId: key, config, source: 'random', bracket: 0, rung, budget: schedule.budgets[rung]!, previousBudget: options.previousBudget ?? 0, previousKey: null, seed: 0, rngState: null },
     counter,
+    counter,
     'w',
     0,
   );
@@ -85,11 +86,11 @@ describe('PriorBand sampling weights', () => {
     const trials = [done(d, 4, 0.2), ...Array.from({ length: 300 }, () => done(sampleConfig(space, 'uniform', rng), 0, 0.4 + 0.5 * rng.float()))];
     const w = priorbandWeights(settings, schedule, trials, 1);
     const counts = { random: 0, prior: 0, incumbent: 0, default: 0, promotion: 0 };
-    const n = 3000;
+    const n = 1500;
     for (let i = 0; i < n; i++) counts[drawConfiguration(settings, schedule, trials, 1, rng).source]++;
-    expect(Math.abs(counts.random / n - w.random)).toBeLessThan(0.03);
-    expect(Math.abs(counts.prior / n - w.prior)).toBeLessThan(0.03);
-    expect(Math.abs(counts.incumbent / n - w.incumbent)).toBeLessThan(0.03);
+    expect(Math.abs(counts.random / n - w.random)).toBeLessThan(0.04);
+    expect(Math.abs(counts.prior / n - w.prior)).toBeLessThan(0.04);
+    expect(Math.abs(counts.incumbent / n - w.incumbent)).toBeLessThan(0.04);
   });
 
   it('Regularized PriorBand starts local search from the max-area Pareto point', () => {

@@ -53,12 +53,29 @@ export function storageContract(name: string, make: () => Promise<StudyStorage>)
       await s.close();
     });
 
+    it('every write bumps the version; trials(since) returns exactly the later writes', async () => {
+      const s = await make();
+      await s.createStudy('s', settings);
+      const a = (await s.insertTrial(spec('a'), 'w1', 1))!;
+      const b = (await s.insertTrial(spec('b'), 'w1', 2))!;
+      expect(b.version).toBeGreaterThan(a.version);
+      const a2 = (await s.updateTrial('s', 'a', { worker: 'w1', attempt: 0 }, { type: 'finish', status: 'complete', outcome, at: 3 }))!;
+      expect(a2.version).toBeGreaterThan(b.version);
+      expect((await s.trials('s', a.version)).map((t) => [t.key, t.status])).toEqual([['a', 'complete'], ['b', 'running']]);
+      expect((await s.trials('s', b.version)).map((t) => t.key)).toEqual(['a']);
+      expect(await s.trials('s', a2.version)).toEqual([]);
+      // a refused update changes nothing
+      await s.updateTrial('s', 'a', { worker: 'w1', attempt: 0 }, { type: 'heartbeat', at: 4 });
+      expect(await s.trials('s', a2.version)).toEqual([]);
+      await s.close();
+    });
+
     it('returned records are copies', async () => {
       const s = await make();
       await s.createStudy('s', settings);
       const a = (await s.insertTrial(spec('a'), 'w1', 1))!;
       (a.config as Record<string, unknown>).optimizer = 'sgd';
-      (await s.trials('s'))[0]!.rngState!.length = 0;
+      ((await s.trials('s'))[0]!.rngState as number[]).length = 0;
       const t = (await s.trials('s'))[0]!;
       expect(t.config.optimizer).toBe('adam');
       expect(t.rngState).toEqual([1, 2, 3, 4]);

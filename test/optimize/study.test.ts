@@ -149,3 +149,23 @@ describe('failures and recovery', () => {
     await expect(Study.open({ storage, name: 'other' })).rejects.toThrow(/no study named 'other'/);
   });
 });
+
+describe('overhead', () => {
+  it('ask + tell with 1,000 stored trials takes milliseconds (SQLite file)', async () => {
+    const storage = new SqliteStorage(join(dir, 'overhead.db'));
+    const study = await Study.open({ storage, name: 's', settings: { algorithm: 'regularized-priorband', space: syntheticSpace('good'), seed: 1, brackets: 30, ...reference } });
+    await study.optimize(objective, { maxTrials: 1000 });
+    expect(await study.trials()).toHaveLength(1000);
+    const times: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t0 = performance.now();
+      const step = await study.ask();
+      if (step.kind !== 'job') throw new Error('expected a job');
+      await study.tell(step.job, await objective(step.job));
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    expect(times[15]!).toBeLessThan(20); // median; about 2 ms on an idle core
+    await storage.close();
+  });
+});
