@@ -68,11 +68,11 @@ export function encodePreprocessedCase(c: PreprocessedCase): Uint8Array {
 export function decodePreprocessedCase(bytes: Uint8Array, file = '<memory>'): PreprocessedCase {
   // Typed-array views need aligned offsets; readFileSync may hand out a pooled, unaligned slice.
   const b = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
-  if (b.length < 16 || new TextDecoder().decode(b.subarray(0, 8)) !== MAGIC) throw new DatasetError(`not an hnas preprocessed case (bad magic)`, { file });
+  if (b.length < 16 || new TextDecoder().decode(b.slice(0, 8)) !== MAGIC) throw new DatasetError(`not an hnas preprocessed case (bad magic)`, { file });
   const headerLen = new DataView(b.buffer, b.byteOffset).getUint32(8, true);
   let header: { id: string; channels: number; shape: PreprocessedCase['shape']; hasLabel: boolean; classes: { value: number; count: number }[]; properties: PreprocessedCase['properties'] };
   try {
-    header = JSON.parse(new TextDecoder().decode(b.subarray(16, 16 + headerLen)));
+    header = JSON.parse(new TextDecoder().decode(b.slice(16, 16 + headerLen)));
   } catch (err) {
     throw new DatasetError('corrupt preprocessed-case header', { file }, { cause: err });
   }

@@ -1,0 +1,23 @@
+/** Worker side of BatchLoader: decodes the shared case buffers once, then makes batches on request. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { decodePreprocessedCase } from './cache.js';
+import { batchRng, type LoaderWorkerData, type WorkerReply, type WorkerRequest } from './loader-protocol.js';
+import { sampleBatch } from './sampler.js';
+
+const data = workerData as LoaderWorkerData;
+const cases = data.buffers.map((b, i) => decodePreprocessedCase(new Uint8Array(b), data.names[i]));
+
+parentPort!.on('message', (req: WorkerRequest) => {
+  if (req.type === 'stop') {
+    parentPort!.close();
+    return;
+  }
+  try {
+    const batch = sampleBatch(cases, data.sampler, batchRng(data.seed, req.index));
+    const reply: WorkerReply = { type: 'batch', index: req.index, batch };
+    parentPort!.postMessage(reply, [batch.image.buffer as ArrayBuffer, batch.label.buffer as ArrayBuffer]);
+  } catch (err) {
+    const reply: WorkerReply = { type: 'error', index: req.index, message: err instanceof Error ? err.message : String(err) };
+    parentPort!.postMessage(reply);
+  }
+});

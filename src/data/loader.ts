@@ -1,0 +1,113 @@
+/**
+ * Batches made in worker threads, so loading and augmentation overlap with
+ * `session.run`, which blocks the main thread. Batch k is made by worker k mod W with
+ * a generator seeded by (seed, k), so the stream is identical for any worker count.
+ * Each worker keeps `prefetch` batches in flight.
+ *
+ * Example:
+ *   const loader = BatchLoader.start({ files: Object.values(cache.files), sampler, seed: 1 });
+ *   const batch = await loader.next();   // { image: Float32Array [B, C, X, Y, Z], label: Int16Array, ... }
+ *   await loader.close();
+ */
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { DatasetError } from '../errors.js';
+import type { LoaderWorkerData, WorkerReply, WorkerRequest } from './loader-protocol.js';
+import type { Batch, SamplerConfig } from './sampler.js';
+
+export interface LoaderOptions {
+  /** Preprocessed-case files (the training cases of a fold). */
+  readonly files: readonly string[];
+  readonly sampler: SamplerConfig;
+  readonly seed: number;
+  readonly workers?: number;
+  readonly prefetch?: number;
+}
+
+interface Pending {
+  promise: Promise<Batch>;
+  resolve: (b: Batch) => void;
+  reject: (e: Error) => void;
+}
+
+export class BatchLoader {
+  private nextIndex = 0;
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+
+  private constructor(
+    private readonly workers: Worker[],
+    private readonly depth: number,
+  ) {
+    workers.forEach((w) => {
+      w.on('message', (reply: WorkerReply) => {
+        const p = this.slot(reply.index);
+        if (reply.type === 'batch') p.resolve(reply.batch);
+        else p.reject(new DatasetError(`batch ${reply.index} failed in a loader worker: ${reply.message}`));
+      });
+      w.on('error', (err) => this.failAll(err));
+    });
+    for (let i = 0; i < depth; i++) this.request(i);
+  }
+
+  static start(options: LoaderOptions): BatchLoader {
+    if (options.files.length === 0) throw new DatasetError('no training cases for the loader');
+    const buffers = options.files.map((f) => {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(f);
+      } catch (err) {
+        throw new DatasetError(`cannot read preprocessed case (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { file: f }, { cause: err });
+      }
+      const shared = new SharedArrayBuffer(bytes.length);
+      new Uint8Array(shared).set(bytes);
+      return shared;
+    });
+    const data: LoaderWorkerData = { buffers, names: [...options.files], sampler: options.sampler, seed: options.seed };
+    const count = Math.max(1, options.workers ?? 2);
+    const workers = Array.from({ length: count }, () => new Worker(new URL('./loader-worker-boot.mjs', import.meta.url), { workerData: data }));
+    return new BatchLoader(workers, count * Math.max(1, options.prefetch ?? 2));
+  }
+
+  private slot(index: number): Pending {
+    let p = this.pending.get(index);
+    if (!p) {
+      let resolve!: (b: Batch) => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<Batch>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      promise.catch(() => undefined); // rejections surface through next()
+      p = { promise, resolve, reject };
+      this.pending.set(index, p);
+    }
+    return p;
+  }
+
+  private request(index: number): void {
+    this.slot(index);
+    const msg: WorkerRequest = { type: 'make', index };
+    this.workers[index % this.workers.length]!.postMessage(msg);
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+  }
+
+  /** The next batch in order (batch 0, 1, 2, ...). */
+  async next(): Promise<Batch> {
+    if (this.closed) throw new Error('BatchLoader is closed');
+    const index = this.nextIndex++;
+    this.request(index + this.depth);
+    const batch = await this.slot(index).promise;
+    this.pending.delete(index);
+    return batch;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Training batches from preprocessed cases, as nnU-Net draws them: random case, the
+ * last round(B x oversample) samples centred on a voxel of a random present
+ * foreground class, patches reaching outside the volume padded (image 0, label -1),
+ * spatial augmentation (rotation, scaling) applied while reading the patch, then the
+ * intensity and mirroring augmentations. All randomness comes from the given Rng.
+ *
+ * Example:
+ *   const batch = sampleBatch(cases, { patchSize: [40, 56, 40], batchSize: 9, oversampleForeground: 0.33, augmentationFactor: 1 }, rng);
+ */
+import { Rng } from '../util/rng.js';
+import { augmentPatch, type Patch } from './augment.js';
+import type { Vec3 } from './plan-types.js';
+import type { PreprocessedCase } from './preprocess.js';
+
+export interface SamplerConfig {
+  readonly patchSize: Vec3;
+  readonly batchSize: number;
+  /** Fraction of each batch forced to contain foreground (nnU-Net: 0.33). */
+  readonly oversampleForeground: number;
+  /** Multiplies every augmentation probability; 0 = none, 1 = nnU-Net's. */
+  readonly augmentationFactor: number;
+}
+
+export interface Batch {
+  /** [B, C, ...patch]. */
+  readonly image: Float32Array;
+  /** [B, ...patch]; -1 = ignore (padding / outside the nonzero mask). */
+  readonly label: Int16Array;
+  readonly shape: [number, number, number, number, number];
+  readonly caseIds: string[];
+}
+
+export const ROTATION_PROBABILITY = 0.2;
+export const SCALING_PROBABILITY = 0.2;
+const MAX_ROTATION = Math.PI / 6; // 30 degrees
+
+/** Patch start for a sample: random within the (padded) volume, or around a foreground voxel. */
+export function chooseStart(c: PreprocessedCase, patch: Vec3, forceForeground: boolean, rng: Rng): Vec3 {
+  const shape = c.shape;
+  // Volumes smaller than the patch may be padded; lbs/ubs bound the patch start.
+  const needPad = shape.map((s, a) => Math.max(0, patch[a]! - s));
+  const lbs = needPad.map((p) => -Math.floor(p / 2));
+  const ubs = shape.map((s, a) => s + Math.floor(needPad[a]! / 2) + (needPad[a]! % 2) - patch[a]!);
+  const present = Object.entries(c.classLocations).filter(([, locs]) => locs.length > 0);
+  if (forceForeground && present.length > 0) {
+    const locs = present[rng.int(present.length)]![1];
+    const flat = locs[rng.int(locs.length)]!;
+    const voxel = [Math.floor(flat / (shape[1] * shape[2])), Math.floor(flat / shape[2]) % shape[1], flat % shape[2]];
+    return voxel.map((v, a) => Math.min(Math.max(v - Math.floor(patch[a]! / 2), lbs[a]!), ubs[a]!)) as Vec3;
+  }
+  return lbs.map((lo, a) => lo + rng.int(ubs[a]! - lo + 1)) as Vec3;
+}
+
+/** Rotation about the three axes then isotropic scaling, as a 3x3 matrix on (z, y, x) offsets. */
+function spatialMatrix(rng: Rng, factor: number): number[][] | undefined {
+  const rotate = rng.float() < Math.min(1, ROTATION_PROBABILITY * factor);
+  const scale = rng.float() < Math.min(1, SCALING_PROBABILITY * factor);
+  if (!rotate && !scale) return undefined;
+  let m = [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ];
+  const mul = (a: number[][], b: number[][]) => a.map((row) => [0, 1, 2].map((j) => row[0]! * b[0]![j]! + row[1]! * b[1]![j]! + row[2]! * b[2]![j]!));
+  if (rotate) {
+    for (const [i, j] of [[1, 2], [0, 2], [0, 1]] as const) {
+      const t = (2 * rng.float() - 1) * MAX_ROTATION;
+      const r = [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ];
+      r[i]![i] = Math.cos(t);
+      r[j]![j] = Math.cos(t);
+      r[i]![j] = -Math.sin(t);
+      r[j]![i] = Math.sin(t);
+      m = mul(r, m);
+    }
+  }
+  if (scale) {
+    // Sampling coordinates scaled by s < 1 zooms in (nnU-Net's convention).
+    const s = 0.7 + 0.7 * rng.float();
+    m = m.map((row) => row.map((v) => v * s));
+  }
+  return m;
+}
+
+/** Read one patch starting at `start`; with a matrix, sample around the patch centre (trilinear image, nearest label). */
+export function extractPatch(c: PreprocessedCase, patch: Vec3, start: Vec3, matrix?: number[][]): Patch {
+  const [sz, sy, sx] = c.shape;
+  const nCase = sz * sy * sx;
+  const [pz, py, px] = patch;
+  const nPatch = pz * py * px;
+  const image = new Float32Array(c.channels * nPatch);
+  const label = new Int16Array(nPatch).fill(-1);
+  const src = c.label;
+  let o = 0;
+  if (!matrix) {
+    for (let z = 0; z < pz; z++)
+      for (let y = 0; y < py; y++)
+        for (let x = 0; x < px; x++, o++) {
+          const zz = start[0] + z;
+          const yy = start[1] + y;
+          const xx = start[2] + x;
+          if (zz < 0 || yy < 0 || xx < 0 || zz >= sz || yy >= sy || xx >= sx) continue;
+          const i = (zz * sy + yy) * sx + xx;
+          label[o] = src ? src[i]! : 0;
+          for (let ch = 0; ch < c.channels; ch++) image[ch * nPatch + o] = c.image[ch * nCase + i]!;
+        }
+    return { image, label, channels: c.channels, shape: patch };
+  }
+  const centre = [start[0] + (pz - 1) / 2, start[1] + (py - 1) / 2, start[2] + (px - 1) / 2];
+  for (let z = 0; z < pz; z++)
+    for (let y = 0; y < py; y++)
+      for (let x = 0; x < px; x++, o++) {
+        const d = [z - (pz - 1) / 2, y - (py - 1) / 2, x - (px - 1) / 2];
+        const q = [0, 1, 2].map((r) => centre[r]! + matrix[r]![0]! * d[0]! + matrix[r]![1]! * d[1]! + matrix[r]![2]! * d[2]!);
+        const nz = Math.round(q[0]!);
+        const ny = Math.round(q[1]!);
+        const nx = Math.round(q[2]!);
+        if (nz >= 0 && ny >= 0 && nx >= 0 && nz < sz && ny < sy && nx < sx) label[o] = src ? src[(nz * sy + ny) * sx + nx]! : 0;
+        const z0 = Math.floor(q[0]!);
+        const y0 = Math.floor(q[1]!);
+        const x0 = Math.floor(q[2]!);
+        const fz = q[0]! - z0;
+        const fy = q[1]! - y0;
+        const fx = q[2]! - x0;
+        for (let ch = 0; ch < c.channels; ch++) {
+          let v = 0;
+          for (let dz = 0; dz < 2; dz++)
+            for (let dy = 0; dy < 2; dy++)
+              for (let dx = 0; dx < 2; dx++) {
+                const zz = z0 + dz;
+                const yy = y0 + dy;
+                const xx = x0 + dx;
+                if (zz < 0 || yy < 0 || xx < 0 || zz >= sz || yy >= sy || xx >= sx) continue; // outside reads as 0
+                const w = (dz ? fz : 1 - fz) * (dy ? fy : 1 - fy) * (dx ? fx : 1 - fx);
+                v += w * c.image[ch * nCase + (zz * sy + yy) * sx + xx]!;
+              }
+          image[ch * nPatch + o] = v;
+        }
+      }
+  return { image, label, channels: c.channels, shape: patch };
+}
+
+export function sampleBatch(cases: readonly PreprocessedCase[], cfg: SamplerConfig, rng: Rng): Batch {
+  const { patchSize: patch, batchSize: B, augmentationFactor: f } = cfg;
+  const channels = cases[0]!.channels;
+  const nPatch = patch[0] * patch[1] * patch[2];
+  const image = new Float32Array(B * channels * nPatch);
+  const label = new Int16Array(B * nPatch);
+  const caseIds: string[] = [];
+  const firstForced = Math.round(B * (1 - cfg.oversampleForeground));
+  for (let b = 0; b < B; b++) {
+    const c = cases[rng.int(cases.length)]!;
+    caseIds.push(c.id);
+    const start = chooseStart(c, patch, b >= firstForced, rng);
+    const p = extractPatch(c, patch, start, f > 0 ? spatialMatrix(rng, f) : undefined);
+    augmentPatch(p, f, rng);
+    image.set(p.image, b * channels * nPatch);
+    label.set(p.label, b * nPatch);
+  }
+  return { image, label, shape: [B, channels, patch[0], patch[1], patch[2]], caseIds };
+}

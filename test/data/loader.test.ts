@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { preprocessDataset } from '../../src/data/cache.js';
+import { loadDataset } from '../../src/data/dataset.js';
+import { computeFingerprint } from '../../src/data/fingerprint.js';
+import { BatchLoader } from '../../src/data/loader.js';
+import { batchRng } from '../../src/data/loader-protocol.js';
+import { readPreprocessedCase } from '../../src/data/cache.js';
+import { planExperiment } from '../../src/data/planner.js';
+import { sampleBatch, type SamplerConfig } from '../../src/data/sampler.js';
+import { tempDir, writeMsdDataset } from './helpers.js';
+
+describe('BatchLoader (worker threads)', () => {
+  const root = tempDir();
+  writeMsdDataset(root, Array.from({ length: 5 }, (_, i) => ({ id: `w${i}`, dims: [20, 18, 14] as [number, number, number] })), 9);
+  const dataset = loadDataset(root);
+  const plan = planExperiment(computeFingerprint(dataset));
+  const cache = preprocessDataset(dataset, plan, tempDir());
+  const files = Object.values(cache.files);
+  const sampler: SamplerConfig = { patchSize: [8, 8, 8], batchSize: 3, oversampleForeground: 0.33, augmentationFactor: 1 };
+
+  it('delivers the same batches, in order, for any worker count, equal to sampling in the main thread', async () => {
+    const cases = files.map((f) => readPreprocessedCase(f));
+    const expected = [0, 1, 2, 3, 4].map((k) => sampleBatch(cases, sampler, batchRng(42, k)));
+    for (const workers of [1, 3]) {
+      const loader = BatchLoader.start({ files, sampler, seed: 42, workers, prefetch: 2 });
+      try {
+        for (let k = 0; k < 5; k++) {
+          const b = await loader.next();
+          expect(b.shape).toEqual([3, 1, 8, 8, 8]);
+          expect(b.image).toBeInstanceOf(Float32Array);
+          expect(Array.from(b.image)).toEqual(Array.from(expected[k]!.image));
+          expect(Array.from(b.label)).toEqual(Array.from(expected[k]!.label));
+        }
+      } finally {
+        await loader.close();
+      }
+    }
+  });
+
+  it('keeps producing while the main thread is blocked (prefetch fills during a busy wait)', async () => {
+    const loader = BatchLoader.start({ files, sampler, seed: 1, workers: 2, prefetch: 2 });
+    try {
+      await loader.next(); // workers are up
+      const until = Date.now() + 400;
+      while (Date.now() < until) {
+        /* blocks the event loop like session.run does */
+      }
+      const t = performance.now();
+      for (let i = 0; i < 3; i++) await loader.next();
+      expect(performance.now() - t).toBeLessThan(100); // already made during the block
+    } finally {
+      await loader.close();
+    }
+  });
+
+  it('a missing cache file is a DatasetError naming it', () => {
+    expect(() => BatchLoader.start({ files: ['/nonexistent/x.hnpp'], sampler, seed: 1 })).toThrow(/x\.hnpp.*ENOENT/);
+  });
+});
