@@ -37,7 +37,7 @@ describe('compiler input errors', () => {
     expect(e).toBeInstanceOf(TreeError);
     expect(e.message).toMatch(/S\/E2\[2\]\/ENONLIN\[0\].*leaky_relu.*got 'swish'/);
     const wrongBlock = unetTree({ encoderBlocks: [2, 2] });
-    (wrongBlock.children[1] as { children: unknown[] }).children[4] = { symbol: 'C1', children: ['res_block'] };
+    (wrongBlock.children[1] as unknown as { children: unknown[] }).children[4] = { symbol: 'C1', children: ['res_block'] };
     expect(thrown(() => compile(wrongBlock, plan)).message).toMatch(/C1\[0\].*expected 'conv_block', got 'res_block'/);
   });
 

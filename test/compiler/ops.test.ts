@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { Graph } from '../../compiler/graph/graph.js';
 import { ops, type OpKind } from '../../compiler/graph/ops.js';
 import type { Weights } from '../../compiler/weights/init.js';
+import { compile } from '../../compiler/index.js';
 import { Rng } from '../../src/util/rng.js';
+import { isoPlan, unetTree } from './trees.js';
 import * as ref from './reference.js';
 import { randomArray, runGraph, sizeOf } from './run.js';
 
@@ -25,7 +27,11 @@ const leaf = (f: (v: number) => number, kind: 'relu' | 'elu' | 'gelu'): Case => 
   build: (g, _p, x) => ({ out: g.op(kind, 'y', ['x'], kind === 'elu' ? { alpha: 1 } : ({} as never)), want: ref.map(x, f) }),
 });
 
-const cases: Record<OpKind, Case> = {
+/** The ops the U-Net lowering emits (the training ops are checked in test/autodiff). */
+const FORWARD_OPS = ['conv', 'conv_transpose', 'avg_pool', 'instance_norm', 'batch_norm', 'leaky_relu', 'relu', 'elu', 'gelu', 'prelu', 'dropout', 'add', 'concat', 'softmax'] as const;
+type ForwardOp = (typeof FORWARD_OPS)[number];
+
+const cases: Record<ForwardOp, Case> = {
   conv: {
     build(g, p, x) {
       const w = p('w', [4, 3, 3, 1, 3]);
@@ -79,7 +85,7 @@ const cases: Record<OpKind, Case> = {
   softmax: { build: (g, _p, x) => ({ out: g.op('softmax', 'y', ['x'], { axis: 1 }), want: ref.softmaxChannels(x) }) },
 };
 
-async function check(kind: OpKind, seed: number, lowering?: { convTranspose: 'native' | 'conv1x1' }): Promise<number> {
+async function check(kind: ForwardOp, seed: number, lowering?: { convTranspose: 'native' | 'conv1x1' }): Promise<number> {
   const rng = Rng.seeded(seed);
   const g = new Graph();
   const xShape = cases[kind].xShape ?? X_SHAPE;
@@ -108,7 +114,18 @@ describe('op registry against float64 references', () => {
     expect(ref.erf(3.5)).toBeCloseTo(0.9999992569016276, 13);
   });
 
-  for (const kind of Object.keys(ops) as OpKind[]) {
+  it('every op a compiled U-Net uses has a numerical case, and is in the registry', () => {
+    const used = new Set<OpKind>();
+    const plan = isoPlan(3, [8, 8, 8]);
+    for (const tree of [
+      unetTree({ encoderBlocks: [1, 1, 1], enonlin: 'gelu', edropout: 'dropout', dnonlin: 'elu' }),
+      unetTree({ encoder: 'res_encoder', encoderBlocks: [1, 1, 1], enorm: 'batch_norm', enonlin: 'prelu', dnonlin: 'relu' }),
+    ]) for (const node of compile(tree, plan, { baseFeatures: 2 }).graph.nodes) used.add(node.kind);
+    for (const kind of used) expect(FORWARD_OPS).toContain(kind);
+    for (const kind of FORWARD_OPS) expect(ops[kind]).toBeDefined();
+  });
+
+  for (const kind of FORWARD_OPS) {
     it(`${kind} matches the reference`, async () => {
       expect(await check(kind, 7)).toBeLessThan(TOL);
     });
