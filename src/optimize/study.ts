@@ -45,7 +45,7 @@ export interface Job {
 export interface ObjectiveResult {
   /** 1 - Dice (fold mean); NaN marks a failed run. */
   readonly loss: number;
-  /** Runtime (or any cost) of this evaluation. */
+  /** Runtime (or any cost) of the model trained to `budget`, including the epochs of the checkpoint it continued. */
   readonly cost: number;
   /** Where the trained state is, for a later continuation. */
   readonly checkpoint?: string;

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 
 import { registerBrackets } from './brackets.js';
+import { registerStudy } from './study.js';
 import { registerCompile } from './compile.js';
 import { registerCheck } from './check.js';
 import { registerCount } from './count.js';
@@ -19,6 +20,7 @@ export const commands: RegisterCommand[] = [
   registerCount,
   registerCheck,
   registerBrackets,
+  registerStudy,
   registerCompile,
   registerPlan,
   registerPreprocess,

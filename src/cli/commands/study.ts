@@ -1,0 +1,92 @@
+/** `hnas study list|show|export`: inspect a study database (trials, incumbent, Pareto front). */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { StorageError, UsageError } from '../../errors.js';
+import { type StudyReport, studyReport, trialsCsv } from '../../optimize/report.js';
+import { SqliteStorage } from '../../optimize/sqlite-storage.js';
+import type { TrialRecord } from '../../optimize/trial.js';
+import { writeFileAtomic } from '../../util/fs.js';
+import { intOption, output } from '../main.js';
+
+const DEFAULT_DB = 'hnas-studies.db';
+
+async function withStorage<T>(db: string, fn: (s: SqliteStorage) => Promise<T>): Promise<T> {
+  // Reading must not create an empty database where the user mistyped a path.
+  if (!existsSync(db)) throw new StorageError('no study database here', { file: db });
+  const storage = new SqliteStorage(db);
+  try {
+    return await fn(storage);
+  } finally {
+    await storage.close();
+  }
+}
+
+async function loadReport(db: string, name: string): Promise<StudyReport> {
+  return withStorage(db, async (storage) => {
+    const settings = await storage.getStudy(name);
+    if (!settings) throw new StorageError(`no study named '${name}' (studies: ${(await storage.listStudies()).join(', ') || 'none'})`, { file: db });
+    return studyReport(name, settings, await storage.trials(name));
+  });
+}
+
+const num = (x: number | null, digits = 4): string => (x === null ? '-' : Number.isInteger(x) ? String(x) : x.toFixed(digits));
+const row = (t: TrialRecord): string =>
+  [String(t.number).padStart(5), t.key.padEnd(22), t.source.padEnd(10), String(t.budget).padStart(6), t.status.padEnd(9), num(t.loss).padStart(8), num(t.cost).padStart(10)].join(' ');
+const HEADER = ['    #', 'key'.padEnd(22), 'source'.padEnd(10), 'epochs'.padStart(6), 'status'.padEnd(9), 'loss'.padStart(8), 'cost'.padStart(10)].join(' ');
+
+function showText(r: StudyReport, limit: number): string {
+  const s = r.settings;
+  const lines = [
+    `study '${r.study}': ${s.algorithm} over space '${s.space.name}' (${s.space.params.length} hyperparameters), budgets ${s.minBudget}..${s.maxBudget} epochs, eta ${s.eta}, seed ${s.seed}`,
+    `trials: ${r.trials.length} (${r.counts.complete} complete, ${r.counts.failed} failed, ${r.counts.running} running), ${r.configurations} configurations, ${r.epochs.toLocaleString('en-US')} epochs`,
+    '',
+    r.incumbent
+      ? `incumbent (best loss): trial ${r.incumbent.number} '${r.incumbent.key}', loss ${num(r.incumbent.loss)}, cost ${num(r.incumbent.cost)}, ${r.incumbent.budget} epochs\n  ${JSON.stringify(r.incumbent.config)}`
+      : 'incumbent: none yet',
+    '',
+    `Pareto front (loss, cost): ${r.paretoFront.length} trials`,
+    HEADER,
+    ...r.paretoFront.map(row),
+    '',
+    `trials${r.trials.length > limit ? ` (last ${limit} of ${r.trials.length}; --limit to change)` : ''}:`,
+    HEADER,
+    ...r.trials.slice(-limit).map(row),
+  ];
+  return lines.join('\n');
+}
+
+export function registerStudy(program: Command): void {
+  const study = program.command('study').description('inspect study databases: list, show, export');
+  study
+    .command('list')
+    .description('list the studies in a database')
+    .option('--db <path>', 'study database (SQLite)', DEFAULT_DB)
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { db: string; json?: boolean }) => {
+      const names = await withStorage(opts.db, (s) => s.listStudies());
+      output(!!opts.json, names, () => names.join('\n') || '(no studies)');
+    });
+  study
+    .command('show <name>')
+    .description('trials table, incumbent and Pareto front of a study')
+    .option('--db <path>', 'study database (SQLite)', DEFAULT_DB)
+    .option('--limit <n>', 'trials to list', intOption('--limit', 1), 50)
+    .option('--json', 'machine-readable output (the whole report)')
+    .action(async (name: string, opts: { db: string; limit: number; json?: boolean }) => {
+      const report = await loadReport(opts.db, name);
+      output(!!opts.json, report, () => showText(report, opts.limit));
+    });
+  study
+    .command('export <name>')
+    .description('export a study as JSON (settings, trials, incumbent, Pareto front) or CSV (one row per trial)')
+    .option('--db <path>', 'study database (SQLite)', DEFAULT_DB)
+    .option('--format <format>', 'json or csv', 'json')
+    .option('--out <file>', 'write to a file (atomically) instead of stdout')
+    .action(async (name: string, opts: { db: string; format: string; out?: string }) => {
+      if (opts.format !== 'json' && opts.format !== 'csv') throw new UsageError(`--format must be json or csv, got '${opts.format}'`);
+      const report = await loadReport(opts.db, name);
+      const text = opts.format === 'csv' ? trialsCsv(report) : `${JSON.stringify(report, null, 2)}\n`;
+      if (opts.out) writeFileAtomic(opts.out, text);
+      else process.stdout.write(text);
+    });
+}
