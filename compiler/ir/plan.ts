@@ -35,6 +35,10 @@ export function validatePlan(plan: unknown, file?: string): NetworkPlan {
   const strides = vecs('strides', p.strides, (x) => x > 0, 'a positive integer stride');
   if (kernelSizes.length !== strides.length)
     fail('strides', `kernelSizes has ${kernelSizes.length} stages but strides has ${strides.length}`);
+  // Stage 0 works at full resolution (nnU-Net: stride 1); otherwise the heads would not match the patch.
+  strides[0]!.forEach((s, a) => {
+    if (s !== 1) fail(`strides[0][${a}]`, `stage 0 must have stride 1 on every axis, got ${s}`);
+  });
   const total: Vec3 = [1, 1, 1];
   strides.forEach((s, i) => {
     for (let a = 0; a < 3; a++) {

@@ -60,6 +60,7 @@ describe('compiler input errors', () => {
       [{ ...plan, patchSize: [16, 12, 16] }, /\$\.strides\[3\]\[1\].*patch size 12 on axis 1 is not divisible by .* \(8\)/],
       [{ ...plan, kernelSizes: [[3, 3, 3], [3, 2, 3], [3, 3, 3], [3, 3, 3]] }, /\$\.kernelSizes\[1\]\[1\].*odd positive kernel size/],
       [{ ...plan, strides: plan.strides.slice(1) }, /kernelSizes has 4 stages but strides has 3/],
+      [{ ...plan, strides: [[1, 2, 1], ...plan.strides.slice(1)] }, /\$\.strides\[0\]\[1\].*stage 0 must have stride 1/],
       [{ ...plan, numClasses: 0 }, /\$\.numClasses.*positive integer/],
       [{ ...plan, patchSize: [16, 16] }, /\$\.patchSize.*3 numbers/],
       ['plan', /JSON object/],
