@@ -15,20 +15,20 @@ const OPT = { x1: 0.7, x2: 0.25, x3: 0.4, x4: 0.6, lr: 1e-3, cat: 'b', units: 40
 
 /**
  * The synthetic space with its prior centred on `prior`: 'good' (near the optimum: the default's
- * regret is about 0.05) or 'misleading' (far from it: regret about 1).
+ * regret is about 0.09) or 'misleading' (far from it: regret about 1).
  */
 export function syntheticSpace(prior: 'good' | 'misleading'): SearchSpace {
   const good = prior === 'good';
   return {
     name: `synthetic-${prior}`,
     params: [
-      { name: 'x1', kind: 'float', lower: 0, upper: 1, default: good ? 0.55 : 0.05 },
-      { name: 'x2', kind: 'float', lower: 0, upper: 1, default: good ? 0.4 : 0.95 },
-      { name: 'x3', kind: 'float', lower: 0, upper: 1, default: good ? 0.3 : 0.95 },
-      { name: 'x4', kind: 'float', lower: 0, upper: 1, default: good ? 0.7 : 0.02 },
-      { name: 'lr', kind: 'float', lower: 1e-5, upper: 1e-1, log: true, default: good ? 5e-3 : 8e-2 },
+      { name: 'x1', kind: 'float', lower: 0, upper: 1, default: good ? 0.5 : 0.05 },
+      { name: 'x2', kind: 'float', lower: 0, upper: 1, default: good ? 0.45 : 0.95 },
+      { name: 'x3', kind: 'float', lower: 0, upper: 1, default: good ? 0.25 : 0.95 },
+      { name: 'x4', kind: 'float', lower: 0, upper: 1, default: good ? 0.75 : 0.02 },
+      { name: 'lr', kind: 'float', lower: 1e-5, upper: 1e-1, log: true, default: good ? 8e-3 : 8e-2 },
       { name: 'cat', kind: 'categorical', values: ['a', 'b', 'c'], default: good ? 'b' : 'c' },
-      { name: 'units', kind: 'int', lower: 1, upper: 64, default: good ? 30 : 2 },
+      { name: 'units', kind: 'int', lower: 1, upper: 64, default: good ? 28 : 2 },
     ],
   };
 }
