@@ -3,6 +3,7 @@
  * hyperparameter by its kind (bounds, defaults) and the conditions by their parents.
  * A new space is a JSON file, not code.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { kindOf } from './kinds.js';
@@ -54,4 +55,21 @@ export function parseSpace(json: unknown, file?: string): SearchSpace {
     throw new ConfigError(`invalid search space: ${issue.message}`, { file, path: jsonPath(issue.path) });
   }
   return checkSpace(parsed.data as SearchSpace, file);
+}
+
+/** Reads and checks a search-space JSON file. */
+export function readSpaceFile(path: string): SearchSpace {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read search space: ${(err as Error).message}`, { file: path }, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`not valid JSON: ${(err as Error).message}`, { file: path }, { cause: err });
+  }
+  return parseSpace(json, path);
 }

@@ -10,6 +10,9 @@ import { SqliteStorage } from '../../src/optimize/sqlite-storage.js';
 import { type Objective, Study } from '../../src/optimize/study.js';
 import { syntheticObjective, syntheticSpace } from '../../src/optimize/synthetic.js';
 import { decisions, expectScheduleRules } from './rules.js';
+import type { TreeNode } from '../../src/grammar/tree-types.js';
+import { validateConfig } from '../../src/space/config.js';
+import { hnasSpace } from '../../src/space/spaces.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hnas-study-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -167,5 +170,24 @@ describe('overhead', () => {
     times.sort((a, b) => a - b);
     expect(times[15]!).toBeLessThan(20); // median; about 2 ms on an idle core
     await storage.close();
+  });
+});
+
+describe('HNAS space (grammar trees) through the optimiser', () => {
+  it('Regularized PriorBand samples, mutates and promotes architectures; every configuration validates', async () => {
+    const space = hnasSpace(4);
+    const study = await Study.open({ storage: new MemoryStorage(), name: 'h', settings: { algorithm: 'regularized-priorband', space, seed: 3, minBudget: 1, maxBudget: 9, eta: 3, brackets: 9 } });
+    const blocks = (t: TreeNode): number => t.children.reduce<number>((s, c) => s + (typeof c === 'string' ? (c.endsWith('_block') ? 1 : 0) : blocks(c)), 0);
+    await study.optimize(async (job) => {
+      const size = blocks(job.config.architecture as TreeNode);
+      const loss = Math.abs(size - 10) / 20 + Math.abs(Math.log10(job.config.learning_rate as number) + 3) / 10 + 1 / job.budget;
+      return { loss, cost: job.budget * size };
+    });
+    const trials = await study.trials();
+    expectScheduleRules(study.settings, trials);
+    for (const t of trials) expect(validateConfig(space, t.config)).toEqual(t.config);
+    const sources = new Set(trials.map((t) => t.source));
+    expect([...sources].sort()).toEqual(['default', 'incumbent', 'prior', 'promotion', 'random']);
+    expect(new Set(trials.map((t) => JSON.stringify(t.config.architecture))).size).toBeGreaterThan(20);
   });
 });

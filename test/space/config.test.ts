@@ -124,3 +124,24 @@ describe('parseSpace', () => {
   ];
   for (const [name, json, re] of bad) it(name, () => expect(() => parseSpace(json, 'space.json')).toThrow(re));
 });
+
+describe('readSpaceFile', () => {
+  it('reads a space file and names the file in errors', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { readSpaceFile } = await import('../../src/space/schema.js');
+    const dir = mkdtempSync(join(tmpdir(), 'hnas-space-'));
+    try {
+      const good = join(dir, 'good.json');
+      writeFileSync(good, JSON.stringify({ name: 's', params: [{ name: 'x', kind: 'float', lower: 0, upper: 1, default: 0.5 }] }));
+      expect(readSpaceFile(good).params[0]!.name).toBe('x');
+      const broken = join(dir, 'broken.json');
+      writeFileSync(broken, '{ "name": ');
+      expect(() => readSpaceFile(broken)).toThrow(/broken\.json: not valid JSON/);
+      expect(() => readSpaceFile(join(dir, 'missing.json'))).toThrow(ConfigError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
