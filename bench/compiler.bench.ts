@@ -109,7 +109,7 @@ async function agreementAndSpeed(): Promise<void> {
         if (report.parameters !== model.cost.parameters) throw new Error(`parameter counts differ: PyTorch ${report.parameters}, hnas ${model.cost.parameters}`);
         torchMs = 1000 * Math.min(...report.seconds);
         diff = Math.max(...fast.outputs.map((o, k) => {
-          const t = new Float32Array(readFileSync(join(dir, `out${k}.bin`)).buffer.slice(0));
+          const t = floatsOf(readFileSync(join(dir, `out${k}.bin`)));
           if (t.length !== o.length) throw new Error(`head ${k}: ${t.length} PyTorch values vs ${o.length}`);
           return Math.max(maxRelDiff(o, t), maxRelDiff(native.outputs[k]!, t));
         }));
@@ -165,4 +165,9 @@ function printTable(rows: string[][]): void {
 export async function run(): Promise<void> {
   await agreementAndSpeed();
   await compileTime();
+}
+
+/** A file's bytes as float32 (a copy: small Buffers share Node's pool). */
+function floatsOf(b: Buffer): Float32Array {
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
