@@ -79,6 +79,32 @@ describe('crowding distance (Deb 2002)', () => {
       }),
     );
   });
+  it('duplicate points (ties in every objective) are neighbours of each other, in front order', () => {
+    const pts = [[1, 1], [1, 1], [0, 2], [2, 0]];
+    const d = crowdingDistance(pts, [0, 1, 2, 3]);
+    expect(d[2]).toBe(Infinity);
+    expect(d[3]).toBe(Infinity);
+    expect(d[0]).toBeCloseTo(1, 12); // f1: (1 - 0) / 2, f2: (1 - 0) / 2
+    expect(d[1]).toBeCloseTo(1, 12); // f1: (2 - 1) / 2, f2: (2 - 1) / 2
+  });
+  it('3 objectives with ties: matches a direct evaluation of the definition (stable sort by front position)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 })), { minLength: 3, maxLength: 12 }), (pts) => {
+        const front = pts.map((_, i) => i);
+        const d = crowdingDistance(pts, front);
+        const ref = front.map(() => 0);
+        for (let k = 0; k < 3; k++) {
+          const sorted = front.map((i, pos) => ({ v: pts[i]![k]!, pos })).sort((a, b) => a.v - b.v || a.pos - b.pos);
+          const range = sorted.at(-1)!.v - sorted[0]!.v;
+          ref[sorted[0]!.pos] = Infinity;
+          ref[sorted.at(-1)!.pos] = Infinity;
+          if (range > 0) for (let r = 1; r < sorted.length - 1; r++) ref[sorted[r]!.pos] += (sorted[r + 1]!.v - sorted[r - 1]!.v) / range;
+        }
+        d.forEach((x, i) => (ref[i] === Infinity ? expect(x).toBe(Infinity) : expect(x).toBeCloseTo(ref[i]!, 12)));
+      }),
+      { numRuns: 300 },
+    );
+  });
   it('an objective with zero range adds nothing; ties keep finite interior distances', () => {
     const pts = [[1, 5], [2, 5], [3, 5], [4, 5]];
     const d = crowdingDistance(pts, [0, 1, 2, 3]);

@@ -85,7 +85,7 @@ describe('studies across processes', () => {
     for (const t of trials) expect(started.filter((s) => s.key === t.key)).toHaveLength(t.attempt + 1);
     // The kills did interrupt evaluations, which were re-claimed and finished by later workers.
     expect(trials.some((t) => t.attempt > 0)).toBe(true);
-  }, 30_000);
+  }, 90_000);
 
   it('three worker processes share one study: the schedule\'s rules hold, nothing is evaluated twice', async () => {
     const db = join(dir, 'shared.db');
@@ -105,5 +105,5 @@ describe('studies across processes', () => {
     expect(started).toHaveLength(66);
     expect(new Set(started.map((s) => s.key)).size).toBe(66);
     expect(new Set(started.map((s) => s.pid)).size).toBeGreaterThan(1);
-  }, 30_000);
+  }, 90_000);
 });
