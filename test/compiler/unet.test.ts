@@ -89,6 +89,18 @@ describe('compiled U-Nets run in onnxruntime', () => {
     for (const o of outs) expect((o.data as Float32Array).every(Number.isFinite)).toBe(true);
   });
 
+  it('both transposed-conv lowerings give the same network outputs', async () => {
+    const plan: NetworkPlan = { ...isoPlan(3, [8, 12, 8], 2, 3), strides: [[1, 1, 1], [2, 2, 1], [2, 2, 2]] };
+    const fast = compile(defaultTree(3), plan, { seed: 4, baseFeatures: 4 });
+    const native = compile(defaultTree(3), plan, { weights: fast.weights, baseFeatures: 4, lowering: { convTranspose: 'native' } });
+    const [a, b] = [await runModel(fast.onnx(), plan, 2), await runModel(native.onnx(), plan, 2)];
+    a.forEach((t, k) => {
+      const [x, y] = [t.data as Float32Array, b[k]!.data as Float32Array];
+      const scale = Math.max(...y.map(Math.abs));
+      expect(Math.max(...x.map((v, i) => Math.abs(v - y[i]!))) / scale).toBeLessThan(1e-5);
+    });
+  });
+
   it('is deterministic in its seed, and the seed matters', () => {
     const plan = isoPlan(3, [8, 8, 8]);
     const a = compile(defaultTree(3), plan, { seed: 5, baseFeatures: 4 }).onnx();
