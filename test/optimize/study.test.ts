@@ -145,6 +145,24 @@ describe('failures and recovery', () => {
     expect(next.kind === 'job' && next.job).toMatchObject({ key: 'b0/new/0', claim: { worker: 'w2', attempt: 1 } });
   });
 
+  it('heartbeats refresh a running trial while its objective runs', async () => {
+    const storage = new MemoryStorage();
+    const study = await Study.open({ storage, name: 's', settings: { algorithm: 'hyperband', space: syntheticSpace('good'), ...reference }, heartbeatMs: 10 });
+    const beats: number[] = [];
+    await study.optimize(
+      async (job) => {
+        for (let i = 0; i < 4; i++) {
+          await new Promise((r) => setTimeout(r, 15));
+          beats.push((await storage.trials('s')).find((t) => t.key === job.key)!.heartbeatAt);
+        }
+        return objective(job);
+      },
+      { maxTrials: 1 },
+    );
+    expect(new Set(beats).size).toBeGreaterThan(1);
+    expect([...beats].sort((a, b) => a - b)).toEqual(beats);
+  });
+
   it('opening with different settings, or an unknown study, is a typed error', async () => {
     const storage = new MemoryStorage();
     await Study.open({ storage, name: 's', settings: { algorithm: 'hyperband', space: syntheticSpace('good') } });
