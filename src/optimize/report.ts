@@ -40,12 +40,19 @@ const csvField = (v: unknown): string => {
 };
 const paramText = (v: ParamValue | undefined): unknown => (v !== undefined && typeof v === 'object' ? printTree(v as TreeNode) : v);
 
-/** One row per trial; hyperparameters in their own columns (trees in bracketed form). */
+/** A configuration on one line, trees in their bracketed form. */
+export function configText(config: Readonly<Record<string, ParamValue>>): string {
+  return Object.entries(config)
+    .map(([k, v]) => `${k}=${typeof v === 'object' ? printTree(v as TreeNode) : String(v)}`)
+    .join(' ');
+}
+
+/** One row per trial; hyperparameters in their own `config.<name>` columns (trees in bracketed form). */
 export function trialsCsv(report: StudyReport): string {
   const params = report.settings.space.params.map((p) => p.name);
   const pareto = new Set(report.paretoFront.map((t) => t.key));
   const head = ['number', 'key', 'config_id', 'source', 'bracket', 'rung', 'budget', 'previous_budget', 'status', 'loss', 'cost',
-    'incumbent', 'pareto', 'worker', 'attempt', 'started_at', 'finished_at', 'checkpoint', 'error', ...params];
+    'incumbent', 'pareto', 'worker', 'attempt', 'started_at', 'finished_at', 'checkpoint', 'error', ...params.map((p) => `config.${p}`)];
   const rows = report.trials.map((t) => [
     t.number, t.key, t.configId, t.source, t.bracket, t.rung, t.budget, t.previousBudget, t.status, t.loss, t.cost,
     report.incumbent?.key === t.key ? 1 : 0, pareto.has(t.key) ? 1 : 0, t.worker, t.attempt,

@@ -73,7 +73,7 @@ describe('hnas study', () => {
     expect((await cli('study', 'export', 'demo', '--db', db, '--format', 'csv', '--out', out)).code).toBe(0);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(67);
-    expect(lines[0]).toMatch(/^number,key,.*,x1,x2,x3,x4,lr,cat,units$/);
+    expect(lines[0]).toMatch(/^number,key,.*,config\.x1,config\.x2,config\.x3,config\.x4,config\.lr,config\.cat,config\.units$/);
     const head = lines[0]!.split(',');
     const rows = lines.slice(1).map((l) => l.split(','));
     expect(rows.every((r) => r.length === head.length)).toBe(true);

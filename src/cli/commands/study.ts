@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { StorageError, UsageError } from '../../errors.js';
-import { type StudyReport, studyReport, trialsCsv } from '../../optimize/report.js';
+import { configText, type StudyReport, studyReport, trialsCsv } from '../../optimize/report.js';
 import { SqliteStorage } from '../../optimize/sqlite-storage.js';
 import type { TrialRecord } from '../../optimize/trial.js';
 import { writeFileAtomic } from '../../util/fs.js';
@@ -41,7 +41,7 @@ function showText(r: StudyReport, limit: number): string {
     `trials: ${r.trials.length} (${r.counts.complete} complete, ${r.counts.failed} failed, ${r.counts.running} running), ${r.configurations} configurations, ${r.epochs.toLocaleString('en-US')} epochs`,
     '',
     r.incumbent
-      ? `incumbent (best loss): trial ${r.incumbent.number} '${r.incumbent.key}', loss ${num(r.incumbent.loss)}, cost ${num(r.incumbent.cost)}, ${r.incumbent.budget} epochs\n  ${JSON.stringify(r.incumbent.config)}`
+      ? `incumbent (best loss): trial ${r.incumbent.number} '${r.incumbent.key}', loss ${num(r.incumbent.loss)}, cost ${num(r.incumbent.cost)}, ${r.incumbent.budget} epochs\n  ${configText(r.incumbent.config)}`
       : 'incumbent: none yet',
     '',
     `Pareto front (loss, cost): ${r.paretoFront.length} trials`,
