@@ -1,0 +1,47 @@
+/** Integration on the real MSD Task04_Hippocampus data (skips when ../shared is absent). */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { readCase } from '../../src/data/case.js';
+import { loadDataset } from '../../src/data/dataset.js';
+import { computeFingerprint } from '../../src/data/fingerprint.js';
+import { readNifti } from '../../src/data/nifti.js';
+import { PLANNERS, planExperiment, planNetwork } from '../../src/data/planner.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const DATASET = join(repoRoot, '..', 'shared', 'datasets', 'Task04_Hippocampus');
+const present = existsSync(join(DATASET, 'dataset.json'));
+if (!present) console.warn(`skipping Hippocampus integration tests: ${DATASET} not found`);
+
+describe.skipIf(!present)('Task04_Hippocampus', () => {
+  it('reads every case (uint8 and float32 images, float32 labels) and plans as nnU-Net does', () => {
+    const dataset = loadDataset(DATASET);
+    expect(dataset.cases).toHaveLength(208);
+    const types = new Set(dataset.cases.flatMap((c) => [readNifti(c.images[0]!).datatype, `label:${readNifti(c.label).datatype}`]));
+    expect(types).toEqual(new Set(['uint8', 'float32', 'label:uint8', 'label:float32']));
+    const fp = computeFingerprint(dataset);
+    const plan = planExperiment(fp);
+    expect(plan.nStages).toBe(4);
+    expect(plan.spacing).toEqual([1, 1, 1]);
+    expect(plan.medianShape).toEqual([36, 50, 35]); // nnU-Net's median_image_size_in_voxels
+    expect(plan.network.patchSize).toEqual([40, 56, 40]);
+    expect(plan.network.strides).toEqual([[1, 1, 1], [2, 2, 2], [2, 2, 2], [2, 2, 2]]);
+    expect(plan.network.kernelSizes).toEqual([[3, 3, 3], [3, 3, 3], [3, 3, 3], [3, 3, 3]]);
+    expect(plan.network.featuresPerStage).toEqual([32, 64, 128, 256]);
+    // Batch: nnU-Net's batch 9 comes from the 5 % cap over the 260 MSD training cases it planned on;
+    // this copy holds 208 of them, for which the same rule gives round(208*63000*0.05/89600) = 7.
+    expect(plan.network.batchSize).toBe(7);
+    const full = planNetwork({ spacing: plan.spacing, medianShape: plan.medianShape, inputChannels: 1, numClasses: 3, datasetVoxels: 36 * 50 * 35 * 260 }, PLANNERS.default!);
+    expect(full.batchSize).toBe(9);
+    expect(full.patchSize).toEqual([40, 56, 40]);
+  });
+
+  it('labels hold exactly {0, 1, 2} and the float32 labels read as integers', () => {
+    const dataset = loadDataset(DATASET);
+    const floatLabel = dataset.cases.find((c) => readNifti(c.label).datatype === 'float32')!;
+    const c = readCase(dataset, floatLabel);
+    expect(new Set(c.label)).toEqual(new Set([0, 1, 2]));
+    expect(JSON.parse(readFileSync(join(DATASET, 'dataset.json'), 'utf8')).labels).toEqual({ '0': 'background', '1': 'Anterior', '2': 'Posterior' });
+  });
+});
