@@ -94,6 +94,8 @@ export function parseNifti(input: Uint8Array, file: string): NiftiImage {
     throw new DatasetError(`dimensions must be positive integers, got [${dims.join(', ')}]`, { file, path: 'dim' });
   }
   while (dims.length > 3 && dims[dims.length - 1] === 1) dims.pop(); // trailing singleton dims carry nothing
+  // Vector-valued NIfTIs keep channels in dim 5 with a singleton time axis: same layout as [i, j, k, c].
+  if (dims.length === 5 && dims[3] === 1) dims.splice(3, 1);
   while (dims.length < 3) dims.push(1);
   if (dims.length > 4) throw new DatasetError(`only 3D and 4D volumes are supported, got dims [${dims.join(', ')}]`, { file, path: 'dim' });
 

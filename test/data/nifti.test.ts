@@ -50,7 +50,7 @@ describe('NIfTI round trip', () => {
           const values = Array.from({ length: n }, (_, i) => {
             const u = ((seed + i * 2654435761) % 1000003) / 1000003;
             const v = lo + u * (hi - lo);
-            return datatype.startsWith('float') ? (datatype === 'float32' ? Math.fround(v) : v) : Math.round(v);
+            return datatype.startsWith('float') ? (datatype === 'float32' ? Math.fround(v) : v) : Math.round(v) + 0; // + 0 turns -0 into 0
           });
           const bytes = encodeNifti(values, dims, geometry, { datatype, version, littleEndian, gzip });
           const img = parseNifti(bytes, 'mem.nii');
@@ -90,6 +90,9 @@ describe('NIfTI round trip', () => {
     expect(img.dims).toEqual([2, 3, 4, 2]);
     const squeezed = parseNifti(encodeNifti(values.slice(0, 24), [2, 3, 4, 1], identityGeometry()), 'y.nii');
     expect(squeezed.dims).toEqual([2, 3, 4]);
+    const vector = parseNifti(encodeNifti(values, [2, 3, 4, 1, 2], identityGeometry()), 'v.nii');
+    expect(vector.dims).toEqual([2, 3, 4, 2]);
+    expect(Array.from(vector.raw)).toEqual(values);
   });
 
   it('writes and reads files on disk, gzip chosen by the name', () => {
