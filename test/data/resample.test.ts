@@ -99,9 +99,11 @@ describe('volume resampling', () => {
       }),
     );
   });
-  it('labels: the set of classes is preserved when upsampling and identity at equal shape', () => {
+  it('labels: the set of classes is preserved when upsampling by odd factors and identity at equal shape', () => {
+    // Odd factors put an output voxel exactly on every input centre (weight 1); even factors in 3D
+    // can drop an isolated voxel (0.75^3 < 0.5), as in nnU-Net, so they are no law.
     fc.assert(
-      fc.property(vec, fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 1000 }), (shape, factor, seed) => {
+      fc.property(vec, fc.constantFrom(1, 3, 5), fc.integer({ min: 0, max: 1000 }), (shape, factor, seed) => {
         const n = shape[0] * shape[1] * shape[2];
         const label = Int16Array.from({ length: n }, (_, i) => [-1, 0, 1, 2][(i * 31 + seed) % 4]!);
         const up = shape.map((s) => s * factor) as Vec3;
