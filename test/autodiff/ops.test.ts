@@ -54,7 +54,7 @@ const cases: { [K in OpKind]: Case<K>[] } = {
     { label: 'eq', inputs: [{ shape: [2, 3] }, { shape: [2, 3] }], attrs: { fn: 'eq' }, diff: false },
   ],
   unary: [
-    ...(['neg', 'exp', 'erf'] as const).map((fn) => ({ label: fn, inputs: [{ shape: [3, 4] }], attrs: { fn } })),
+    ...(['identity', 'neg', 'exp', 'erf'] as const).map((fn) => ({ label: fn, inputs: [{ shape: [3, 4] }], attrs: { fn } })),
     ...(['log', 'sqrt', 'reciprocal'] as const).map((fn) => ({ label: fn, inputs: [{ shape: [3, 4], kind: 'positive' as const }], attrs: { fn } })),
     { label: 'step', inputs: [{ shape: [3, 4] }], attrs: { fn: 'step' }, diff: false },
   ],

@@ -34,32 +34,63 @@ function broadcastBinary(a: T64, b: T64, f: (x: number, y: number) => number): T
   const pb = [...new Array(r - b.shape.length).fill(1), ...b.shape];
   const shape = pa.map((d, i) => Math.max(d, pb[i]!));
   const out = zeros(shape);
-  const get = (t: T64, p: number[], idx: number[]) => at({ shape: p, data: t.data }, idx.map((v, i) => (p[i] === 1 ? 0 : v)));
+  // Strides that are 0 along broadcast axes.
+  const sa = strides(pa).map((s, i) => (pa[i] === 1 ? 0 : s));
+  const sb = strides(pb).map((s, i) => (pb[i] === 1 ? 0 : s));
+  const idx = new Array<number>(r).fill(0);
+  let ia = 0;
+  let ib = 0;
   for (let i = 0; i < out.data.length; i++) {
-    const idx = unravel(i, shape);
-    out.data[i] = f(get(a, pa, idx), get(b, pb, idx));
+    out.data[i] = f(a.data[ia]!, b.data[ib]!);
+    for (let ax = r - 1; ax >= 0; ax--) {
+      idx[ax]!++;
+      ia += sa[ax]!;
+      ib += sb[ax]!;
+      if (idx[ax]! < shape[ax]!) break;
+      ia -= sa[ax]! * shape[ax]!;
+      ib -= sb[ax]! * shape[ax]!;
+      idx[ax] = 0;
+    }
   }
   return out;
 }
 
-/** Generic 3-D convolution gathering loop; `tap` maps (out index, kernel index) to an input index or null. */
+/** 3-D convolution (cross-correlation) by its definition, with dilation; plain index arithmetic for speed. */
 function conv3(x: T64, w: T64, stride: readonly number[], pads: readonly number[], dil: readonly number[] = [1, 1, 1]): T64 {
-  const [n, c, ...sp] = x.shape;
-  const [o, , ...k] = w.shape;
-  const out = sp.map((d, a) => Math.floor((d! + 2 * pads[a]! - dil[a]! * (k[a]! - 1) - 1) / stride[a]!) + 1);
-  const y = zeros([n!, o!, ...out]);
-  for (let i = 0; i < y.data.length; i++) {
-    const [b, oc, ...p] = unravel(i, y.shape);
-    let acc = 0;
-    for (let ci = 0; ci < c!; ci++)
-      for (let t = 0; t < size(k); t++) {
-        const kk = unravel(t, k);
-        const q = p.map((v, a) => v * stride[a]! - pads[a]! + kk[a]! * dil[a]!);
-        if (q.some((v, a) => v < 0 || v >= sp[a]!)) continue;
-        acc += at(x, [b!, ci, ...q]) * at(w, [oc!, ci, ...kk]);
-      }
-    y.data[i] = acc;
-  }
+  const [n, c, D, H, W] = x.shape as [number, number, number, number, number];
+  const [o, , KD, KH, KW] = w.shape as [number, number, number, number, number];
+  const sp = [D, H, W];
+  const k = [KD, KH, KW];
+  const [OD, OH, OW] = sp.map((d, a) => Math.floor((d + 2 * pads[a]! - dil[a]! * (k[a]! - 1) - 1) / stride[a]!) + 1) as [number, number, number];
+  const y = zeros([n, o, OD, OH, OW]);
+  const xd = x.data;
+  const wd = w.data;
+  let i = 0;
+  for (let b = 0; b < n; b++)
+    for (let oc = 0; oc < o; oc++)
+      for (let od = 0; od < OD; od++)
+        for (let oh = 0; oh < OH; oh++)
+          for (let ow = 0; ow < OW; ow++) {
+            let acc = 0;
+            for (let ci = 0; ci < c; ci++) {
+              const xBase = (b * c + ci) * D;
+              const wBase = (oc * c + ci) * KD;
+              for (let kd = 0; kd < KD; kd++) {
+                const d = od * stride[0]! - pads[0]! + kd * dil[0]!;
+                if (d < 0 || d >= D) continue;
+                for (let kh = 0; kh < KH; kh++) {
+                  const h = oh * stride[1]! - pads[1]! + kh * dil[1]!;
+                  if (h < 0 || h >= H) continue;
+                  for (let kw = 0; kw < KW; kw++) {
+                    const ww = ow * stride[2]! - pads[2]! + kw * dil[2]!;
+                    if (ww < 0 || ww >= W) continue;
+                    acc += xd[((xBase + d) * H + h) * W + ww]! * wd[((wBase + kd) * KH + kh) * KW + kw]!;
+                  }
+                }
+              }
+            }
+            y.data[i++] = acc;
+          }
   return y;
 }
 
@@ -198,7 +229,7 @@ export const eval64: { [K in OpKind]: Eval<K> } = {
   },
   unary: ([x], { fn }) => {
     const f: Record<typeof fn, (v: number) => number> = {
-      neg: (v) => -v, exp: Math.exp, log: Math.log, sqrt: Math.sqrt, reciprocal: (v) => 1 / v, erf: erf64, step: (v) => (v > 0 ? 1 : 0),
+      identity: (v) => v, neg: (v) => -v, exp: Math.exp, log: Math.log, sqrt: Math.sqrt, reciprocal: (v) => 1 / v, erf: erf64, step: (v) => (v > 0 ? 1 : 0),
     };
     return [map(x!, f[fn])];
   },

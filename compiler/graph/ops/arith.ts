@@ -61,9 +61,11 @@ interface UnaryFn {
   readonly grad: ((b: GraphBuilder, g: G, x: G, out: G) => G) | null;
 }
 
-export type UnaryFnName = 'neg' | 'exp' | 'log' | 'sqrt' | 'reciprocal' | 'erf' | 'step';
+export type UnaryFnName = 'identity' | 'neg' | 'exp' | 'log' | 'sqrt' | 'reciprocal' | 'erf' | 'step';
 
 export const UNARY: Record<UnaryFnName, UnaryFn> = {
+  /** Gives a value a chosen name (e.g. a training step's `updated.<param>` outputs). */
+  identity: { emit: (c, i, o) => c.node('Identity', i, [o]), grad: (_b, g) => g },
   neg: { emit: (c, i, o) => c.node('Neg', i, [o]), grad: (b, g) => b.neg(g) },
   exp: { emit: (c, i, o) => c.node('Exp', i, [o]), grad: (b, g, _x, out) => b.mul(g, out) },
   log: { emit: (c, i, o) => c.node('Log', i, [o]), grad: (b, g, x) => b.div(g, x) },
