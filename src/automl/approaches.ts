@@ -1,0 +1,36 @@
+/**
+ * The three Auto-nnU-Net search approaches, one registry: which optimiser runs over
+ * which search space. The architecture spaces need the plan's number of stages (n_max).
+ *   hpo      -> PriorBand over the 8 training hyperparameters (nnU-Net's architecture);
+ *   hpo_nas  -> Regularized PriorBand over HPO + macro architecture (the paper's Auto-nnU-Net);
+ *   hpo_hnas -> Regularized PriorBand over HPO + dropout + a U-Net grammar derivation tree.
+ */
+import { UsageError } from '../errors.js';
+import type { AlgorithmName } from '../optimize/algorithms.js';
+import { hnasSpace, hpoSpace, nasSpace } from '../space/spaces.js';
+import type { SearchSpace } from '../space/types.js';
+
+export interface Approach {
+  readonly algorithm: AlgorithmName;
+  readonly description: string;
+  /** The search space for a dataset planned with `nMax` stages. */
+  space(nMax: number): SearchSpace;
+}
+
+export const APPROACHES = {
+  hpo: { algorithm: 'priorband', description: 'PriorBand over the training hyperparameters', space: () => hpoSpace() },
+  hpo_nas: { algorithm: 'regularized-priorband', description: 'Regularized PriorBand over hyperparameters + macro architecture', space: () => nasSpace() },
+  hpo_hnas: {
+    algorithm: 'regularized-priorband',
+    description: 'Regularized PriorBand over hyperparameters + dropout + grammar-derived U-Net',
+    space: (nMax: number) => hnasSpace(nMax),
+  },
+} as const satisfies Record<string, Approach>;
+
+export type ApproachName = keyof typeof APPROACHES;
+export const APPROACH_NAMES = Object.keys(APPROACHES) as ApproachName[];
+
+export function approachNamed(name: string): Approach {
+  if (!(name in APPROACHES)) throw new UsageError(`--approach must be one of ${APPROACH_NAMES.join(', ')}, got '${name}'`);
+  return APPROACHES[name as ApproachName];
+}

@@ -1,0 +1,157 @@
+/**
+ * The optimisation driver behind `hnas optimize`: dataset -> plan -> search space ->
+ * study (created, or resumed when it exists) -> worker loops with the objective -> summary.
+ *
+ * Example:
+ *   const summary = await optimize({ datasetDir: 'Task04_Hippocampus', approach: 'hpo_hnas', study: 'studies/hippo',
+ *     budget: budgetFromFlags({ minEpochs: 1, maxEpochs: 9, eta: 3 }), training, seed: 0, objective: 'synthetic' });
+ */
+import { mkdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { Plan } from '../data/plan-types.js';
+import { bestLossTrial } from '../optimize/incumbent.js';
+import { SqliteStorage } from '../optimize/sqlite-storage.js';
+import { Study } from '../optimize/study.js';
+import type { TrialRecord } from '../optimize/trial.js';
+import { type ApproachName, APPROACHES } from './approaches.js';
+import { type Budget, budgetSettings, plannedEpochs } from './budget.js';
+import { metaFile, type StudyMeta, type StudyPaths, studyFolder, studyPaths, writeOrCheckMeta } from './layout.js';
+import type { TrainingSettings } from './objective.js';
+import { type ObjectiveName, objectiveNamed } from './objectives.js';
+import { resolvePlan } from './plan.js';
+import { type ProgressView, progressSnapshot } from './progress.js';
+import { type StopReason, work } from './trial-worker.js';
+import { type WorkerHandle, spawnWorker } from './worker-process.js';
+
+export interface OptimizeRequest {
+  readonly datasetDir: string;
+  readonly approach: ApproachName;
+  /** Study folder or database file (see layout.ts). */
+  readonly study: string;
+  /** Study name inside the database (default: the approach). */
+  readonly name?: string;
+  readonly budget: Budget;
+  readonly training: TrainingSettings;
+  readonly device?: 'cpu' | 'cuda';
+  readonly seed: number;
+  readonly objective: ObjectiveName;
+  readonly objectiveOptions?: Readonly<Record<string, number>>;
+  /** An existing plans.json (else the study's own, else the dataset is planned). */
+  readonly planFile?: string;
+  /** Processes evaluating trials at once (this one included). */
+  readonly workers?: number;
+}
+
+export interface RunOptions {
+  readonly signal?: AbortSignal;
+  readonly view?: ProgressView;
+  readonly maxTrials?: number;
+  readonly pollMs?: number;
+  readonly heartbeatMs?: number;
+}
+
+export interface OptimizeSummary {
+  readonly dir: string;
+  readonly name: string;
+  readonly folder: string;
+  readonly stopped: StopReason;
+  /** Evaluations run by this command (all workers). */
+  readonly evaluated: number;
+  readonly counts: { readonly complete: number; readonly failed: number; readonly running: number };
+  readonly incumbent: TrialRecord | null;
+}
+
+export interface PreparedStudy {
+  readonly paths: StudyPaths;
+  readonly name: string;
+  readonly folder: string;
+  readonly meta: StudyMeta;
+  readonly plan: Plan;
+}
+
+/** Plans (or reuses the plan), writes/checks study.json, and creates or checks the study in the database. */
+export async function prepareStudy(req: OptimizeRequest): Promise<PreparedStudy> {
+  const paths = studyPaths(req.study);
+  const name = req.name ?? req.approach;
+  const folder = studyFolder(paths, name);
+  mkdirSync(folder, { recursive: true });
+  const plan = resolvePlan({ datasetDir: req.datasetDir, planFile: req.planFile, studyPlanFile: join(folder, 'plans.json') });
+  const meta = writeOrCheckMeta(metaFile(paths, name), {
+    format: 'hnas-automl-study', version: 1, name, approach: req.approach, objective: req.objective,
+    dataset: resolve(req.datasetDir), datasetName: plan.datasetName ?? basename(req.datasetDir), nMax: plan.nStages,
+    training: req.training, createdAt: new Date().toISOString(),
+  });
+  const approach = APPROACHES[req.approach];
+  const storage = new SqliteStorage(paths.db);
+  try {
+    await Study.open({ storage, name, settings: { algorithm: approach.algorithm, space: approach.space(plan.nStages), seed: req.seed, ...budgetSettings(req.budget) } });
+  } finally {
+    await storage.close();
+  }
+  return { paths, name, folder, meta, plan };
+}
+
+/** The options a worker process needs besides what the study folder holds. */
+export interface WorkerArgs {
+  readonly db: string;
+  readonly name: string;
+  readonly device: 'cpu' | 'cuda';
+  readonly objectiveOptions: Readonly<Record<string, number>>;
+  readonly timeLimitS: number | null;
+  readonly pollMs?: number;
+  readonly heartbeatMs?: number;
+}
+
+/** Runs the worker loop of an existing study in this process (also the body of each extra worker process). */
+export async function runWorker(prepared: PreparedStudy, args: WorkerArgs, options: { signal: AbortSignal; maxTrials?: number }) {
+  const { meta, plan, folder } = prepared;
+  const objective = objectiveNamed(meta.objective)({ datasetDir: meta.dataset, plan, training: meta.training, device: args.device, options: args.objectiveOptions });
+  const storage = new SqliteStorage(args.db);
+  try {
+    const study = await Study.open({ storage, name: args.name, heartbeatMs: args.heartbeatMs });
+    return await work(study, objective, { folder, signal: options.signal, timeLimitS: args.timeLimitS, maxTrials: options.maxTrials, pollMs: args.pollMs, heartbeatMs: args.heartbeatMs });
+  } finally {
+    await storage.close();
+  }
+}
+
+/** `hnas optimize`: prepare, run `workers` worker loops (this process + extra processes), show progress, summarise. */
+export async function optimize(req: OptimizeRequest, run: RunOptions = {}): Promise<OptimizeSummary> {
+  const prepared = await prepareStudy(req);
+  const signal = run.signal ?? new AbortController().signal;
+  const args: WorkerArgs = {
+    db: prepared.paths.db, name: prepared.name, device: req.device ?? 'cpu', objectiveOptions: req.objectiveOptions ?? {},
+    timeLimitS: req.budget.timeLimitS, pollMs: run.pollMs, heartbeatMs: run.heartbeatMs,
+  };
+  const extra: WorkerHandle[] = [];
+  for (let i = 1; i < (req.workers ?? 1); i++) extra.push(spawnWorker(prepared.paths.dir, args));
+  const forward = () => extra.forEach((w) => w.interrupt());
+  signal.addEventListener('abort', forward, { once: true });
+
+  const viewStorage = new SqliteStorage(prepared.paths.db);
+  const viewStudy = await Study.open({ storage: viewStorage, name: prepared.name });
+  const limits = { plannedEpochs: plannedEpochs(req.budget), timeLimitS: req.budget.timeLimitS };
+  let viewing = Promise.resolve();
+  const refresh = () => (viewing = viewing.then(async () => run.view?.update(progressSnapshot(await viewStudy.trials(), limits, Date.now()))).catch(() => undefined));
+  const ticker = run.view ? setInterval(refresh, 1000) : undefined;
+  const before = (await viewStudy.trials()).filter((t) => t.status !== 'running').length;
+  try {
+    const own = await runWorker(prepared, args, { signal, maxTrials: run.maxTrials });
+    const exits = await Promise.all(extra.map((w) => w.exit));
+    const failedWorker = exits.find((code) => code !== 0 && code !== 130);
+    if (failedWorker !== undefined) throw new Error(`a worker process exited with code ${failedWorker} (see its messages above)`);
+    refresh();
+    await viewing;
+    const trials = await viewStudy.trials();
+    const counts = { complete: 0, failed: 0, running: 0 };
+    for (const t of trials) counts[t.status]++;
+    const stopped: StopReason = signal.aborted ? 'interrupted' : own.stopped;
+    return { dir: prepared.paths.dir, name: prepared.name, folder: prepared.folder, stopped, evaluated: counts.complete + counts.failed - before, counts, incumbent: bestLossTrial(trials) ?? null };
+  } finally {
+    if (ticker) clearInterval(ticker);
+    signal.removeEventListener('abort', forward);
+    for (const w of extra) w.kill();
+    run.view?.stop();
+    await viewStorage.close();
+  }
+}
