@@ -6,6 +6,8 @@ import { computeTopology } from '../../src/data/topology.js';
 import { convFeatureMapSize } from '../../src/data/vram.js';
 import type { Fingerprint } from '../../src/data/fingerprint.js';
 import { roundHalfEven } from '../../src/data/stats.js';
+import { parsePlan } from '../../src/data/plan-file.js';
+import { PlanError } from '../../src/errors.js';
 
 const net = (spacing: Vec3, medianShape: Vec3, inputChannels: number, numClasses: number, cases: number, planner = 'default') =>
   planNetwork({ spacing, medianShape, inputChannels, numClasses, datasetVoxels: medianShape[0] * medianShape[1] * medianShape[2] * cases }, PLANNERS[planner]!);
@@ -157,5 +159,27 @@ describe('planExperiment', () => {
   });
   it('rejects unknown planners', () => {
     expect(() => planExperiment(fp, 'resenc-xxl')).toThrow(/unknown planner 'resenc-xxl'/);
+  });
+});
+
+describe('plans.json reading', () => {
+  const fp: Fingerprint = {
+    datasetName: 'Iso',
+    channelNames: ['MRI'],
+    labels: [{ name: 'background', value: 0 }, { name: 'fg', value: 1 }],
+    caseIds: ['a', 'b'],
+    spacings: [[1, 1, 1], [1, 1, 1]],
+    shapesAfterCrop: [[30, 30, 30], [30, 30, 30]],
+    foregroundIntensityPropertiesPerChannel: [{ mean: 0, median: 0, std: 1, min: -1, max: 1, percentile_00_5: -1, percentile_99_5: 1 }],
+    medianRelativeSizeAfterCropping: 1,
+  };
+  it('accepts what planExperiment writes (through JSON) and names the field of what it rejects', () => {
+    const plan = JSON.parse(JSON.stringify(planExperiment(fp)));
+    expect(parsePlan(plan, 'p.json').network.patchSize).toEqual(plan.network.patchSize);
+    const noPatch = { ...plan, network: { ...plan.network, patchSize: [0, 8, 8] } };
+    expect(() => parsePlan(noPatch, 'p.json')).toThrow(PlanError);
+    expect(() => parsePlan(noPatch, 'p.json')).toThrow(/p\.json at \$\.network\.patchSize\[0\]/);
+    expect(() => parsePlan({ ...plan, nStages: 9 }, 'p.json')).toThrow(/nStages \(9\) differs/);
+    expect(() => parsePlan({ network: plan.network }, 'p.json')).toThrow(/\$\.format/);
   });
 });

@@ -1,24 +1,10 @@
 /** `hnas preprocess <dataset> --plan plans.json -o <dir>`: crop, normalise, resample and cache every case. */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { PlanError } from '../../errors.js';
 import { preprocessDataset } from '../../data/cache.js';
 import { loadDataset } from '../../data/dataset.js';
-import type { Plan } from '../../data/plan-types.js';
+import { readPlanFile } from '../../data/plan-file.js';
 import { progressBar } from '../../data/progress.js';
 import { output } from '../main.js';
-
-/** Read a plans.json written by `hnas plan`. */
-export function readPlanFile(file: string): Plan {
-  let plan: Plan;
-  try {
-    plan = JSON.parse(readFileSync(file, 'utf8')) as Plan;
-  } catch (err) {
-    throw new PlanError(`cannot read the plan (${(err as Error).message})`, { file }, { cause: err });
-  }
-  if (plan?.format !== 'hnas-plan' || !plan.network) throw new PlanError('not a plan written by `hnas plan` (expected format "hnas-plan" and a network field)', { file, path: '$.format' });
-  return plan;
-}
 
 export function registerPreprocess(program: Command): void {
   program
