@@ -15,44 +15,67 @@ export type Weights = Map<string, Float32Array>;
  * Parameters are drawn in declaration order, so a seed gives the same network every time.
  */
 export function initWeights(graph: Graph, rng: Rng): Weights {
+  // One key from the caller's Rng (several draws hashed: the first draws of nearby seeds are
+  // close), then one stream per tensor, keyed by its position.
+  let key = 0;
+  for (let i = 0; i < 4; i++) key = fmix32(key ^ rng.int(2 ** 32));
   const weights: Weights = new Map();
+  let index = 0;
   for (const p of graph.params.values()) {
     const data = new Float32Array(p.shape.reduce((a, b) => a * b, 1));
     if (p.init.kind === 'fill') data.fill(p.init.value);
     else {
       const std = Math.sqrt(2 / (1 + p.init.slope ** 2)) / Math.sqrt(p.init.fanIn);
-      fillNormal(data, std, rng.int(2 ** 32));
+      fillNormal(data, std, key, fmix32(index + 0x9e3779b9));
     }
     weights.set(p.name, data);
+    index++;
   }
   return weights;
 }
 
+/** MurmurHash3's 32-bit finaliser: every input bit flips about half the output bits. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 /**
- * Fills `out` with N(0, std^2) draws. Networks hold up to ~10^8 weights, so each tensor
- * gets one seed from the caller's Rng and a fast local generator (sfc32, 32-bit, by
- * Chris Doty-Humphrey) feeds Marsaglia's polar method: about 10x faster than Rng.normal().
+ * Fills `out` with N(0, std^2) draws. Networks hold up to ~3e8 weights, so a fast local
+ * generator (sfc32, by Chris Doty-Humphrey, seeded with the key and the tensor's stream id)
+ * feeds Marsaglia's polar method: about 10x faster than Rng.normal().
  */
-function fillNormal(out: Float32Array, std: number, seed: number): void {
-  let a = 0x9e3779b9, b = 0x243f6a88, c = 0xb7e15162, d = seed | 0;
-  const next = () => {
-    const t = (((a + b) | 0) + d) | 0;
+function fillNormal(out: Float32Array, std: number, key: number, stream: number): void {
+  let a = key | 0, b = stream | 0, c = 0xb7e15162 | 0, d = 1;
+  const n = out.length;
+  let i = 0;
+  let warmup = 15; // mix the seeds in before using the stream
+  while (i < n) {
+    // Two sfc32 outputs per iteration, inlined.
+    let t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 12; i++) next(); // mix the seed in
-  for (let i = 0; i < out.length; ) {
-    const u = 2 * next() - 1;
-    const v = 2 * next() - 1;
+    c = ((c << 21) | (c >>> 11)) + t | 0;
+    const u = (t | 0) * 4.656612873077393e-10; // in [-1, 1)
+    t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = ((c << 21) | (c >>> 11)) + t | 0;
+    const v = (t | 0) * 4.656612873077393e-10;
+    if (warmup > 0) {
+      warmup--;
+      continue;
+    }
     const s = u * u + v * v;
     if (s >= 1 || s === 0) continue;
     const f = std * Math.sqrt((-2 * Math.log(s)) / s);
     out[i++] = u * f;
-    if (i < out.length) out[i++] = v * f;
+    if (i < n) out[i++] = v * f;
   }
 }
 
