@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { compile, formatSummary, readPlanFile, type CompileSource } from '../../../compiler/index.js';
+import { compileTrainingStep, parseLossKind, parseOptimizerKind } from '../../../compiler/train/index.js';
 import { isNasConfig } from '../../../compiler/ir/from-config.js';
 import { validatePlan } from '../../../compiler/ir/plan.js';
 import type { NetworkPlan, Vec3 } from '../../data/plan-types.js';
@@ -29,6 +30,9 @@ interface CompileFlags {
   deepSupervision: boolean;
   convTranspose: string;
   json?: boolean;
+  train?: boolean;
+  loss: string;
+  optimizer: string;
 }
 
 export function registerCompile(program: Command): void {
@@ -53,6 +57,9 @@ export function registerCompile(program: Command): void {
     .option('--dropout-rate <p>', 'rate where the tree says "dropout" (default 0.2)', rateOption)
     .option('--no-deep-supervision', 'only the full-resolution segmentation head')
     .option('--conv-transpose <how>', 'lowering of the transposed conv: conv1x1 or native', 'conv1x1')
+    .option('--train', 'write the training-step graph (forward, loss, backward, optimiser update) instead; inputs/outputs in docs/training.md')
+    .option('--loss <kind>', 'with --train: dice_ce, dice, ce, topk or dice_topk', 'dice_ce')
+    .option('--optimizer <kind>', 'with --train: sgd (momentum 0.99, Nesterov, wd 3e-5), adam or adamw', 'sgd')
     .option('--json', 'machine-readable output')
     .action((sourceFile: string, opts: CompileFlags) => {
       if (!['conv1x1', 'native'].includes(opts.convTranspose)) throw new UsageError(`--conv-transpose must be conv1x1 or native, got '${opts.convTranspose}'`);
@@ -69,7 +76,8 @@ export function registerCompile(program: Command): void {
       });
       // Everything is computed before anything is written, so an error leaves no partial output.
       const files: Record<string, string> = {};
-      const onnx = opts.output ? model.onnx() : undefined;
+      const train = opts.train ? { loss: { kind: parseLossKind(opts.loss) }, optimizer: { kind: parseOptimizerKind(opts.optimizer) } } : undefined;
+      const onnx = opts.output ? (train ? compileTrainingStep(model, train).onnx({ convTranspose: opts.convTranspose as 'conv1x1' | 'native' }) : model.onnx()) : undefined;
       const weights = opts.saveWeights ? model.safetensors() : undefined;
       if (onnx) writeFileAtomic((files.onnx = opts.output!), onnx);
       if (weights) writeFileAtomic((files.weights = opts.saveWeights!), weights);
