@@ -92,7 +92,7 @@ describe('NIfTI round trip', () => {
     expect(squeezed.dims).toEqual([2, 3, 4]);
     const vector = parseNifti(encodeNifti(values, [2, 3, 4, 1, 2], identityGeometry()), 'v.nii');
     expect(vector.dims).toEqual([2, 3, 4, 2]);
-    expect(Array.from(vector.raw)).toEqual(values);
+    expect(Array.from(vector.raw, Number)).toEqual(values);
   });
 
   it('writes and reads files on disk, gzip chosen by the name', () => {
