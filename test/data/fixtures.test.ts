@@ -1,0 +1,30 @@
+/** The committed tiny dataset is what its generator writes, and it reads with all its quirks. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TINY_MSD, writeTinyMsd } from '../../fixtures/data/make-fixtures.js';
+import { readCase } from '../../src/data/case.js';
+import { loadDataset } from '../../src/data/dataset.js';
+import { readNifti } from '../../src/data/nifti.js';
+import { tempDir } from './helpers.js';
+
+describe('fixtures/data/tiny-msd', () => {
+  it('is byte-identical to a fresh generation', () => {
+    const fresh = join(tempDir(), 'tiny-msd');
+    writeTinyMsd(fresh);
+    for (const sub of ['imagesTr', 'labelsTr']) {
+      const files = readdirSync(join(TINY_MSD, sub)).sort();
+      expect(readdirSync(join(fresh, sub)).sort()).toEqual(files);
+      for (const f of files) expect(readFileSync(join(fresh, sub, f)).equals(readFileSync(join(TINY_MSD, sub, f)))).toBe(true);
+    }
+    expect(readFileSync(join(fresh, 'dataset.json'), 'utf8')).toBe(readFileSync(join(TINY_MSD, 'dataset.json'), 'utf8'));
+  });
+  it('holds a uint8 image, a float32 label and a big-endian NIfTI-2 image, all readable', () => {
+    const ds = loadDataset(TINY_MSD);
+    const headers = ds.cases.map((c) => readNifti(c.images[0]!));
+    expect(headers.map((h) => h.datatype)).toContain('uint8');
+    expect(headers.some((h) => h.version === 2 && !h.littleEndian)).toBe(true);
+    expect(ds.cases.map((c) => readNifti(c.label).datatype)).toContain('float32');
+    for (const c of ds.cases) expect(new Set(readCase(ds, c).label)).toEqual(new Set([0, 1, 2]));
+  });
+});
