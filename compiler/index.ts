@@ -21,7 +21,7 @@ import { architectureFromTree } from './ir/from-tree.js';
 import { validatePlan } from './ir/plan.js';
 import { buildUNetIR, formatIR, type IROptions, type UNetIR } from './ir/unet.js';
 import type { LoweringOptions } from './onnx/context.js';
-import { emitOnnx } from './onnx/emit.js';
+import { assertFitsOneFile, emitOnnx } from './onnx/emit.js';
 import { initWeights, matchWeights, type Weights } from './weights/init.js';
 import { decodeSafetensors, encodeSafetensors } from './weights/safetensors.js';
 
@@ -71,7 +71,10 @@ export function compile(source: CompileSource, plan: NetworkPlan | unknown, opti
       return getWeights();
     },
     cost,
-    onnx: () => emitOnnx(graph, { weights: getWeights(), lowering: options.lowering, metadata: { 'hnas.unet_ir': JSON.stringify(ir) } }),
+    onnx: () => {
+      assertFitsOneFile(graph); // before initialising gigabytes of weights
+      return emitOnnx(graph, { weights: getWeights(), lowering: options.lowering, metadata: { 'hnas.unet_ir': JSON.stringify(ir) } });
+    },
     safetensors: () =>
       encodeSafetensors(new Map([...graph.params.values()].map((p) => [p.name, { shape: p.shape, data: getWeights().get(p.name)! }])), { format: 'hnas', 'hnas.unet_ir': JSON.stringify(ir) }),
   };

@@ -6,6 +6,7 @@
  */
 import { endianness } from 'node:os';
 import pkg from 'onnx-proto';
+import { ConfigError } from '../../src/errors.js';
 import type { Graph, Shape } from '../graph/graph.js';
 import { ops } from '../graph/ops.js';
 import type { Weights } from '../weights/init.js';
@@ -16,6 +17,9 @@ const { onnx } = pkg;
 /** ONNX opset and IR version we target (onnxruntime-node accepts opset <= 26, IR 8..11). */
 export const OPSET = 17;
 export const IR_VERSION = 8;
+
+/** Protocol buffers cannot exceed 2 GiB; keep a margin for the graph itself. */
+const MAX_PROTO_BYTES = 2 ** 31 - 2 ** 26;
 
 export interface EmitOptions {
   /** Parameter values; required when params are initializers. */
@@ -58,6 +62,7 @@ export function emitOnnx(graph: Graph, options: EmitOptions = {}): Uint8Array {
   if (paramsAs === 'initializers') {
     const weights = options.weights;
     if (!weights) throw new Error('emitOnnx: weights are required when parameters are initializers');
+    assertFitsOneFile(graph);
     for (const p of params) {
       const w = weights.get(p.name);
       if (!w) throw new Error(`emitOnnx: no weights for parameter '${p.name}'`);
@@ -80,6 +85,14 @@ export function emitOnnx(graph: Graph, options: EmitOptions = {}): Uint8Array {
     },
   };
   return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
+}
+
+/** Throws a ConfigError when the parameters cannot be initializers of one protobuf file (2 GiB). */
+export function assertFitsOneFile(graph: Graph): void {
+  let bytes = 0;
+  for (const p of graph.params.values()) bytes += 4 * p.shape.reduce((a, b) => a * b, 1);
+  if (bytes > MAX_PROTO_BYTES)
+    throw new ConfigError(`the network has ${(bytes / 2 ** 30).toFixed(2)} GiB of weights; a self-contained ONNX file holds at most 2 GiB (use fewer features or blocks, or feed the parameters as inputs)`);
 }
 
 function attribute(name: string, a: AttrValue): pkg.onnx.IAttributeProto {

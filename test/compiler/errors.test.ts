@@ -84,6 +84,14 @@ describe('compiler input errors', () => {
     expect(thrown(() => readPlanFile(join(dir, 'bad.json'))).message).toMatch(/bad\.json \(network\) at \$\.patchSize\[1\]/);
   });
 
+  it('a network too large for one ONNX file says so instead of failing inside protobuf', () => {
+    const huge = compile({ encoderType: 'residual', modelScale: 2, baseFeatures: 64, maxFeatures: 640, activation: 'relu', normalization: 'instance_norm', dropoutRate: 0 }, isoPlan(6, [32, 32, 32]));
+    expect(huge.cost.parameters * 4).toBeGreaterThan(2 ** 31);
+    const e = thrown(() => huge.onnx());
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.message).toMatch(/GiB of weights; a self-contained ONNX file holds at most 2 GiB/);
+  });
+
   it('invalid NAS configurations', () => {
     const cfg = { encoderType: 'conv', modelScale: 3, baseFeatures: 32, maxFeatures: 320, activation: 'relu', normalization: 'instance_norm', dropoutRate: 0 } as const;
     const e = thrown(() => compile(cfg, plan));
