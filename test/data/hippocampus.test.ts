@@ -8,6 +8,10 @@ import { loadDataset } from '../../src/data/dataset.js';
 import { computeFingerprint } from '../../src/data/fingerprint.js';
 import { readNifti } from '../../src/data/nifti.js';
 import { PLANNERS, planExperiment, planNetwork } from '../../src/data/planner.js';
+import { preprocessCase } from '../../src/data/preprocess.js';
+import { restoreSegmentation } from '../../src/data/restore.js';
+import { sampleBatch } from '../../src/data/sampler.js';
+import { Rng } from '../../src/util/rng.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DATASET = join(repoRoot, '..', 'shared', 'datasets', 'Task04_Hippocampus');
@@ -43,5 +47,30 @@ describe.skipIf(!present)('Task04_Hippocampus', () => {
     const c = readCase(dataset, floatLabel);
     expect(new Set(c.label)).toEqual(new Set([0, 1, 2]));
     expect(JSON.parse(readFileSync(join(DATASET, 'dataset.json'), 'utf8')).labels).toEqual({ '0': 'background', '1': 'Anterior', '2': 'Posterior' });
+  });
+
+  it('preprocesses real cases (z-scored, cropped), samples foreground batches and restores labels exactly', () => {
+    const dataset = loadDataset(DATASET);
+    const fp = { datasetName: 'Hippocampus', channelNames: ['MRI'], labels: dataset.labels, caseIds: ['x'], spacings: [[1, 1, 1]], shapesAfterCrop: [[36, 50, 35]], foregroundIntensityPropertiesPerChannel: [{ mean: 0, median: 0, std: 1, min: 0, max: 1, percentile_00_5: 0, percentile_99_5: 1 }], medianRelativeSizeAfterCropping: 1 } as const;
+    const plan = planExperiment(JSON.parse(JSON.stringify(fp)));
+    const cases = dataset.cases.slice(0, 6).map((c) => {
+      const data = readCase(dataset, c);
+      const pre = preprocessCase(data, plan);
+      let sum = 0;
+      let sq = 0;
+      for (const v of pre.image) (sum += v), (sq += v * v);
+      const mean = sum / pre.image.length;
+      expect(mean).toBeCloseTo(0, 4);
+      expect(Math.sqrt(sq / pre.image.length - mean * mean)).toBeCloseTo(1, 3);
+      // Oracle logits from the preprocessed label restore the original label voxel for voxel.
+      const n = pre.image.length;
+      const logits = new Float32Array(3 * n);
+      for (let i = 0; i < n; i++) logits[Math.max(0, pre.label![i]!) * n + i] = 1;
+      expect(Array.from(restoreSegmentation(logits, pre.shape, pre.properties, plan))).toEqual(Array.from(data.label));
+      return pre;
+    });
+    const batch = sampleBatch(cases, { patchSize: [40, 56, 40], batchSize: 9, oversampleForeground: 0.33, augmentationFactor: 1 }, Rng.seeded(0));
+    const patch = 40 * 56 * 40;
+    for (let b = 6; b < 9; b++) expect(batch.label.subarray(b * patch, (b + 1) * patch).some((v) => v > 0)).toBe(true);
   });
 });
