@@ -125,6 +125,8 @@ export { architectureFromNasConfig, DEFAULT_NAS_CONFIG, type NasConfig } from '.
 export { buildUNetIR, formatIR, type UNetIR } from './ir/unet.js';
 export { validatePlan, readPlanFile } from './ir/plan.js';
 export { emitOnnx } from './onnx/emit.js';
+export { formatGraph } from './graph/print.js';
+export { buildUNetGraph } from './graph/build-unet.js';
 export { initWeights, matchWeights, type Weights } from './weights/init.js';
 export { encodeSafetensors, decodeSafetensors, WeightFileError } from './weights/safetensors.js';
 export type { Architecture } from './ir/architecture.js';

@@ -24,8 +24,9 @@ afterEach(() => vi.restoreAllMocks());
 describe('hnas compile', () => {
   it('writes an ONNX model, weights and IR; prints the summary; --json for machines', async () => {
     const [tree, plan, onnx, st, ir] = ['tree.json', 'plan.json', 'm.onnx', 'w.safetensors', 'ir.json'].map((f) => join(dir, f)) as [string, string, string, string, string];
-    expect(await main(['compile', tree, '--plan', plan, '-o', onnx, '--save-weights', st, '--save-ir', ir, '--base-features', '4'])).toBe(0);
+    expect(await main(['compile', tree, '--plan', plan, '-o', onnx, '--save-weights', st, '--save-ir', ir, '--base-features', '4', '--print-graph'])).toBe(0);
     expect(out.join('')).toMatch(/parameters: [\d,]+[\s\S]*FLOPs per forward pass[\s\S]*activation memory \(batch 4\)/);
+    expect(out.join('')).toContain('encoder.stage1.block0.conv = conv(encoder.stage0.block1.act, encoder.stage1.block0.conv.weight[8, 4, 3, 3, 3], encoder.stage1.block0.conv.bias[8]) {stride=2x2x2, pads=1x1x1} -> [N, 8, 4, 4, 4]');
     const session = await ort.InferenceSession.create(readFileSync(onnx));
     expect(session.outputNames).toEqual(['decoder.stage1.head', 'decoder.stage0.head']);
     await session.release();

@@ -1,7 +1,7 @@
 /** `hnas compile`: derivation tree (or NAS configuration) + plan -> ONNX inference model and architecture summary. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { compile, formatSummary, readPlanFile, type CompileSource } from '../../../compiler/index.js';
+import { compile, formatGraph, formatSummary, readPlanFile, type CompileSource } from '../../../compiler/index.js';
 import { compileTrainingStep, parseLossKind, parseOptimizerKind } from '../../../compiler/train/index.js';
 import { isNasConfig } from '../../../compiler/ir/from-config.js';
 import { validatePlan } from '../../../compiler/ir/plan.js';
@@ -29,6 +29,7 @@ interface CompileFlags {
   dropoutRate?: number;
   deepSupervision: boolean;
   convTranspose: string;
+  printGraph?: boolean;
   json?: boolean;
   train?: boolean;
   loss: string;
@@ -60,6 +61,7 @@ export function registerCompile(program: Command): void {
     .option('--train', 'write the training-step graph (forward, loss, backward, optimiser update) instead; inputs/outputs in docs/training.md')
     .option('--loss <kind>', 'with --train: dice_ce, dice, ce, topk or dice_topk', 'dice_ce')
     .option('--optimizer <kind>', 'with --train: sgd (momentum 0.99, Nesterov, wd 3e-5), adam or adamw', 'sgd')
+    .option('--print-graph', 'also print the op graph, one line per op')
     .option('--json', 'machine-readable output')
     .action((sourceFile: string, opts: CompileFlags) => {
       if (!['conv1x1', 'native'].includes(opts.convTranspose)) throw new UsageError(`--conv-transpose must be conv1x1 or native, got '${opts.convTranspose}'`);
@@ -83,7 +85,7 @@ export function registerCompile(program: Command): void {
       if (weights) writeFileAtomic((files.weights = opts.saveWeights!), weights);
       if (opts.saveIr) writeFileAtomic((files.ir = opts.saveIr), `${JSON.stringify(model.ir, null, 2)}\n`);
       output(!!opts.json, { ir: model.ir, cost: model.cost, outputs: model.outputs.map((o) => ({ name: o, shape: model.graph.shape(o) })), files }, () =>
-        [formatSummary(model), ...Object.entries(files).map(([k, f]) => `wrote ${k}: ${f}`)].join('\n'));
+        [formatSummary(model), ...(opts.printGraph ? ['', formatGraph(model.graph), ''] : []), ...Object.entries(files).map(([k, f]) => `wrote ${k}: ${f}`)].join('\n'));
     });
 }
 
