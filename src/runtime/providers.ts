@@ -1,0 +1,47 @@
+/**
+ * Execution providers for onnxruntime-node sessions: one registry entry per device, with
+ * how to tell whether it is installed and how to install it when it is not.
+ */
+import * as ort from 'onnxruntime-node';
+import { TrainingFailure } from '../errors.js';
+
+export type Device = 'cpu' | 'cuda' | 'webgpu';
+
+interface ProviderDef {
+  readonly backend: string;
+  readonly installHint: string;
+  readonly experimental?: boolean;
+}
+
+export const PROVIDERS: Readonly<Record<Device, ProviderDef>> = {
+  cpu: { backend: 'cpu', installHint: 'the CPU provider is bundled with onnxruntime-node' },
+  cuda: {
+    backend: 'cuda',
+    installHint: 'reinstall onnxruntime-node with the CUDA provider: ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node (needs CUDA 12 and cuDNN 9 on this machine, and internet access)',
+  },
+  webgpu: { backend: 'webgpu', experimental: true, installHint: 'the WebGPU provider needs libvulkan.so.1 and a GPU driver (bundled with onnxruntime-node >= 1.29)' },
+};
+
+/** Session options for `device`; throws TrainingFailure('provider') naming how to install it when missing. */
+export function sessionOptions(device: Device, threads?: number): ort.InferenceSession.SessionOptions {
+  const def = PROVIDERS[device];
+  if (!def) throw new TrainingFailure(`unknown device '${String(device)}'; expected one of ${Object.keys(PROVIDERS).join(', ')}`, 'provider');
+  const backend = ort.listSupportedBackends().find((b) => b.name === def.backend);
+  if (device !== 'cpu' && !backend?.bundled) throw new TrainingFailure(`execution provider '${device}' is not installed: ${def.installHint}`, 'provider');
+  return {
+    executionProviders: [def.backend],
+    graphOptimizationLevel: 'all',
+    ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+  };
+}
+
+/** Creates a session, turning provider start-up failures into TrainingFailure('provider'). */
+export async function createSession(model: Uint8Array, device: Device = 'cpu', threads?: number): Promise<ort.InferenceSession> {
+  const options = sessionOptions(device, threads);
+  try {
+    return await ort.InferenceSession.create(model, options);
+  } catch (err) {
+    if (device === 'cpu') throw err;
+    throw new TrainingFailure(`execution provider '${device}' failed to start (${(err as Error).message}): ${PROVIDERS[device].installHint}`, 'provider', undefined, { cause: err });
+  }
+}

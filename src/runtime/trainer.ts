@@ -1,0 +1,206 @@
+/**
+ * The training engine: runs a training-step graph with onnxruntime-node epoch by epoch.
+ * Per iteration it feeds a batch (from the caller's BatchSource), the learning rate of the
+ * epoch (host-side schedule), dropout noise from the run's seeded Rng, and the current
+ * parameters / statistics / optimiser state, then takes their updated values. After each
+ * epoch it writes a checkpoint (atomically) and one JSON line of the log; a stopped run
+ * resumes from the checkpoint and reproduces the uninterrupted run exactly. At the end it
+ * writes the inference model with the trained weights.
+ *
+ * @example
+ *   const step = compileTrainingStep(model);
+ *   await train({ step, inference: model.graph, initialWeights: model.weights, batches, epochs: 10,
+ *                 iterationsPerEpoch: 250, lr: 1e-2, seed: 0, outDir: 'run1' });
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { Graph } from '../../compiler/graph/graph.js';
+import { emitOnnx } from '../../compiler/onnx/emit.js';
+import type { TrainingStep } from '../../compiler/train/step.js';
+import type { Weights } from '../../compiler/weights/init.js';
+import { encodeSafetensors } from '../../compiler/weights/safetensors.js';
+import { HnasError, TrainingFailure } from '../errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { Rng } from '../util/rng.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { EpochLog, type EpochRecord } from './log.js';
+import { Progress } from './progress.js';
+import { createSession, type Device } from './providers.js';
+import { SCHEDULES, type ScheduleKind } from './schedules.js';
+
+/** One batch: image [B, C, ...patch] and labels [B, 1, ...patch] (class ids as floats, -1 = ignore), row-major. */
+export interface Batch {
+  readonly image: Float32Array;
+  readonly labels: Float32Array;
+}
+
+/** Supplies batches; draw all randomness from `rng` so a resumed run sees the same batches. */
+export type BatchSource = (ctx: { readonly epoch: number; readonly iteration: number; readonly rng: Rng }) => Batch | Promise<Batch>;
+
+export interface TrainOptions {
+  readonly step: TrainingStep;
+  /** The inference graph, for the final model. */
+  readonly inference: Graph;
+  /** Parameters and batch-norm statistics to start from. */
+  readonly initialWeights: Weights;
+  readonly batches: BatchSource;
+  readonly epochs: number;
+  readonly iterationsPerEpoch: number;
+  /** Initial learning rate (nnU-Net: 1e-2). */
+  readonly lr: number;
+  readonly schedule?: ScheduleKind;
+  readonly seed: number;
+  readonly outDir: string;
+  readonly device?: Device;
+  readonly threads?: number;
+  /** Progress bar with ETA on stderr. */
+  readonly progress?: boolean;
+  /** Continue from outDir's checkpoint when there is one (default true). */
+  readonly resume?: boolean;
+  /** Called after each epoch's checkpoint and log line; return 'stop' to end the run there. */
+  readonly onEpoch?: (record: EpochRecord) => void | 'stop';
+}
+
+export interface TrainResult {
+  /** Trained parameters and statistics. */
+  readonly weights: Weights;
+  /** Epochs run by this call. */
+  readonly records: readonly EpochRecord[];
+  /** Epochs completed in total (including ones before a resume). */
+  readonly epochsDone: number;
+  readonly files: { readonly checkpoint: string; readonly log: string; readonly model?: string; readonly weights?: string };
+}
+
+export const FILES = { checkpoint: 'checkpoint.safetensors', log: 'log.jsonl', model: 'model.onnx', weights: 'weights.safetensors' } as const;
+
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  const sig = o.step.signature;
+  const files = { checkpoint: join(o.outDir, FILES.checkpoint), log: join(o.outDir, FILES.log) };
+  const stepId = createHash('sha256').update(JSON.stringify({ ...sig, options: sig.options })).digest('hex').slice(0, 16);
+  const slots = [...sig.params, ...sig.buffers, ...sig.state];
+  const tensors = new Map<string, Float32Array>();
+  let rng = Rng.seeded(o.seed);
+  let start = 0;
+
+  const ckpt = o.resume === false ? null : loadCheckpoint(files.checkpoint);
+  if (ckpt) {
+    if (ckpt.stepId !== stepId) throw new TrainingFailure('the checkpoint belongs to a different training step (architecture, loss or optimiser changed)', 'other', { file: files.checkpoint });
+    for (const s of slots) {
+      const t = ckpt.tensors.get(s.name);
+      if (!t) throw new TrainingFailure(`checkpoint lacks tensor '${s.name}'`, 'other', { file: files.checkpoint });
+      tensors.set(s.name, t.data);
+    }
+    start = ckpt.epoch;
+    rng = Rng.fromState(ckpt.rngState);
+  } else {
+    for (const s of [...sig.params, ...sig.buffers]) {
+      const w = o.initialWeights.get(s.name);
+      if (!w) throw new Error(`initial weights lack '${s.name}'`);
+      tensors.set(s.name, Float32Array.from(w));
+    }
+    for (const s of sig.state) tensors.set(s.name, new Float32Array(Math.max(1, s.shape.reduce((a, b) => a * b, 1))));
+  }
+
+  const log = EpochLog.open(files.log, start);
+  const session = await createSession(o.step.onnx(), o.device ?? 'cpu', o.threads);
+  const progress = o.progress ? new Progress((o.epochs - start) * o.iterationsPerEpoch, o.epochs) : null;
+  const records: EpochRecord[] = [];
+  const schedule = SCHEDULES[o.schedule ?? 'poly'];
+  let epoch = start;
+  try {
+    for (; epoch < o.epochs; epoch++) {
+      const t0 = performance.now();
+      const lr = schedule(o.lr, epoch, o.epochs);
+      const sums: Record<string, number> = {};
+      for (let it = 0; it < o.iterationsPerEpoch; it++) {
+        const batch = await o.batches({ epoch, iteration: it, rng });
+        const out = await runStep(session, o, tensors, batch, lr, rng, { epoch, it });
+        for (const [k, v] of Object.entries(out)) sums[k] = (sums[k] ?? 0) + v;
+        progress?.tick(epoch + 1, out.loss!);
+      }
+      const mean = (k: string) => sums[k]! / o.iterationsPerEpoch;
+      const record: EpochRecord = {
+        epoch,
+        lr,
+        loss: mean('loss'),
+        terms: Object.fromEntries(Object.keys(sig.terms).map((t) => [t, mean(`loss.${t}`)])),
+        gradNorm: mean('grad_norm'),
+        seconds: (performance.now() - t0) / 1000,
+      };
+      // Checkpoint first, then the log line: a log entry always has its checkpoint.
+      saveCheckpoint(files.checkpoint, {
+        epoch: epoch + 1,
+        rngState: rng.state(),
+        stepId,
+        tensors: new Map(slots.map((s) => [s.name, { shape: s.shape, data: tensors.get(s.name)! }])),
+      });
+      log.append(record);
+      records.push(record);
+      if (o.onEpoch?.(record) === 'stop') {
+        epoch++;
+        break;
+      }
+    }
+  } finally {
+    progress?.stop();
+    await session.release();
+  }
+
+  const weights: Weights = new Map([...sig.params, ...sig.buffers].map((s) => [s.name, tensors.get(s.name)!]));
+  if (epoch < o.epochs) return { weights, records, epochsDone: epoch, files };
+  const model = join(o.outDir, FILES.model);
+  const weightFile = join(o.outDir, FILES.weights);
+  writeFileAtomic(model, emitOnnx(o.inference, { weights }));
+  writeFileAtomic(weightFile, encodeSafetensors(new Map([...sig.params, ...sig.buffers].map((s) => [s.name, { shape: s.shape, data: tensors.get(s.name)! }])), { format: 'hnas' }));
+  return { weights, records, epochsDone: epoch, files: { ...files, model, weights: weightFile } };
+}
+
+/** One step: feeds, run, NaN/OOM checks, state update. Returns the scalar outputs. */
+async function runStep(session: ort.InferenceSession, o: TrainOptions, tensors: Map<string, Float32Array>, batch: Batch, lr: number, rng: Rng, at: { epoch: number; it: number }): Promise<Record<string, number>> {
+  const sig = o.step.signature;
+  const where = { path: `epoch ${at.epoch}, iteration ${at.it}` };
+  const feeds: Record<string, ort.Tensor> = {
+    [sig.image.name]: tensor(batch.image, sig.image.shape, 'image batch'),
+    [sig.labels.name]: tensor(batch.labels, sig.labels.shape, 'label batch'),
+    [sig.lr]: new ort.Tensor('float32', Float32Array.of(lr), []),
+  };
+  for (const n of sig.noise) feeds[n.name] = new ort.Tensor('float32', uniformNoise(n.shape.reduce((a, b) => a * b, 1), rng.int(2 ** 31)), n.shape);
+  for (const s of [...sig.params, ...sig.buffers, ...sig.state]) feeds[s.name] = new ort.Tensor('float32', tensors.get(s.name)!, s.shape);
+  let out: ort.InferenceSession.ReturnType;
+  try {
+    out = await session.run(feeds);
+  } catch (err) {
+    const msg = (err as Error).message ?? String(err);
+    if (/bad_alloc|failed to allocate|out of memory|\boom\b/i.test(msg)) throw new TrainingFailure(`out of memory in the training step: ${msg}`, 'oom', where, { cause: err });
+    throw new TrainingFailure(`the training step failed: ${msg}`, 'other', where, { cause: err });
+  }
+  const scalar = (name: string) => (out[name]!.data as Float32Array)[0]!;
+  const scalars: Record<string, number> = { loss: scalar(sig.loss), grad_norm: scalar(sig.gradNorm) };
+  for (const [t, name] of Object.entries(sig.terms)) scalars[`loss.${t}`] = scalar(name);
+  if (!Number.isFinite(scalars.loss!) || !Number.isFinite(scalars.grad_norm!))
+    throw new TrainingFailure(`loss is ${scalars.loss}, gradient norm ${scalars.grad_norm}: training diverged`, 'nan', where);
+  // Only now replace the state, so a failed step leaves the last good state in place.
+  for (const s of [...sig.params, ...sig.buffers, ...sig.state]) tensors.set(s.name, out[s.output]!.data as Float32Array);
+  return scalars;
+}
+
+function tensor(data: Float32Array, shape: readonly number[], what: string): ort.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== n) throw new HnasError(`${what} has ${data.length} values, the step graph needs [${shape.join(', ')}] = ${n}`);
+  return new ort.Tensor('float32', data, shape);
+}
+
+/** Uniform [0, 1) floats from a 32-bit seed (mulberry32): fast enough for per-voxel dropout masks. */
+export function uniformNoise(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let a = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  return out;
+}
