@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { printTree } from '../../src/grammar/tree.js';
 import { defaultTree, isoPlan } from './trees.js';
 
 let dir: string;
@@ -36,6 +37,14 @@ describe('hnas compile', () => {
     const json = JSON.parse(out.join(''));
     expect(json.outputs[0]).toEqual({ name: 'decoder.stage1.head', shape: ['N', 2, 8, 8, 8] });
     expect(json.cost.parameters).toBeGreaterThan(0);
+    // The bracketed form gives the same network.
+    writeFileSync(join(dir, 'tree.txt'), printTree(defaultTree(3)));
+    out = [];
+    expect(await main(['compile', join(dir, 'tree.txt'), '--channels', '1', '--classes', '2', '--patch', '8', '--strides', '1,2,2', '--base-features', '4', '--json'])).toBe(0);
+    expect(JSON.parse(out.join('')).cost).toEqual(json.cost);
+    writeFileSync(join(dir, 'bad.txt'), '(S unet (E2');
+    expect(await main(['compile', join(dir, 'bad.txt'), '--channels', '1', '--classes', '2', '--patch', '8', '--strides', '1,2'])).toBe(1);
+    expect(err.join('')).toMatch(/bad\.txt/);
   });
 
   it('usage errors exit 2, bad input exits 1, and an existing output survives a failure', async () => {

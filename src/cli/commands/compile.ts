@@ -6,7 +6,8 @@ import { compileTrainingStep, parseLossKind, parseOptimizerKind } from '../../..
 import { isNasConfig } from '../../../compiler/ir/from-config.js';
 import { validatePlan } from '../../../compiler/ir/plan.js';
 import type { NetworkPlan, Vec3 } from '../../data/plan-types.js';
-import { TreeError, UsageError } from '../../errors.js';
+import { GrammarSyntaxError, TreeError, UsageError } from '../../errors.js';
+import { parseTreeString } from '../../grammar/tree.js';
 import { parseTreeFile } from '../../grammar/tree-file.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { intOption, output } from '../main.js';
@@ -40,7 +41,7 @@ export function registerCompile(program: Command): void {
   program
     .command('compile')
     .description('compile a U-Net derivation tree (tree.json) or a NAS configuration (JSON) for a plan into an ONNX inference model')
-    .argument('<source>', 'tree.json (format hnas-tree) or a NAS configuration JSON {encoderType, modelScale, ...}')
+    .argument('<source>', 'tree.json (format hnas-tree), a bracketed tree "(S unet ...)", or a NAS configuration JSON {encoderType, modelScale, ...}')
     .option('-o, --output <file>', 'write the ONNX model here (weights as initializers, batch dimension N)')
     .option('--plan <file>', 'plan JSON: a NetworkPlan, or a plans.json holding one under "network"')
     .option('--channels <n>', 'input channels (without --plan)', intOption('--channels', 1))
@@ -108,11 +109,26 @@ function planFrom(o: CompileFlags): NetworkPlan {
 }
 
 function readSource(file: string): CompileSource {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  // The bracketed tree form, as `hnas sample` prints it: (S unet (E4 ...) (D4 ...)).
+  if (text.trimStart().startsWith('(')) {
+    try {
+      return parseTreeString(text);
+    } catch (err) {
+      if (err instanceof TreeError || err instanceof GrammarSyntaxError) throw new TreeError(err.message, { file }, { cause: err });
+      throw err;
+    }
+  }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (err) {
-    throw new TreeError(`cannot read the source as JSON: ${(err as Error).message}`, { file }, { cause: err });
+    throw new TreeError(`expected a tree file, a bracketed tree or a NAS configuration; not JSON: ${(err as Error).message}`, { file }, { cause: err });
   }
   return isNasConfig(json) ? json : parseTreeFile(json, file);
 }
