@@ -39,6 +39,16 @@ describe('architecture cost', () => {
     expect(m.cost.parameters).toBe(5_603_177);
   });
 
+  it('without deep supervision only the full-resolution head remains', () => {
+    const plan = isoPlan(4, [16, 16, 16], 1, 3);
+    const ds = compile(defaultTree(4), plan);
+    const single = compile(defaultTree(4), plan, { deepSupervision: false });
+    expect(single.outputs).toEqual(['decoder.stage2.head']);
+    expect(single.graph.shape('decoder.stage2.head')).toEqual(['N', 3, 16, 16, 16]);
+    // The two dropped heads: 1x1 convs 128 -> 3 and 64 -> 3 with bias.
+    expect(ds.cost.parameters - single.cost.parameters).toBe(128 * 3 + 3 + 64 * 3 + 3);
+  });
+
   it('batch norm statistics count as buffers, PReLU slopes as parameters', () => {
     const plan = isoPlan(2, [4, 4, 4], 1, 2);
     const opts = { baseFeatures: 2, maxFeatures: 4 };
