@@ -92,8 +92,8 @@ export function buildTrainingStep(inference: Graph, heads: readonly string[], op
   const lr = g.input(LR_INPUT, []);
   const stepIn = g.input(STEP_STATE, []);
 
-  const loss = supervisedLoss(new GraphBuilder(g, 'loss'), heads, labels, lossOptions);
-  const b = new GraphBuilder(g, 'opt');
+  const loss = supervisedLoss(new GraphBuilder(g, 'loss_fn'), heads, labels, lossOptions);
+  const b = new GraphBuilder(g, 'optimizer');
   const trainable = [...g.params.values()].filter((p) => p.trainable);
   const grads = gradients(g, loss.total, trainable.map((p) => p.name));
   const clipped = clipNorm === null
