@@ -116,8 +116,9 @@ function expectChildren(node: TreeNode, path: string, count: number): readonly T
 }
 
 function terminal(child: TreeChild, path: string): string {
-  if (typeof child !== 'string') throw new TreeError(`expected a terminal, got node '${child.symbol}'`, { path });
-  return child;
+  if (typeof child === 'string') return child;
+  const what = isObjectNode(child) ? `node '${child.symbol}'` : JSON.stringify(child);
+  throw new TreeError(`expected a terminal, got ${what}`, { path });
 }
 
 function expectTerminal(child: TreeChild | undefined, expected: string, path: string): void {

@@ -118,3 +118,42 @@ describe('compiler input errors', () => {
     expect(thrown(() => decodeSafetensors(hacked)).message).toMatch(/at a: dtype "F16" is not supported/);
   });
 });
+
+describe('malformed trees (property)', () => {
+  /** Every node and child slot of a tree, as [parent, index] pairs. */
+  function slots(node: { children: unknown[] }, out: [{ children: unknown[] }, number][] = []): [{ children: unknown[] }, number][] {
+    node.children.forEach((c, i) => {
+      out.push([node, i]);
+      if (typeof c === 'object' && c !== null && Array.isArray((c as { children?: unknown }).children)) slots(c as { children: unknown[] }, out);
+    });
+    return out;
+  }
+
+  it('any damage to a valid tree gives a TreeError or PlanError, never a crash', async () => {
+    const { default: fc } = await import('fast-check');
+    const damage = fc.oneof(
+      fc.constant({ kind: 'delete' as const }),
+      fc.constant({ kind: 'duplicate' as const }),
+      fc.record({ kind: fc.constant('replace' as const), value: fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.constant({ symbol: 'C1', children: [] }), fc.constant({ symbol: 7 }), fc.constantFrom('conv_block', 'res_block', 'down', 'up', 'relu', 'unet')) }),
+      fc.record({ kind: fc.constant('rename' as const), value: fc.constantFrom('C1', 'C3', 'R2', 'B1', 'E3', 'D2', 'ENORM', 'DNONLIN', 'X') }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 4 }), fc.boolean(), fc.nat(), damage, (n, residual, where, d) => {
+        const tree = JSON.parse(JSON.stringify(unetTree({ encoder: residual ? 'res_encoder' : 'conv_encoder', encoderBlocks: Array.from({ length: n }, () => 2) })));
+        const all = slots(tree);
+        const [parent, i] = all[where % all.length]!;
+        if (d.kind === 'delete') parent.children.splice(i, 1);
+        else if (d.kind === 'duplicate') parent.children.splice(i, 0, parent.children[i]);
+        else if (d.kind === 'replace') parent.children[i] = d.value;
+        else if (typeof parent.children[i] === 'object') (parent.children[i] as { symbol: string }).symbol = d.value;
+        else parent.children[i] = d.value;
+        try {
+          compile(tree, plan, { baseFeatures: 2, maxFeatures: 4 });
+        } catch (err) {
+          expect(err instanceof TreeError || err instanceof PlanError).toBe(true);
+        }
+      }),
+      { numRuns: 300, seed: 9 },
+    );
+  });
+});
