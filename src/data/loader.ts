@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { DatasetError } from '../errors.js';
 import type { LoaderWorkerData, WorkerReply, WorkerRequest } from './loader-protocol.js';
-import type { Batch, SamplerConfig } from './sampler.js';
+import { checkSamplerConfig, type Batch, type SamplerConfig } from './sampler.js';
 
 export interface LoaderOptions {
   /** Preprocessed-case files (the training cases of a fold). */
@@ -34,6 +34,7 @@ export class BatchLoader {
   private nextIndex = 0;
   private readonly pending = new Map<number, Pending>();
   private closed = false;
+  private failure: Error | undefined;
 
   private constructor(
     private readonly workers: Worker[],
@@ -45,13 +46,17 @@ export class BatchLoader {
         if (reply.type === 'batch') p.resolve(reply.batch);
         else p.reject(new DatasetError(`batch ${reply.index} failed in a loader worker: ${reply.message}`));
       });
-      w.on('error', (err) => this.failAll(err));
+      w.on('error', (err) => this.failAll(new DatasetError(`a loader worker failed: ${err.message}`, undefined, { cause: err })));
+      w.on('exit', (code) => {
+        if (!this.closed) this.failAll(new DatasetError(`a loader worker exited unexpectedly (code ${code})`));
+      });
     });
     for (let i = 0; i < depth; i++) this.request(i);
   }
 
   static start(options: LoaderOptions): BatchLoader {
     if (options.files.length === 0) throw new DatasetError('no training cases for the loader');
+    checkSamplerConfig(options.sampler);
     const buffers = options.files.map((f) => {
       let bytes: Buffer;
       try {
@@ -92,12 +97,14 @@ export class BatchLoader {
   }
 
   private failAll(err: Error): void {
+    this.failure ??= err;
     for (const p of this.pending.values()) p.reject(err);
   }
 
   /** The next batch in order (batch 0, 1, 2, ...). */
   async next(): Promise<Batch> {
     if (this.closed) throw new Error('BatchLoader is closed');
+    if (this.failure) throw this.failure; // later batches would never come
     const index = this.nextIndex++;
     this.request(index + this.depth);
     const batch = await this.slot(index).promise;

@@ -8,6 +8,7 @@
  * Example:
  *   const batch = sampleBatch(cases, { patchSize: [40, 56, 40], batchSize: 9, oversampleForeground: 0.33, augmentationFactor: 1 }, rng);
  */
+import { ConfigError } from '../errors.js';
 import { Rng } from '../util/rng.js';
 import { augmentPatch, type Patch } from './augment.js';
 import type { Vec3 } from './plan-types.js';
@@ -29,6 +30,17 @@ export interface Batch {
   readonly label: Int16Array;
   readonly shape: [number, number, number, number, number];
   readonly caseIds: string[];
+}
+
+/** ConfigError naming the field when a sampler setting is out of range. */
+export function checkSamplerConfig(cfg: SamplerConfig): void {
+  const bad = (path: string, expected: string, got: unknown): never => {
+    throw new ConfigError(`expected ${expected}, got ${JSON.stringify(got)}`, { path });
+  };
+  if (!(cfg.patchSize.length === 3 && cfg.patchSize.every((p) => Number.isInteger(p) && p >= 1))) bad('patchSize', 'three positive integers', cfg.patchSize);
+  if (!(Number.isInteger(cfg.batchSize) && cfg.batchSize >= 1)) bad('batchSize', 'a positive integer', cfg.batchSize);
+  if (!(cfg.oversampleForeground >= 0 && cfg.oversampleForeground <= 1)) bad('oversampleForeground', 'a fraction in [0, 1]', cfg.oversampleForeground);
+  if (!(cfg.augmentationFactor >= 0 && Number.isFinite(cfg.augmentationFactor))) bad('augmentationFactor', 'a finite number >= 0', cfg.augmentationFactor);
 }
 
 export const ROTATION_PROBABILITY = 0.2;
@@ -145,6 +157,8 @@ export function extractPatch(c: PreprocessedCase, patch: Vec3, start: Vec3, matr
 }
 
 export function sampleBatch(cases: readonly PreprocessedCase[], cfg: SamplerConfig, rng: Rng): Batch {
+  checkSamplerConfig(cfg);
+  if (cases.length === 0) throw new ConfigError('no cases to sample from');
   const { patchSize: patch, batchSize: B, augmentationFactor: f } = cfg;
   const channels = cases[0]!.channels;
   const nPatch = patch[0] * patch[1] * patch[2];

@@ -94,6 +94,9 @@ function padTo(image: Float32Array, channels: number, shape: Vec3, min: Vec3): {
 /** Logits [K, ...shape] for a [C, ...shape] volume. */
 export async function slidingWindow(image: Float32Array, channels: number, shape: Vec3, predict: PredictPatch, options: SlidingWindowOptions): Promise<Float32Array> {
   const { patchSize: patch, numClasses: K, stepSize = 0.5, mirror = false, batchSize = 1, gaussian = true } = options;
+  // Guards against an endless or empty tiling.
+  if (!(stepSize > 0 && stepSize <= 1)) throw new RangeError(`stepSize must be in (0, 1], got ${stepSize}`);
+  if (!patch.every((p) => Number.isInteger(p) && p >= 1)) throw new RangeError(`patchSize must be positive integers, got [${patch.join(', ')}]`);
   const padded = padTo(image, channels, shape, patch);
   const ps = padded.shape;
   const nVol = ps[0] * ps[1] * ps[2];

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { preprocessDataset } from '../../src/data/cache.js';
 import { loadDataset } from '../../src/data/dataset.js';
@@ -48,6 +50,18 @@ describe('BatchLoader (worker threads)', () => {
       const t = performance.now();
       for (let i = 0; i < 3; i++) await loader.next();
       expect(performance.now() - t).toBeLessThan(100); // already made during the block
+    } finally {
+      await loader.close();
+    }
+  });
+
+  it('a worker that fails (corrupt cache file) rejects next() instead of hanging', async () => {
+    const bad = join(tempDir(), 'bad.hnpp');
+    writeFileSync(bad, 'not a preprocessed case at all');
+    const loader = BatchLoader.start({ files: [bad], sampler, seed: 1, workers: 1 });
+    try {
+      await expect(loader.next()).rejects.toThrow(/loader worker failed: .*bad\.hnpp.*bad magic/);
+      await expect(loader.next()).rejects.toThrow(/loader worker/);
     } finally {
       await loader.close();
     }

@@ -90,6 +90,17 @@ describe('patch sampling', () => {
   });
 });
 
+describe('sampler settings', () => {
+  it('out-of-range hyperparameters are ConfigErrors naming the field', () => {
+    const c = syntheticCase([6, 6, 6]);
+    const ok = { patchSize: [4, 4, 4] as Vec3, batchSize: 2, oversampleForeground: 0.33, augmentationFactor: 1 };
+    expect(() => sampleBatch([c], { ...ok, oversampleForeground: 1.5 }, Rng.seeded(1))).toThrow(/at oversampleForeground: expected a fraction in \[0, 1\], got 1.5/);
+    expect(() => sampleBatch([c], { ...ok, augmentationFactor: -1 }, Rng.seeded(1))).toThrow(/augmentationFactor/);
+    expect(() => sampleBatch([c], { ...ok, batchSize: 0 }, Rng.seeded(1))).toThrow(/batchSize/);
+    expect(() => sampleBatch([], ok, Rng.seeded(1))).toThrow(/no cases/);
+  });
+});
+
 describe('augmentations', () => {
   const patch = (): Patch => ({ image: Float32Array.from({ length: 2 * 60 }, (_, i) => Math.sin(i) + 2), label: Int16Array.from({ length: 60 }, (_, i) => i % 3), channels: 2, shape: [3, 4, 5] });
   it('each probability is scaled by the factor (empirical frequency)', () => {
