@@ -157,3 +157,24 @@ describe('malformed trees (property)', () => {
     );
   });
 });
+
+describe('malformed plans and configurations (property)', () => {
+  it('any field replaced by arbitrary JSON gives a PlanError / ConfigError or a valid result, never a crash', async () => {
+    const { default: fc } = await import('fast-check');
+    const planFields = ['inputChannels', 'numClasses', 'patchSize', 'batchSize', 'kernelSizes', 'strides'] as const;
+    const cfgFields = ['encoderType', 'modelScale', 'baseFeatures', 'maxFeatures', 'activation', 'normalization', 'dropoutRate'] as const;
+    const cfg = { encoderType: 'conv', modelScale: 1, baseFeatures: 2, maxFeatures: 4, activation: 'relu', normalization: 'batch_norm', dropoutRate: 0.1 };
+    fc.assert(
+      fc.property(fc.constantFrom(...planFields), fc.constantFrom(...cfgFields), fc.jsonValue(), fc.boolean(), (pf, cf, value, onPlan) => {
+        const badPlan = onPlan ? { ...isoPlan(2, [4, 4, 4]), [pf]: value } : isoPlan(2, [4, 4, 4]);
+        const badCfg = onPlan ? cfg : { ...cfg, [cf]: value };
+        try {
+          compile(badCfg as never, badPlan);
+        } catch (err) {
+          expect(err instanceof PlanError || err instanceof ConfigError).toBe(true);
+        }
+      }),
+      { numRuns: 500, seed: 11 },
+    );
+  });
+});
