@@ -11,6 +11,9 @@ import { registerSample } from './sample.js';
 import { registerPlan } from './plan.js';
 import { registerPreprocess } from './preprocess.js';
 import { registerEvaluate } from './evaluate.js';
+import { registerOptimize } from './optimize.js';
+import { registerReport } from './report.js';
+import { registerIncumbent } from './incumbent.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -25,4 +28,7 @@ export const commands: RegisterCommand[] = [
   registerPlan,
   registerPreprocess,
   registerEvaluate,
+  registerOptimize,
+  registerReport,
+  registerIncumbent,
 ];

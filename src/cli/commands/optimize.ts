@@ -1,0 +1,131 @@
+/**
+ * `hnas optimize <dataset> --approach hpo|hpo_nas|hpo_hnas ...`: search hyperparameters
+ * (and architectures) with (Regularized) PriorBand, training each candidate as the
+ * objective. Rerunning the same command resumes the study; Ctrl-C stops after saving.
+ */
+import { basename, join } from 'node:path';
+import { type Command, Option } from 'commander';
+import { APPROACH_NAMES, type ApproachName, approachNamed } from '../../automl/approaches.js';
+import { budgetFromFlags, parseDuration } from '../../automl/budget.js';
+import { type OptimizeSummary, optimize } from '../../automl/driver.js';
+import { OptimizationInterrupted } from '../../automl/interrupt.js';
+import { OBJECTIVE_NAMES, type ObjectiveName, objectiveNamed } from '../../automl/objectives.js';
+import { formatDuration, progressView } from '../../automl/progress.js';
+import { UsageError } from '../../errors.js';
+import { intOption, output } from '../main.js';
+
+interface OptimizeFlags {
+  approach: string;
+  study?: string;
+  name?: string;
+  minEpochs?: number;
+  maxEpochs?: number;
+  eta?: number;
+  totalEpochs?: number;
+  timeLimit?: number;
+  folds: number[];
+  iterations: number;
+  patchSize?: [number, number, number];
+  batchSize?: number;
+  workers: number;
+  device: string;
+  seed: number;
+  plan?: string;
+  objective: string;
+  delayMs?: number;
+  maxTrials?: number;
+  progress: boolean;
+  json?: boolean;
+}
+
+/** '0', '0,2,4', '0..4' or 'all5'. */
+export function parseFolds(text: string): number[] {
+  const t = text.trim();
+  let folds: number[];
+  if (t === 'all5') folds = [0, 1, 2, 3, 4];
+  else if (/^\d+\.\.\d+$/.test(t)) {
+    const [a, b] = t.split('..').map(Number) as [number, number];
+    folds = Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i);
+  } else if (/^\d+(,\d+)*$/.test(t)) folds = t.split(',').map(Number);
+  else folds = [];
+  if (folds.length === 0 || folds.some((f) => f > 4) || new Set(folds).size !== folds.length)
+    throw new UsageError(`--folds must be fold numbers 0..4 ('0', '0,2', '0..4') or 'all5', got '${text}'`);
+  return folds;
+}
+
+function parsePatch(text: string): [number, number, number] {
+  const parts = text.split(/[x,]/).map(Number);
+  if (parts.length !== 3 || parts.some((p) => !Number.isInteger(p) || p < 1)) throw new UsageError(`--patch-size must be three positive integers like 40x56x40, got '${text}'`);
+  return parts as [number, number, number];
+}
+
+function summaryText(s: OptimizeSummary): string {
+  const why = { done: 'the schedule is complete', 'time-limit': 'the time limit is reached', 'max-trials': '--max-trials evaluations ran', interrupted: 'interrupted (saved; rerun to continue)' }[s.stopped];
+  const inc = s.incumbent;
+  return [
+    `study '${s.name}' in ${s.dir}: stopped because ${why}`,
+    `this run: ${s.evaluated} evaluations; study: ${s.counts.complete} complete, ${s.counts.failed} failed, ${s.counts.running} running`,
+    inc
+      ? `incumbent (best 1 - Dice): trial ${inc.number} '${inc.key}', 1-Dice ${inc.loss!.toFixed(4)}, runtime ${formatDuration(inc.cost)}, ${inc.budget} epochs`
+      : 'incumbent: none yet',
+    `next: hnas report ${s.dir} --name ${s.name} -o report/`,
+  ].join('\n');
+}
+
+export function registerOptimize(program: Command): void {
+  program
+    .command('optimize')
+    .description('optimise nnU-Net on a dataset: HPO, HPO + NAS or HPO + grammar-based HNAS with (Regularized) PriorBand; rerun to resume')
+    .argument('<dataset>', 'dataset folder holding dataset.json (MSD or nnU-Net v2 layout)')
+    .requiredOption('--approach <name>', `search approach: ${APPROACH_NAMES.join(', ')}`)
+    .option('--study <path>', 'study folder, or its database file (*.db) (default: studies/<dataset folder name>)')
+    .option('--name <name>', 'study name inside the database (default: the approach)')
+    .option('--min-epochs <n>', 'lowest rung budget in epochs (paper: 10)', intOption('--min-epochs', 1))
+    .option('--max-epochs <n>', 'highest rung budget in epochs (paper: 1000)', intOption('--max-epochs', 1))
+    .option('--eta <n>', 'successive-halving reduction factor (paper: 3)', intOption('--eta', 2))
+    .addOption(new Option('--total-epochs <B>', 'stop opening brackets once B epochs are charged').argParser(intOption('--total-epochs', 1)).conflicts('timeLimit'))
+    .addOption(new Option('--time-limit <T>', 'start no trial after the study has been busy T (3600, 90m, 1.5h)').argParser((v) => parseDuration('--time-limit', v)))
+    .option('--folds <folds>', "cross-validation folds per evaluation: '0', '0,1', '0..4' or 'all5'", parseFolds, [0, 1, 2, 3, 4])
+    .option('--iterations <n>', 'training iterations per epoch (nnU-Net: 250)', intOption('--iterations', 1), 250)
+    .option('--patch-size <zxyxx>', "override the plan's patch size, e.g. 40x56x40", parsePatch)
+    .option('--batch-size <n>', "override the plan's batch size", intOption('--batch-size', 1))
+    .option('--workers <n>', 'worker processes evaluating trials at once', intOption('--workers', 1, 64), 1)
+    .option('--device <device>', 'cpu or cuda', 'cpu')
+    .option('--seed <n>', 'seed of the study (sampling and training)', intOption('--seed'), 0)
+    .option('--plan <file>', 'use this plans.json instead of planning the dataset')
+    .option('--max-trials <n>', 'stop after this many evaluations by this process', intOption('--max-trials', 1))
+    .option('--no-progress', 'no progress view')
+    .option('--json', 'print the summary as JSON')
+    .addOption(new Option('--objective <name>', `what evaluates a trial: ${OBJECTIVE_NAMES.join(', ')}`).default('nnunet').hideHelp())
+    .addOption(new Option('--delay-ms <n>', 'synthetic objective: sleep per epoch').argParser(intOption('--delay-ms', 0)).hideHelp())
+    .action(async (dataset: string, flags: OptimizeFlags) => {
+      approachNamed(flags.approach);
+      objectiveNamed(flags.objective);
+      if (flags.device !== 'cpu' && flags.device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got '${flags.device}'`);
+      const budget = budgetFromFlags(flags);
+      const controller = new AbortController();
+      let interrupts = 0;
+      const onSigint = () => {
+        if (++interrupts > 1) process.exit(130);
+        process.stderr.write('\nhnas: stopping after saving (Ctrl-C again to quit at once)\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      let summary: OptimizeSummary;
+      try {
+        summary = await optimize(
+          {
+            datasetDir: dataset, approach: flags.approach as ApproachName, study: flags.study ?? join('studies', basename(dataset)), name: flags.name,
+            budget, seed: flags.seed, objective: flags.objective as ObjectiveName, planFile: flags.plan, workers: flags.workers, device: flags.device,
+            training: { folds: flags.folds, iterationsPerEpoch: flags.iterations, patchSize: flags.patchSize ?? null, batchSize: flags.batchSize ?? null },
+            objectiveOptions: flags.delayMs === undefined ? {} : { delayMs: flags.delayMs },
+          },
+          { signal: controller.signal, maxTrials: flags.maxTrials, view: flags.progress && !flags.json ? progressView() : undefined },
+        );
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+      output(!!flags.json, summary, () => summaryText(summary));
+      if (summary.stopped === 'interrupted') throw new OptimizationInterrupted();
+    });
+}

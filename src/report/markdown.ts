@@ -1,0 +1,66 @@
+/** The report as Markdown: facts of the study, incumbent (architecture in bracketed form), default, Pareto front, plots. */
+import { formatDuration } from '../automl/progress.js';
+import { printTree } from '../grammar/tree.js';
+import type { TreeNode } from '../grammar/tree-types.js';
+import type { TrialRecord } from '../optimize/trial.js';
+import type { ReportModel } from './model.js';
+
+export interface PlotFiles {
+  readonly title: string;
+  readonly svg: string;
+  readonly png: string;
+}
+
+const pct = (loss: number | null) => (loss === null ? '-' : `${(100 * (1 - loss)).toFixed(2)} %`);
+const fix = (x: number | null, d = 4) => (x === null ? '-' : x.toFixed(d));
+const secs = (x: number | null) => (x === null ? '-' : `${x.toFixed(1)} s (${formatDuration(x)})`);
+const escape = (s: string) => s.replace(/\|/g, '\\|');
+
+function configTable(t: TrialRecord): string[] {
+  const rows = Object.entries(t.config).filter(([, v]) => typeof v !== 'object');
+  const lines = ['| hyperparameter | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${String(v)} |`)];
+  for (const [k, v] of Object.entries(t.config)) if (typeof v === 'object') lines.push('', `${k} (bracketed derivation tree):`, '', '```', printTree(v as TreeNode), '```');
+  return lines;
+}
+
+const trialRow = (t: TrialRecord) => `| ${t.number} | \`${t.key}\` | ${t.source} | ${t.budget} | ${fix(t.loss)} | ${pct(t.loss)} | ${secs(t.cost)} |`;
+const TRIAL_HEAD = ['| trial | key | source | epochs | 1 - Dice | Dice | runtime |', '|---|---|---|---|---|---|---|'];
+
+export function reportMarkdown(m: ReportModel, plots: readonly PlotFiles[]): string {
+  const s = m.settings;
+  const meta = m.meta;
+  const budget = [`rungs ${s.minBudget}..${s.maxBudget} epochs, eta ${s.eta}`, s.maxEpochs !== null ? `total ${s.maxEpochs} epochs` : `${s.brackets} brackets`].join(', ');
+  const lines = [
+    `# Auto-nnU-Net study \`${m.study}\``,
+    '',
+    '| | |',
+    '|---|---|',
+    ...(meta ? [`| dataset | ${meta.datasetName} (\`${meta.dataset}\`), n_max ${meta.nMax} |`, `| approach | ${meta.approach} |`, `| objective | ${meta.objective} |`] : []),
+    `| algorithm | ${s.algorithm} over space \`${s.space.name}\` (${s.space.params.length} hyperparameters) |`,
+    `| budget | ${budget} |`,
+    ...(meta ? [`| training | folds ${meta.training.folds.join(',')}, ${meta.training.iterationsPerEpoch} iterations per epoch${meta.training.patchSize ? `, patch ${meta.training.patchSize.join('x')}` : ''}${meta.training.batchSize ? `, batch ${meta.training.batchSize}` : ''} |`] : []),
+    `| seed | ${s.seed} |`,
+    `| trials | ${m.counts.complete} complete, ${m.counts.failed} failed, ${m.counts.running} running; ${m.epochs} epochs charged; busy ${formatDuration(m.busySeconds)} |`,
+    '',
+    '## Incumbent (best 1 - Dice)',
+    '',
+  ];
+  if (m.incumbent) lines.push(...TRIAL_HEAD, trialRow(m.incumbent), '', `Trial folder: \`${m.incumbentFolder}\``, '', ...configTable(m.incumbent));
+  else lines.push('No completed trial yet.');
+  lines.push('', '## Default configuration', '');
+  if (m.defaultTrial) {
+    lines.push(...TRIAL_HEAD, trialRow(m.defaultTrial));
+    const d = m.defaultTrial;
+    if (m.incumbent && d.loss !== null && d.cost && m.incumbent.cost)
+      lines.push('', `Incumbent vs default: Dice ${((d.loss - m.incumbent.loss!) * 100 >= 0 ? '+' : '')}${((d.loss - m.incumbent.loss!) * 100).toFixed(2)} points, training runtime ${(d.cost / m.incumbent.cost).toFixed(2)}x shorter.`);
+  } else lines.push('The default configuration has not been evaluated in this study.');
+  lines.push('', `## Pareto front (1 - Dice vs runtime): ${m.paretoFront.length} trials`, '', ...TRIAL_HEAD.map((h, i) => (i === 0 ? `${h} configuration |` : `${h}---|`)));
+  for (const t of [...m.paretoFront].sort((a, b) => a.cost! - b.cost!)) {
+    const text = Object.entries(t.config).map(([k, v]) => `${k}=${typeof v === 'object' ? printTree(v as TreeNode) : String(v)}`).join(' ');
+    lines.push(`${trialRow(t)} ${escape(text)} |`);
+  }
+  lines.push('', '## Plots', '');
+  for (const p of plots) lines.push(`### ${p.title}`, '', `![${p.title}](${p.svg})`, '', `(PNG: [${p.png}](${p.png}))`, '');
+  lines.push('Data: `report.json` (the numbers behind this report), `trials.csv` (one row per trial).', '');
+  return lines.join('\n');
+}
