@@ -4,15 +4,17 @@
  *    by bench/unet_reference.py in PyTorch (Debian python3-torch) from the same IR JSON and the
  *    same safetensors weights (norm scales, shifts and statistics randomised so every parameter
  *    matters). Both on 2 threads, best of the repeats (the machine is shared); outputs of every head compared.
- * 2. Compile time of the largest grammar architectures (n_max 7, s_max 2, all max blocks).
+ * 2. The two lowerings of the transposed conv, alone, at the default U-Net's decoder shapes.
+ * 3. Compile time of the largest grammar architectures (n_max 7, s_max 2, all max blocks).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { compile, type CompiledModel } from '../compiler/index.js';
-import type { NetworkPlan } from '../src/data/plan-types.js';
+import { Graph } from '../compiler/graph/graph.js';
+import { compile, emitOnnx, type CompiledModel } from '../compiler/index.js';
+import type { NetworkPlan, Vec3 } from '../src/data/plan-types.js';
 import type { TreeNode } from '../src/grammar/tree-types.js';
 import { Rng } from '../src/util/rng.js';
 import { defaultTree, isoPlan, unetTree } from '../test/compiler/trees.js';
@@ -163,6 +165,38 @@ async function compileTime(): Promise<void> {
   printTable(rows);
 }
 
+/** The transposed conv alone (kernel = stride = 2), both lowerings, at the default U-Net's decoder shapes. */
+async function upsamplingLowering(): Promise<void> {
+  console.log('\nTransposed conv (kernel = stride = 2) alone, batch 2, best of 3 alternating rounds x 5 runs:');
+  const rows: string[][] = [['channels', 'input', 'ORT ConvTranspose ms', 'ORT 1x1 conv + depth-to-space ms', 'speed-up']];
+  const shapes: [number, number, Vec3][] = [[256, 128, [5, 7, 5]], [128, 64, [10, 14, 10]], [64, 32, [20, 28, 20]], [320, 320, [4, 8, 8]]];
+  for (const [c, o, sp] of shapes) {
+    const best = { native: Infinity, conv1x1: Infinity };
+    const g = new Graph();
+    g.input('x', ['N', c, ...sp]);
+    g.param('w', [c, o, 2, 2, 2], { kind: 'fill', value: 0 });
+    g.param('b', [o], { kind: 'fill', value: 0 });
+    g.output(g.op('conv_transpose', 'y', ['x', 'w', 'b'], { stride: [2, 2, 2] }));
+    const rng = Rng.seeded(4);
+    const weights = new Map([['w', Float32Array.from({ length: c * o * 8 }, () => rng.normal())], ['b', new Float32Array(o)]]);
+    const x = new ort.Tensor('float32', Float32Array.from({ length: 2 * c * sp[0] * sp[1] * sp[2] }, () => rng.normal()), [2, c, ...sp]);
+    for (let round = 0; round < 3; round++) {
+      for (const lowering of ['native', 'conv1x1'] as const) {
+        const session = await ort.InferenceSession.create(emitOnnx(g, { weights, lowering: { convTranspose: lowering } }), { intraOpNumThreads: THREADS, interOpNumThreads: 1 });
+        await session.run({ x });
+        for (let i = 0; i < 5; i++) {
+          const t = performance.now();
+          await session.run({ x });
+          best[lowering] = Math.min(best[lowering], performance.now() - t);
+        }
+        await session.release();
+      }
+    }
+    rows.push([`${c} -> ${o}`, sp.join('x'), best.native.toFixed(1), best.conv1x1.toFixed(1), (best.native / best.conv1x1).toFixed(2)]);
+  }
+  printTable(rows);
+}
+
 function printTable(rows: string[][]): void {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   rows.forEach((r, k) => {
@@ -173,6 +207,7 @@ function printTable(rows: string[][]): void {
 
 export async function run(): Promise<void> {
   await agreementAndSpeed();
+  await upsamplingLowering();
   await compileTime();
 }
 
