@@ -22,7 +22,7 @@ export function randomT64(rng: Rng, shape: number[], kind: 'any' | 'positive' | 
 
 /** Runs a graph (parameters as inputs) in onnxruntime; returns the named outputs as float64. */
 export async function runOrt(graph: Graph, feeds: ReadonlyMap<string, T64>): Promise<Map<string, Float64Array>> {
-  const session = await ort.InferenceSession.create(emitOnnx(graph, { params: 'inputs' }));
+  const session = await ort.InferenceSession.create(emitOnnx(graph, { params: 'inputs' }), { intraOpNumThreads: 1, interOpNumThreads: 1 });
   try {
     const inputs: Record<string, ort.Tensor> = {};
     for (const name of [...graph.inputs, ...graph.params.keys()]) {
