@@ -45,6 +45,19 @@ describe('hnas grammar', () => {
     expect(err).toContain(`${bad}:1:8: undefined nonterminal 'B'`);
   });
 
+  it('takes n_max from a plan (--plan), and refuses --plan with --stages', async () => {
+    const plan = join(dir, 'plans.json');
+    expect(await run('plan', join(__dirname, '../../fixtures/data/tiny-msd'), '-o', plan, '--json')).toBe(0);
+    const nStages = JSON.parse(readFileSync(plan, 'utf8')).nStages as number;
+    out = '';
+    expect(await run('grammar', '--plan', plan, '--json')).toBe(0);
+    expect(JSON.parse(out).grammar).toMatchObject({ name: 'unet', nMax: nStages });
+    out = '';
+    expect(await run('sample', '--plan', plan, '--seed', '1')).toBe(0);
+    validateTree(unetGrammar(nStages), parseTreeString(out.trim()));
+    expect(await run('sample', '--plan', plan, '--stages', '4')).toBe(2);
+  });
+
   it('rejects bad usage with exit 2', async () => {
     expect(await run('grammar')).toBe(2);
     expect(err).toContain('missing --stages');

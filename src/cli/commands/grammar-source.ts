@@ -8,6 +8,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { Grammar } from '../../grammar/grammar.js';
 import { readGrammarFile } from '../../grammar/parse.js';
+import { readPlanFile } from '../../data/plan-file.js';
 import type { GrammarRef } from '../../grammar/tree-types.js';
 import { DEFAULT_S_MAX, unetGrammar, unetRef } from '../../grammar/unet.js';
 import { CONFIDENCES, unetPrior, weightsPrior, type Confidence, type GrammarPrior } from '../../sampling/prior.js';
@@ -33,6 +34,7 @@ export interface GrammarOptions {
   stages?: number;
   scaleMax: number;
   grammar?: string;
+  plan?: string;
 }
 
 export const confidenceOption = () =>
@@ -43,7 +45,8 @@ export function addGrammarOptions(cmd: Command): Command {
   return cmd
     .option('--stages <n>', `n_max, the planned number of stages (2..${MAX_STAGES}): use the U-Net grammar`, intOption('--stages', 2, MAX_STAGES))
     .option('--scale-max <s>', `s_max, the largest block-count scale (1..${MAX_SCALE})`, intOption('--scale-max', 1, MAX_SCALE), DEFAULT_S_MAX)
-    .option('--grammar <file>', 'use a grammar-language file instead of the U-Net grammar');
+    .option('--grammar <file>', 'use a grammar-language file instead of the U-Net grammar')
+    .option('--plan <plans.json>', 'take n_max from a plan written by `hnas plan` (its nStages)');
 }
 
 export interface ResolvedGrammar {
@@ -55,13 +58,15 @@ export interface ResolvedGrammar {
 
 export function resolveGrammar(opts: GrammarOptions): ResolvedGrammar {
   if (opts.grammar !== undefined) {
-    if (opts.stages !== undefined) throw new UsageError('give either --stages (the U-Net grammar) or --grammar <file>, not both');
+    if (opts.stages !== undefined || opts.plan !== undefined) throw new UsageError('give either --stages (the U-Net grammar) (or --plan) or --grammar <file>, not both');
     const grammar = readGrammarFile(opts.grammar);
     const name = basename(opts.grammar).replace(/\.[^.]*$/, '') || 'grammar';
     return { grammar, ref: { name }, prior: () => weightsPrior(grammar), label: `grammar ${opts.grammar}` };
   }
-  if (opts.stages === undefined) throw new UsageError('missing --stages <n> (or --grammar <file>)');
-  const { stages, scaleMax } = opts;
+  if (opts.plan !== undefined && opts.stages !== undefined) throw new UsageError('give either --stages or --plan, not both');
+  const stages = opts.plan !== undefined ? readPlanFile(opts.plan).nStages : opts.stages;
+  if (stages === undefined) throw new UsageError('missing --stages <n> (or --plan <plans.json>, or --grammar <file>)');
+  const { scaleMax } = opts;
   return {
     grammar: unetGrammar(stages, scaleMax),
     ref: unetRef(stages, scaleMax),
