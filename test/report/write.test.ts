@@ -1,0 +1,69 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { optimize } from '../../src/automl/driver.js';
+import { loadStudy } from '../../src/automl/load.js';
+import { SqliteStorage } from '../../src/optimize/sqlite-storage.js';
+import { Study } from '../../src/optimize/study.js';
+import { syntheticObjective, syntheticSpace } from '../../src/optimize/synthetic.js';
+import { writeReport } from '../../src/report/index.js';
+import { writeTinyPlan } from '../automl/fixtures/dataset.js';
+import { tinyRequest } from '../automl/fixtures/request.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hnas-report-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const studyDir = join(dir, 'study');
+
+beforeAll(async () => {
+  await optimize(tinyRequest(studyDir, 'hpo_hnas', writeTinyPlan(join(dir, 'plans.json'), 4)));
+});
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
+
+describe('writeReport', () => {
+  it('writes report.md, SVG + PNG plots, report.json and trials.csv; the incumbent is the best loss in the database', async () => {
+    const out = join(dir, 'report');
+    const { model, files } = await writeReport(await loadStudy(studyDir), out);
+    for (const name of ['cost-over-time', 'pareto-front', 'distributions']) {
+      const svg = readFileSync(join(out, `${name}.svg`), 'utf8');
+      expect(svg.startsWith('<svg')).toBe(true);
+      expect(svg).toContain('1 - Dice');
+      expect([...readFileSync(join(out, `${name}.png`)).subarray(0, 4)]).toEqual(PNG_MAGIC);
+    }
+    expect(files).toHaveLength(9);
+    // Independent of the optimiser's code: ask SQLite for the lowest loss of a complete trial.
+    const db = new Database(join(studyDir, 'study.db'), { readonly: true });
+    const best = db.prepare("SELECT key, loss FROM trials WHERE status = 'complete' ORDER BY loss ASC, budget DESC, number ASC LIMIT 1").get() as { key: string; loss: number };
+    const allComplete = db.prepare("SELECT COUNT(*) AS n FROM trials WHERE status = 'complete'").get() as { n: number };
+    db.close();
+    expect(allComplete.n).toBeGreaterThan(10);
+    expect(model.incumbent!.key).toBe(best.key);
+    expect(model.incumbent!.loss).toBe(best.loss);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain(`| ${model.incumbent!.number} | \`${model.incumbent!.key}\``);
+    expect(md).toMatch(/architecture \(bracketed derivation tree\):\n\n```\n\(S unet \(E\d conv_encoder|res_encoder/);
+    expect(md).toContain('## Default configuration');
+    const frontSection = md.split('## Pareto front')[1]!.split('## Plots')[0]!;
+    const frontRows = frontSection.split('\n').filter((l) => /^\| \d+ \|/.test(l));
+    expect(frontRows.map((l) => Number(l.split('|')[1])).sort((a, b) => a - b)).toEqual(model.paretoFront.map((t) => t.number).sort((a, b) => a - b));
+    const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(json.incumbent.key).toBe(model.incumbent!.key);
+    expect(readFileSync(join(out, 'trials.csv'), 'utf8').trim().split('\n')).toHaveLength(model.counts.complete + model.counts.failed + model.counts.running + 1);
+  });
+
+  it('reports a study made by the library alone (no study.json), failed trials never on the front', async () => {
+    const db = join(dir, 'lib.db');
+    const storage = new SqliteStorage(db);
+    const study = await Study.open({ storage, name: 'lib', settings: { algorithm: 'regularized-priorband', space: syntheticSpace('good'), minBudget: 1, maxBudget: 9 } });
+    let n = 0;
+    await study.optimize(async (job) => (++n % 4 === 0 ? { loss: NaN, cost: 1 } : syntheticObjective(1, 9)(job)));
+    await storage.close();
+    const { model } = await writeReport(await loadStudy(db), join(dir, 'lib-report'));
+    expect(model.meta).toBeNull();
+    expect(model.counts.failed).toBeGreaterThan(0);
+    expect(model.paretoFront.every((t) => t.status === 'complete')).toBe(true);
+    expect(readFileSync(join(dir, 'lib-report', 'report.md'), 'utf8')).toContain('regularized-priorband');
+  });
+});
