@@ -8,7 +8,8 @@
  * ../shared/reference/onnxruntime-node.md). Ratio > 1 = batches arrive faster than
  * steps consume them.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,10 @@ import { computeFingerprint } from '../src/data/fingerprint.js';
 import { BatchLoader } from '../src/data/loader.js';
 import { batchRng } from '../src/data/loader-protocol.js';
 import type { PlannedNetwork } from '../src/data/plan-types.js';
+import type { Vec3 } from '../src/data/plan-types.js';
 import { planExperiment } from '../src/data/planner.js';
+import { resampleVolume, type InterpolationOrder } from '../src/data/resample.js';
+import { Rng } from '../src/util/rng.js';
 import { sampleBatch, type SamplerConfig } from '../src/data/sampler.js';
 
 const DATASET = resolve(fileURLToPath(new URL('../../shared/datasets/Task04_Hippocampus', import.meta.url)));
@@ -51,7 +55,36 @@ function forwardFlops(net: PlannedNetwork): number {
   return 2 * macs * net.batchSize;
 }
 
+/** Our separable resampling vs scipy.ndimage.map_coordinates (same coordinates, mirror boundary). */
+function resamplingVsScipy(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'hnas-resample-'));
+  const shape: Vec3 = [40, 56, 40];
+  const target: Vec3 = [57, 73, 31];
+  const rng = Rng.seeded(5);
+  const data = Float32Array.from({ length: shape[0] * shape[1] * shape[2] }, () => rng.normal());
+  writeFileSync(join(dir, 'in.raw'), data);
+  console.log('\n| resampling [40,56,40] -> [57,73,31] | ours (s) | scipy map_coordinates (s) | speed ratio | max abs difference |');
+  console.log('|---|---|---|---|---|');
+  for (const order of [1, 3] as InterpolationOrder[]) {
+    let ref: number;
+    try {
+      ref = Number(execFileSync('python3', [fileURLToPath(new URL('./data_reference.py', import.meta.url)), join(dir, 'in.raw'), ...shape.map(String), join(dir, 'out.raw'), ...target.map(String), String(order)], { encoding: 'utf8' }).trim());
+    } catch {
+      console.log('| (python3 with numpy + scipy not available: reference skipped) | | | | |');
+      return;
+    }
+    const expected = new Float32Array(readFileSync(join(dir, 'out.raw')).buffer.slice(0));
+    const t = performance.now();
+    const ours = resampleVolume(data, 1, shape, target, [order, order, order]);
+    const seconds = (performance.now() - t) / 1000;
+    let maxDiff = 0;
+    for (let i = 0; i < ours.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i]! - expected[i]!));
+    console.log(`| order ${order} | ${seconds.toFixed(3)} | ${ref.toFixed(3)} | ${(ref / seconds).toFixed(2)} | ${maxDiff.toExponential(2)} |`);
+  }
+}
+
 export async function run(): Promise<void> {
+  resamplingVsScipy();
   if (!existsSync(DATASET)) {
     console.log(`skipped: ${DATASET} not found`);
     return;
