@@ -85,6 +85,8 @@ function checkLabels(labels: LabelDef[], file: string): LabelDef[] {
   if (sorted[0]?.value !== 0) throw new DatasetError('labels must include value 0 (background)', { file, path: '$.labels' });
   sorted.forEach((l, i) => {
     if (i > 0 && l.value === sorted[i - 1]!.value) throw new DatasetError(`label value ${l.value} is used twice`, { file, path: '$.labels' });
+    // The network's class k is label value k, so values must be 0..K-1 (nnU-Net requires the same).
+    if (l.value !== i) throw new DatasetError(`label values must be consecutive 0..${sorted.length - 1}, got ${sorted.map((x) => x.value).join(', ')}`, { file, path: '$.labels' });
   });
   return sorted;
 }

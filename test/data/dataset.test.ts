@@ -86,6 +86,11 @@ describe('bad datasets get a DatasetError naming the file', () => {
     writeFileSync(join(root, 'dataset.json'), JSON.stringify({ modality: { '0': 'MRI' }, labels: { '0': 'bg' }, training: [{ image: 3 }] }));
     expect(thrown(() => loadDataset(root)).message).toMatch(/at \$\.training\[0\]\.image/);
   });
+  it('label values must be consecutive from 0', () => {
+    const root = tempDir();
+    writeFileSync(join(root, 'dataset.json'), JSON.stringify({ modality: { '0': 'MRI' }, labels: { '0': 'bg', '1': 'a', '5': 'b' }, training: [] }));
+    expect(thrown(() => loadDataset(root)).message).toMatch(/at \$\.labels: label values must be consecutive 0\.\.2, got 0, 1, 5/);
+  });
   it('empty dataset', () => {
     const root = tempDir();
     writeFileSync(join(root, 'dataset.json'), JSON.stringify({ modality: { '0': 'MRI' }, labels: { '0': 'bg', '1': 'fg' }, training: [] }));
