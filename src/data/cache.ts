@@ -125,27 +125,44 @@ export interface PreprocessOptions {
   seed?: number;
 }
 
-/** Preprocess every case into `dir` unless a cache for the same plan hash is already there. */
+/**
+ * Preprocess every case into `dir` unless a cache for the same plan hash is already there.
+ * The manifest is rewritten as cases finish, so an interrupted run resumes where it stopped.
+ */
 export function preprocessDataset(dataset: Dataset, plan: Plan, dir: string, options: PreprocessOptions = {}): PreprocessedDataset {
   const manifestFile = join(dir, 'manifest.json');
   const planHash = preprocessingHash(plan);
-  const old = existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest) : undefined;
+  const old = existsSync(manifestFile) ? readManifest(manifestFile) : undefined;
   const current = old?.planHash === planHash ? old.files : {};
   const files: Record<string, string> = {};
+  const save = (): void => writeFileAtomic(manifestFile, `${JSON.stringify({ planHash, datasetName: dataset.name, files: { ...current, ...files } }, null, 2)}\n`);
   let rebuilt = 0;
   dataset.cases.forEach((c, i) => {
     const name = `${c.id}.hnpp`;
     if (current[c.id] !== name || !existsSync(join(dir, name))) {
+      delete current[c.id];
       const pre = preprocessCase(readCase(dataset, c), plan, (options.seed ?? 1234) + i);
       writeFileAtomic(join(dir, name), encodePreprocessedCase(pre));
       rebuilt++;
+      files[c.id] = name;
+      save(); // a few KB per case; lets an interrupted run resume
     }
     files[c.id] = name;
     options.onCase?.(i + 1, dataset.cases.length);
   });
-  const manifest: Manifest = { planHash, datasetName: dataset.name, files };
-  if (rebuilt > 0 || !old || old.planHash !== planHash) writeFileAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+  // Only this dataset's cases stay listed.
+  for (const id of Object.keys(current)) if (!(id in files)) delete current[id];
+  if (rebuilt > 0 || !old || old.planHash !== planHash || Object.keys(old.files).length !== Object.keys(files).length) save();
   const splits = loadOrCreateSplits(join(dir, 'splits_final.json'), dataset.cases.map((c) => c.id));
   const abs = Object.fromEntries(Object.entries(files).map(([id, f]) => [id, join(dir, f)]));
-  return { dir, manifest, files: abs, splits, rebuilt };
+  return { dir, manifest: { planHash, datasetName: dataset.name, files }, files: abs, splits, rebuilt };
+}
+
+function readManifest(file: string): Manifest | undefined {
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    return typeof m?.planHash === 'string' && typeof m.files === 'object' && m.files !== null ? m : undefined;
+  } catch {
+    return undefined; // an unreadable manifest only costs a rebuild
+  }
 }

@@ -144,6 +144,19 @@ describe('preprocessing a dataset into the cache', () => {
     expect(preprocessDataset(dataset, changed, dir).rebuilt).toBe(1);
   });
 
+  it('an interrupted run resumes: cases finished before a failure are not rebuilt', () => {
+    const copy = tempDir();
+    writeMsdDataset(copy, Array.from({ length: 5 }, (_, i) => ({ id: `s${i}`, dims: [16, 14, 10] as [number, number, number] })), 3, [0.5, 0.5, 2]);
+    const image = join(copy, 'imagesTr', 's3.nii.gz');
+    const good = readFileSync(image);
+    writeFileSync(image, good.subarray(0, 40)); // truncated gzip
+    const ds = loadDataset(copy);
+    const dir = tempDir();
+    expect(() => preprocessDataset(ds, plan, dir)).toThrow(/s3\.nii\.gz: corrupt or truncated gzip/);
+    writeFileSync(image, good);
+    expect(preprocessDataset(ds, plan, dir).rebuilt).toBe(2); // s3 and s4
+  });
+
   it('encode/decode round trip and truncated cache files are rejected', () => {
     const dir = tempDir();
     const pre = preprocessDataset(dataset, plan, dir);
