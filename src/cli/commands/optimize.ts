@@ -100,9 +100,9 @@ export function registerOptimize(program: Command): void {
     .addOption(new Option('--delay-ms <n>', 'synthetic objective: sleep per epoch').argParser(intOption('--delay-ms', 0)).hideHelp())
     .action(async (dataset: string, flags: OptimizeFlags) => {
       approachNamed(flags.approach);
-      objectiveNamed(flags.objective);
       if (flags.device !== 'cpu' && flags.device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got '${flags.device}'`);
       const budget = budgetFromFlags(flags);
+      objectiveNamed(flags.objective); // after the usage checks: a missing trainer is not a usage error
       const controller = new AbortController();
       let interrupts = 0;
       const onSigint = () => {

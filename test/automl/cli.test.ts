@@ -1,0 +1,161 @@
+/**
+ * End to end through the command line on a tiny generated dataset: all three approaches,
+ * Ctrl-C of a real `hnas optimize` process and resume, worker processes, the time limit,
+ * report and incumbent, and the usage errors.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { trialFolder, studyPaths } from '../../src/automl/layout.js';
+import { loadStudy } from '../../src/automl/load.js';
+import { main } from '../../src/cli/main.js';
+import type { TrialRecord } from '../../src/optimize/trial.js';
+import { writeTinyDataset } from './fixtures/dataset.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'hnas-optimize-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dataset = join(dir, 'Tiny');
+const study = join(dir, 'study');
+const TINY = ['--min-epochs', '1', '--max-epochs', '9', '--eta', '3', '--folds', '0', '--iterations', '2', '--objective', 'synthetic', '--no-progress'];
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    return { code: await main(argv), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+function hnas(args: string[]): { child: ChildProcess; exit: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn(process.execPath, [join(root, 'bin', 'hnas.mjs'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  child.stdout!.resume();
+  return { child, exit: new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr }))) };
+}
+
+const completeCount = (db: string): number => {
+  if (!existsSync(db)) return 0;
+  const d = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    return (d.prepare("SELECT COUNT(*) AS n FROM trials WHERE status = 'complete'").get() as { n: number }).n;
+  } catch {
+    return 0; // not created yet
+  } finally {
+    d.close();
+  }
+};
+
+const decisions = (trials: readonly TrialRecord[]) =>
+  [...trials].sort((a, b) => a.number - b.number).map((t) => ({ key: t.key, config: t.config, budget: t.budget, loss: t.loss, status: t.status }));
+
+beforeAll(() => {
+  writeTinyDataset(dataset);
+});
+
+describe('hnas optimize (synthetic objective) on a generated dataset', () => {
+  it.each(['hpo', 'hpo_nas', 'hpo_hnas'])('%s: plans the dataset and runs the whole schedule', async (approach) => {
+    const { code, out, err } = await cli('optimize', dataset, '--approach', approach, '--study', study, ...TINY, '--json');
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const summary = JSON.parse(out);
+    expect(summary).toMatchObject({ name: approach, stopped: 'done', counts: { complete: 21, failed: 0, running: 0 } });
+    expect(JSON.parse(readFileSync(join(study, approach, 'plans.json'), 'utf8')).datasetName).toBe('Tiny');
+  });
+
+  it('rerunning a finished study evaluates nothing', async () => {
+    const { code, out } = await cli('optimize', dataset, '--approach', 'hpo', '--study', study, ...TINY, '--json');
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ evaluated: 0, stopped: 'done' });
+  });
+
+  it('report and incumbent name the best trial', async () => {
+    const out = join(dir, 'report');
+    const r = await cli('report', study, '--name', 'hpo_hnas', '-o', out);
+    expect(r.code).toBe(0);
+    expect(existsSync(join(out, 'report.md')) && existsSync(join(out, 'pareto-front.png'))).toBe(true);
+    const inc = await cli('incumbent', study, '--name', 'hpo_hnas', '--json');
+    expect(inc.code).toBe(0);
+    const { trial, folder } = JSON.parse(inc.out);
+    const trials = (await loadStudy(study, 'hpo_hnas')).trials;
+    expect(trial.loss).toBe(Math.min(...trials.map((t) => t.loss!)));
+    expect(folder).toBe(trialFolder(studyPaths(study), 'hpo_hnas', trial.key));
+    expect(JSON.parse(readFileSync(join(folder, 'scores.json'), 'utf8')).loss).toBe(trial.loss);
+    expect(r.out).toContain(`trial ${trial.number}`);
+  });
+
+  it('usage errors exit 2; the trainer objective fails clearly and creates nothing', async () => {
+    const bad = [
+      ['--approach', 'nas'],
+      ['--approach', 'hpo', '--folds', '5'],
+      ['--approach', 'hpo', '--folds', 'all'],
+      ['--approach', 'hpo', '--total-epochs', '100', '--time-limit', '1h'],
+      ['--approach', 'hpo', '--device', 'tpu'],
+      ['--approach', 'hpo', '--workers', '0'],
+      ['--approach', 'hpo', '--time-limit', 'soon'],
+      ['--approach', 'hpo', '--patch-size', '40x56'],
+      [],
+    ];
+    for (const args of bad) expect((await cli('optimize', dataset, '--study', join(dir, 'bad'), ...args)).code, args.join(' ')).toBe(2);
+    const trainer = await cli('optimize', dataset, '--approach', 'hpo', '--study', join(dir, 'trainer'));
+    expect(trainer.code).toBe(1);
+    expect(trainer.err).toMatch(/training is not available yet/);
+    expect(existsSync(join(dir, 'trainer'))).toBe(false);
+    expect((await cli('report', study, '-o', join(dir, 'r2'))).code).toBe(2); // several studies: --name needed
+    expect((await cli('report', join(dir, 'missing'))).code).toBe(1);
+    const retrain = await cli('incumbent', study, '--name', 'hpo', '--retrain');
+    expect(retrain.code).toBe(1);
+    expect(retrain.err).toMatch(/not available yet/);
+  });
+
+  it('Ctrl-C stops a running hnas optimize after saving (exit 130); rerunning continues: same study, nothing lost or repeated', async () => {
+    const s2 = join(dir, 'interrupted');
+    const run = hnas(['optimize', dataset, '--approach', 'hpo_hnas', '--study', s2, ...TINY, '--delay-ms', '25']);
+    const db = join(s2, 'study.db');
+    while (completeCount(db) < 6) await new Promise((r) => setTimeout(r, 50));
+    run.child.kill('SIGINT');
+    const { code, stderr } = await run.exit;
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/stopping after saving/);
+    const saved = (await loadStudy(s2, 'hpo_hnas')).trials;
+    expect(saved.filter((t) => t.status === 'complete').length).toBeGreaterThanOrEqual(6);
+    expect(saved.length).toBeLessThan(21);
+
+    const resumed = await cli('optimize', dataset, '--approach', 'hpo_hnas', '--study', s2, ...TINY, '--json');
+    expect(resumed.code).toBe(0);
+    const trials = (await loadStudy(s2, 'hpo_hnas')).trials;
+    expect(decisions(trials)).toEqual(decisions((await loadStudy(study, 'hpo_hnas')).trials));
+    for (const t of saved.filter((x) => x.status === 'complete')) expect(trials.find((x) => x.key === t.key)).toMatchObject({ attempt: t.attempt, loss: t.loss });
+    expect(readdirSync(join(s2, 'hpo_hnas', 'trials')).length).toBe(trials.length);
+    for (const t of trials) expect(JSON.parse(readFileSync(join(trialFolder(studyPaths(s2), 'hpo_hnas', t.key), 'config.json'), 'utf8')).attempt).toBe(t.attempt);
+  });
+
+  it('--workers 2 shares the study between two processes', async () => {
+    const s3 = join(dir, 'workers');
+    const { code, stderr } = await hnas(['optimize', dataset, '--approach', 'hpo', '--study', s3, ...TINY, '--delay-ms', '40', '--workers', '2']).exit;
+    expect(code, stderr).toBe(0);
+    const trials = (await loadStudy(s3, 'hpo')).trials;
+    expect(trials.filter((t) => t.status === 'complete')).toHaveLength(21);
+    expect(new Set(trials.map((t) => t.worker.split('/')[1])).size).toBe(2);
+  });
+
+  it('--time-limit stops starting trials once the study has been busy that long', async () => {
+    const s4 = join(dir, 'timed');
+    const { code, out } = await cli('optimize', dataset, '--approach', 'hpo', '--study', s4, ...TINY, '--delay-ms', '20', '--time-limit', '0.5s', '--json');
+    expect(code).toBe(0);
+    const summary = JSON.parse(out);
+    expect(summary.stopped).toBe('time-limit');
+    expect(summary.counts.complete).toBeGreaterThan(0);
+    expect(summary.counts.complete).toBeLessThan(21);
+  });
+});
