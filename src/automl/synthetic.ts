@@ -27,7 +27,7 @@ function terminals(tree: TreeNode, out: string[] = []): string[] {
   return out;
 }
 
-/** Relative size of the network (1 = nnU-Net's default): drives runtime and a little of the accuracy. */
+/** Relative size of the network (1 = nnU-Net's default; for trees, the default with 4 stages): drives runtime and a little of the accuracy. */
 export function syntheticModelSize(c: Configuration): number {
   if (c.architecture !== undefined) {
     const t = terminals(c.architecture as TreeNode);
