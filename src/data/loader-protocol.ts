@@ -8,6 +8,7 @@ export interface LoaderWorkerData {
   readonly names: string[];
   readonly sampler: SamplerConfig;
   readonly seed: number;
+  readonly labelFormat: 'int16' | 'float32';
 }
 
 export type WorkerRequest = { type: 'make'; index: number } | { type: 'stop' };

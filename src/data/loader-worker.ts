@@ -13,7 +13,8 @@ parentPort!.on('message', (req: WorkerRequest) => {
     return;
   }
   try {
-    const batch = sampleBatch(cases, data.sampler, batchRng(data.seed, req.index));
+    const made = sampleBatch(cases, data.sampler, batchRng(data.seed, req.index));
+    const batch = data.labelFormat === 'float32' ? { ...made, label: Float32Array.from(made.label) } : made;
     const reply: WorkerReply = { type: 'batch', index: req.index, batch };
     parentPort!.postMessage(reply, [batch.image.buffer as ArrayBuffer, batch.label.buffer as ArrayBuffer]);
   } catch (err) {

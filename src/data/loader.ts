@@ -22,6 +22,10 @@ export interface LoaderOptions {
   readonly seed: number;
   readonly workers?: number;
   readonly prefetch?: number;
+  /** Index of the first batch served: a resumed run passes epoch x iterations to continue the same stream. */
+  readonly startIndex?: number;
+  /** 'float32' converts labels in the workers (class ids as floats, -1 = ignore), as the training graph takes them. */
+  readonly labelFormat?: 'int16' | 'float32';
 }
 
 interface Pending {
@@ -31,7 +35,7 @@ interface Pending {
 }
 
 export class BatchLoader {
-  private nextIndex = 0;
+  private nextIndex: number;
   private readonly pending = new Map<number, Pending>();
   private closed = false;
   private failure: Error | undefined;
@@ -39,7 +43,9 @@ export class BatchLoader {
   private constructor(
     private readonly workers: Worker[],
     private readonly depth: number,
+    startIndex: number,
   ) {
+    this.nextIndex = startIndex;
     workers.forEach((w) => {
       w.on('message', (reply: WorkerReply) => {
         const p = this.slot(reply.index);
@@ -51,7 +57,7 @@ export class BatchLoader {
         if (!this.closed) this.failAll(new DatasetError(`a loader worker exited unexpectedly (code ${code})`));
       });
     });
-    for (let i = 0; i < depth; i++) this.request(i);
+    for (let i = 0; i < depth; i++) this.request(startIndex + i);
   }
 
   static start(options: LoaderOptions): BatchLoader {
@@ -68,10 +74,12 @@ export class BatchLoader {
       new Uint8Array(shared).set(bytes);
       return shared;
     });
-    const data: LoaderWorkerData = { buffers, names: [...options.files], sampler: options.sampler, seed: options.seed };
+    const startIndex = options.startIndex ?? 0;
+    if (!(Number.isInteger(startIndex) && startIndex >= 0)) throw new RangeError(`startIndex must be a non-negative integer, got ${startIndex}`);
+    const data: LoaderWorkerData = { buffers, names: [...options.files], sampler: options.sampler, seed: options.seed, labelFormat: options.labelFormat ?? 'int16' };
     const count = Math.max(1, options.workers ?? 2);
     const workers = Array.from({ length: count }, () => new Worker(new URL('./loader-worker-boot.mjs', import.meta.url), { workerData: data }));
-    return new BatchLoader(workers, count * Math.max(1, options.prefetch ?? 2));
+    return new BatchLoader(workers, count * Math.max(1, options.prefetch ?? 2), startIndex);
   }
 
   private slot(index: number): Pending {
@@ -101,7 +109,7 @@ export class BatchLoader {
     for (const p of this.pending.values()) p.reject(err);
   }
 
-  /** The next batch in order (batch 0, 1, 2, ...). */
+  /** The next batch in order (batch startIndex, startIndex + 1, ...). */
   async next(): Promise<Batch> {
     if (this.closed) throw new Error('BatchLoader is closed');
     if (this.failure) throw this.failure; // later batches would never come

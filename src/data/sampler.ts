@@ -26,8 +26,8 @@ export interface SamplerConfig {
 export interface Batch {
   /** [B, C, ...patch]. */
   readonly image: Float32Array;
-  /** [B, ...patch]; -1 = ignore (padding / outside the nonzero mask). */
-  readonly label: Int16Array;
+  /** [B, ...patch]; -1 = ignore (padding / outside the nonzero mask). Float32 when a loader is asked for it. */
+  readonly label: Int16Array | Float32Array;
   readonly shape: [number, number, number, number, number];
   readonly caseIds: string[];
 }

@@ -39,6 +39,22 @@ describe('BatchLoader (worker threads)', () => {
     }
   });
 
+  it('resumes mid-stream with startIndex and converts labels to float32 in the workers', async () => {
+    const cases = files.map((f) => readPreprocessedCase(f));
+    const loader = BatchLoader.start({ files, sampler, seed: 42, workers: 2, startIndex: 3, labelFormat: 'float32' });
+    try {
+      for (const k of [3, 4]) {
+        const b = await loader.next();
+        const expected = sampleBatch(cases, sampler, batchRng(42, k));
+        expect(b.label).toBeInstanceOf(Float32Array);
+        expect(Array.from(b.label)).toEqual(Array.from(expected.label));
+        expect(Array.from(b.image)).toEqual(Array.from(expected.image));
+      }
+    } finally {
+      await loader.close();
+    }
+  });
+
   it('keeps producing while the main thread is blocked (prefetch fills during a busy wait)', async () => {
     const loader = BatchLoader.start({ files, sampler, seed: 1, workers: 2, prefetch: 2 });
     try {
