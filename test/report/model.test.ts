@@ -21,7 +21,9 @@ const trialsArb = fc.array(
   { maxLength: 25 },
 );
 
-function studyOf(raw: fc.infer<typeof trialsArb>): LoadedStudy {
+type RawTrial = typeof trialsArb extends fc.Arbitrary<(infer T)[]> ? T : never;
+
+function studyOf(raw: readonly RawTrial[]): LoadedStudy {
   const trials = raw.map((r, number): TrialRecord => ({
     study: 's', key: number === 0 ? 'default' : `b0/new/${number}`, configId: `c${number}`, config: {}, source: number === 0 ? 'default' : 'random',
     bracket: number === 0 ? -1 : 0, rung: 0, budget: r.budget, previousBudget: 0, previousKey: null, seed: 1, rngState: null,
