@@ -159,3 +159,22 @@ describe('hnas optimize (synthetic objective) on a generated dataset', () => {
     expect(summary.counts.complete).toBeLessThan(21);
   });
 });
+
+const hippocampus = join(root, '..', 'shared', 'datasets', 'Task04_Hippocampus');
+const hasHippocampus = existsSync(join(hippocampus, 'dataset.json'));
+if (!hasHippocampus) console.warn(`skipping the Hippocampus optimize test: ${hippocampus} is absent`);
+
+describe.skipIf(!hasHippocampus)('hnas optimize on ../shared/datasets/Task04_Hippocampus (synthetic objective)', () => {
+  it('plans the dataset: the HNAS grammar gets n_max = 4 stages, the default tree has 4 encoder stages', async () => {
+    const s = join(dir, 'hippocampus');
+    const { code, out, err } = await cli('optimize', hippocampus, '--approach', 'hpo_hnas', '--study', s, ...TINY, '--max-epochs', '3', '--json');
+    expect(code, err).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ stopped: 'done', counts: { failed: 0, running: 0 } });
+    const loaded = await loadStudy(s);
+    expect(loaded.meta).toMatchObject({ datasetName: 'Hippocampus', nMax: 4 });
+    const tree = loaded.settings.space.params.find((p) => p.name === 'architecture');
+    expect(tree).toMatchObject({ grammar: { name: 'unet', nMax: 4 } });
+    const def = loaded.trials.find((t) => t.key === 'default')!;
+    expect(JSON.stringify(def.config.architecture)).toContain('"symbol":"E4"');
+  });
+});
