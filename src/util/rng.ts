@@ -3,7 +3,7 @@
  * hidden global randomness. The state is a short array of integers, so it can be
  * stored in a checkpoint or a study database and resumed exactly.
  */
-import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
+import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
 
 const TWO_POW_32 = 4294967296;
@@ -19,7 +19,12 @@ export class Rng {
 
   static seeded(seed: number): Rng {
     if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
-    return new Rng(xoroshiro128plus((seed | 0) ^ (Math.floor(seed / TWO_POW_32) | 0)));
+    // xoroshiro's own seeding leaves nearby seeds with nearly equal first draws; expand the
+    // seed (both 32-bit halves) through splitmix32 into a well-mixed 128-bit state instead.
+    const next = splitmix32((seed | 0) ^ Math.imul(Math.floor(seed / TWO_POW_32) | 0, 0x85ebca6b));
+    const state = [next(), next(), next(), next()];
+    if (state.every((w) => w === 0)) state[0] = 1; // the all-zero state is a fixed point
+    return new Rng(xoroshiro128plusFromState(state));
   }
 
   static fromState(state: readonly number[]): Rng {
@@ -88,4 +93,17 @@ export class Rng {
   fork(): Rng {
     return Rng.seeded(Math.floor(this.float() * TWO_POW_32) ^ this.gen.next());
   }
+}
+
+/** splitmix32: a 32-bit integer hash stream, used only to turn a seed into a generator state. */
+function splitmix32(seed: number): () => number {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x9e3779b9) | 0;
+    let t = a ^ (a >>> 16);
+    t = Math.imul(t, 0x21f0aaad);
+    t ^= t >>> 15;
+    t = Math.imul(t, 0x735a2d97);
+    return (t ^ (t >>> 15)) | 0;
+  };
 }

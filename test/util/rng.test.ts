@@ -46,4 +46,17 @@ describe('Rng', () => {
       expect(Math.abs(counts[i]! / n - p)).toBeLessThan(5 * Math.sqrt(p * (1 - p) / n));
     }
   });
+
+  it('gives unrelated streams for nearby seeds', () => {
+    // Nearby seeds once shared their first draws; the first draws of seeds 0..999 must look independent.
+    const firsts = Array.from({ length: 1000 }, (_, seed) => Rng.seeded(seed).float());
+    expect(new Set(firsts.map((u) => Math.floor(u * 1e6))).size).toBeGreaterThan(995);
+    for (let seed = 0; seed < 1000; seed++) expect(Math.abs(firsts[seed]! - firsts[seed + 1 === 1000 ? 0 : seed + 1]!)).toBeGreaterThan(1e-9);
+    // Mean and lag-1 correlation across seeds, within 5 standard errors of independent uniforms.
+    const mean = firsts.reduce((a, b) => a + b, 0) / firsts.length;
+    expect(Math.abs(mean - 0.5)).toBeLessThan(5 * 0.2887 / Math.sqrt(firsts.length));
+    let cov = 0;
+    for (let i = 1; i < firsts.length; i++) cov += (firsts[i]! - 0.5) * (firsts[i - 1]! - 0.5);
+    expect(Math.abs(cov / (firsts.length - 1) / (1 / 12))).toBeLessThan(5 / Math.sqrt(firsts.length));
+  });
 });
