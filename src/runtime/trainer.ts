@@ -50,6 +50,8 @@ export interface TrainOptions {
   /** Initial learning rate (nnU-Net: 1e-2). */
   readonly lr: number;
   readonly schedule?: ScheduleKind;
+  /** Epochs the LR schedule spans (default `epochs`): a short run of a longer schedule (Auto-nnU-Net's budgets). */
+  readonly scheduleEpochs?: number;
   readonly seed: number;
   readonly outDir: string;
   readonly device?: Device;
@@ -111,7 +113,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   try {
     for (; epoch < o.epochs; epoch++) {
       const t0 = performance.now();
-      const lr = schedule(o.lr, epoch, o.epochs);
+      const lr = schedule(o.lr, epoch, o.scheduleEpochs ?? o.epochs);
       const sums: Record<string, number> = {};
       for (let it = 0; it < o.iterationsPerEpoch; it++) {
         const batch = await o.batches({ epoch, iteration: it, rng });
