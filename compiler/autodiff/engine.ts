@@ -64,3 +64,13 @@ function unbroadcast(b: GraphBuilder, g: string, want: Shape, what: string): str
   if (lead > 0) out = b.sum(out, Array.from({ length: lead }, (_, i) => i));
   return out;
 }
+
+/** Every value `value` depends on (itself included): e.g. the parameters a loss actually uses. */
+export function dependencies(graph: Graph, value: string): Set<string> {
+  const needed = new Set([value]);
+  for (let k = graph.nodes.length - 1; k >= 0; k--) {
+    const n = graph.nodes[k]!;
+    if (n.outputs.some((o) => needed.has(o))) n.inputs.forEach((i) => needed.add(i));
+  }
+  return needed;
+}

@@ -16,6 +16,11 @@ export interface LoweringOptions {
   readonly convTranspose: 'native' | 'conv1x1';
   /** GELU as ONNX Gelu (opset 20) or as its erf formula (any opset). */
   readonly gelu: 'erf';
+  /**
+   * Training graphs (compiler/graph/ops/conv-grad.ts): the conv weight gradient as one MatMul per
+   * kernel offset ('gemm', default) or as a Conv of x with g as weights dilated by the stride ('dilated_conv').
+   */
+  readonly convWeightGrad?: 'gemm' | 'dilated_conv';
 }
 
 export const DEFAULT_LOWERING: LoweringOptions = { convTranspose: 'conv1x1', gelu: 'erf' };

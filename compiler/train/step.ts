@@ -12,7 +12,7 @@
  */
 import { ConfigError } from '../../src/errors.js';
 import { GraphBuilder } from '../autodiff/builder.js';
-import { gradients } from '../autodiff/engine.js';
+import { dependencies, gradients } from '../autodiff/engine.js';
 import { prune } from '../autodiff/replay.js';
 import type { Graph } from '../graph/graph.js';
 import { emitOnnx } from '../onnx/emit.js';
@@ -94,7 +94,11 @@ export function buildTrainingStep(inference: Graph, heads: readonly string[], op
 
   const loss = supervisedLoss(new GraphBuilder(g, 'loss_fn'), heads, labels, lossOptions);
   const b = new GraphBuilder(g, 'optimizer');
-  const trainable = [...g.params.values()].filter((p) => p.trainable);
+  // Parameters the loss does not use (the lowest-resolution head, weight 0) stay as they are, as in
+  // PyTorch, where they get no gradient and the optimiser skips them (no weight decay either).
+  const used = dependencies(g, loss.total);
+  const trainable = [...g.params.values()].filter((p) => p.trainable && used.has(p.name));
+  const frozen = [...g.params.values()].filter((p) => p.trainable && !used.has(p.name));
   const grads = gradients(g, loss.total, trainable.map((p) => p.name));
   const clipped = clipNorm === null
     ? { grads: trainable.map((p) => grads.get(p.name)!), norm: b.sqrt(trainable.map((p) => b.total(b.mul(grads.get(p.name)!, grads.get(p.name)!))).reduce((x, y) => b.add(x, y))) }
@@ -115,6 +119,7 @@ export function buildTrainingStep(inference: Graph, heads: readonly string[], op
     params.push({ name: p.name, shape: p.shape, output: name(next.param, updated(p.name)) });
     for (const s of def.slots) state.push({ name: slots[s]!, shape: p.shape, output: name(next.state[s]!, updated(slots[s]!)) });
   });
+  for (const p of frozen) params.push({ name: p.name, shape: p.shape, output: name(p.name, updated(p.name)) });
   const buffers = [...runningStats].map(([param, value]) => ({ name: param, shape: g.params.get(param)!.shape, output: name(value, updated(param)) }));
   const lossOut = name(loss.total, 'loss');
   const terms = Object.fromEntries([...loss.terms].map(([term, v]) => [term, name(v, `loss.${term}`)]));

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { OptimizerOptions } from '../../compiler/train/optimizers.js';
 import { buildTrainingStep } from '../../compiler/train/step.js';
 import { initWeights } from '../../compiler/weights/init.js';
 import { TrainingFailure } from '../../src/errors.js';
@@ -29,7 +30,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 const PATCH: [number, number, number] = [16, 16, 16];
 const BATCH = 2;
 
-function setup(over: Partial<TrainOptions> = {}, net: Parameters<typeof tinyUNet>[0] = { encoderType: 'conv', encoder: { norm: 'instance_norm', nonlin: 'leaky_relu', dropout: false }, decoder: { norm: 'instance_norm', nonlin: 'leaky_relu', dropout: false } }, optimizer = { kind: 'adam' as const, weightDecay: 0 }): TrainOptions {
+function setup(over: Partial<TrainOptions> = {}, net: Parameters<typeof tinyUNet>[0] = { encoderType: 'conv', encoder: { norm: 'instance_norm', nonlin: 'leaky_relu', dropout: false }, decoder: { norm: 'instance_norm', nonlin: 'leaky_relu', dropout: false } }, optimizer: Partial<OptimizerOptions> = { kind: 'adam', weightDecay: 0 }): TrainOptions {
   const { graph, outputs } = tinyUNet(net, tinyPlan(PATCH, [[1, 1, 1], [2, 2, 2], [2, 2, 2]], 2, BATCH), 4);
   const step = buildTrainingStep(graph, outputs, { batchSize: BATCH, optimizer });
   return {
@@ -96,8 +97,8 @@ describe('training engine', () => {
 
   it('a NaN loss stops the run with TrainingFailure("nan"), keeping the last checkpoint and log', async () => {
     const o = setup({ epochs: 3, iterationsPerEpoch: 2 });
-    const run = train({ ...o, batches: (ctx) => {
-      const b = o.batches(ctx);
+    const run = train({ ...o, batches: async (ctx) => {
+      const b = await o.batches(ctx);
       if (ctx.epoch === 1) b.image.fill(Number.NaN);
       return b;
     } });

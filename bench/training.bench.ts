@@ -1,0 +1,112 @@
+/**
+ * `npm run bench -- training`: one training step (forward, Dice+CE with deep supervision, backward,
+ * clipping, SGD Nesterov update) of the same U-Net in our ONNX step graph on onnxruntime-node vs
+ * PyTorch (bench/training_reference.py, Debian python3-torch), same weights, same batch, same threads.
+ * Prints seconds per step, voxels/s and the ratio (ours / PyTorch, > 1 = faster), the peak RSS growth
+ * during the steps, and a numerical cross-check of the first step (loss, gradient norm, and the
+ * largest relative difference of the per-parameter update norms).
+ * Set HNAS_BENCH_LOWERING='{"convWeightGrad":"gemm"}' (JSON LoweringOptions) to try a lowering.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { compile } from '../compiler/index.js';
+import type { LoweringOptions } from '../compiler/onnx/context.js';
+import { compileTrainingStep } from '../compiler/train/index.js';
+import type { NetworkPlan } from '../src/data/plan-types.js';
+import type { TreeNode } from '../src/grammar/tree-types.js';
+import { Rng } from '../src/util/rng.js';
+import { defaultTree, isoPlan } from '../test/compiler/trees.js';
+
+const PYTHON = '/usr/bin/python3';
+const THREADS = 2;
+const REPEATS = Number(process.env.HNAS_BENCH_REPEATS ?? 3);
+const LOWERING = JSON.parse(process.env.HNAS_BENCH_LOWERING ?? '{}') as Partial<LoweringOptions>;
+
+interface Case { name: string; tree: TreeNode; plan: NetworkPlan }
+const CASES: Case[] = [
+  { name: 'nnU-Net default, 4 stages, [40,56,40], batch 2', tree: defaultTree(4), plan: isoPlan(4, [40, 56, 40], 1, 3, 2) },
+  { name: 'nnU-Net default, 5 stages, [32,64,48], batch 2', tree: defaultTree(5), plan: isoPlan(5, [32, 64, 48], 1, 3, 2) },
+].filter((c) => c.name.includes(process.env.HNAS_BENCH_CASE ?? ''));
+
+const procStatus = (field: string) => Number(/\d+/.exec(readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(field)) ?? '0')![0]) / 1024;
+const resetPeak = () => { try { writeFileSync('/proc/self/clear_refs', '5'); } catch { /* not Linux: peak includes earlier work */ } };
+
+export async function run(): Promise<void> {
+  const havePython = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+  if (!havePython) console.log(`(PyTorch not available at ${PYTHON}: the reference columns are empty)`);
+  console.log(`threads ${THREADS}, best of ${REPEATS} steps after one warm-up step; lowering ${JSON.stringify(LOWERING)}`);
+  const rows: string[][] = [];
+  for (const c of CASES) {
+    const model = compile(c.tree, c.plan, { seed: 0 });
+    const step = compileTrainingStep(model);
+    const sig = step.signature;
+    const rng = Rng.seeded(1);
+    const voxels = sig.image.shape.reduce((a, b) => a * b, 1);
+    const image = Float32Array.from({ length: voxels }, () => rng.normal());
+    const labels = Float32Array.from({ length: voxels }, () => rng.int(3));
+
+    // Ours.
+    resetPeak();
+    const base = procStatus('VmRSS');
+    const session = await ort.InferenceSession.create(step.onnx(LOWERING), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const feeds: Record<string, ort.Tensor> = {
+      [sig.image.name]: new ort.Tensor('float32', image, sig.image.shape),
+      [sig.labels.name]: new ort.Tensor('float32', labels, sig.labels.shape),
+      [sig.lr]: new ort.Tensor('float32', Float32Array.of(1e-2), []),
+    };
+    for (const s of [...sig.params, ...sig.buffers]) feeds[s.name] = new ort.Tensor('float32', model.weights.get(s.name)!, s.shape);
+    for (const s of sig.state) feeds[s.name] = new ort.Tensor('float32', new Float32Array(Math.max(1, s.shape.reduce((a, b) => a * b, 1))), s.shape);
+    const first = await session.run(feeds);
+    const times: number[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      const t = performance.now();
+      await session.run(feeds);
+      times.push((performance.now() - t) / 1000);
+    }
+    const peak = procStatus('VmHWM') - base;
+    await session.release();
+    const ours = Math.min(...times);
+    const updateNorm = (name: string) => {
+      const a = first[`updated.${name}`]!.data as Float32Array;
+      const b = model.weights.get(name)!;
+      return Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]!) ** 2, 0));
+    };
+
+    // PyTorch.
+    let torch: { loss: number; grad_norm: number; update: Record<string, number>; seconds: number[]; peak_mib: number } | null = null;
+    if (havePython) {
+      const dir = mkdtempSync(join(tmpdir(), 'hnas-train-bench-'));
+      try {
+        writeFileSync(join(dir, 'ir.json'), JSON.stringify({ ...model.ir, benchBatch: sig.batchSize }));
+        writeFileSync(join(dir, 'weights.safetensors'), model.safetensors());
+        writeFileSync(join(dir, 'input.bin'), Buffer.from(image.buffer));
+        writeFileSync(join(dir, 'labels.bin'), Buffer.from(labels.buffer));
+        const py = spawnSync(PYTHON, [join(import.meta.dirname, 'training_reference.py'), dir, '--threads', String(THREADS), '--repeats', String(REPEATS)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+        if (py.status !== 0) throw new Error(`training_reference.py failed: ${py.stderr}`);
+        torch = JSON.parse(py.stdout.trim().split('\n').at(-1)!);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    const ref = torch ? Math.min(...torch.seconds) : NaN;
+    const scalar = (k: string) => (first[k]!.data as Float32Array)[0]!;
+    // Relative to the largest update, so parameters with (numerically) zero gradient do not dominate.
+    const largest = torch ? Math.max(...Object.values(torch.update)) : NaN;
+    const updDiff = torch ? Math.max(...sig.params.map((p) => Math.abs(updateNorm(p.name) - torch!.update[p.name]!) / largest)) : NaN;
+    const vps = (s: number) => (sig.batchSize * sig.image.shape.slice(2).reduce((a, b) => a * b, 1)) / s;
+    rows.push([
+      c.name,
+      ours.toFixed(3), ref.toFixed(3),
+      vps(ours).toFixed(0), vps(ref).toFixed(0), (ref / ours).toFixed(2),
+      peak.toFixed(0), torch ? torch.peak_mib.toFixed(0) : '-',
+      `${scalar(sig.loss).toFixed(5)} / ${torch?.loss.toFixed(5) ?? '-'}`,
+      `${scalar(sig.gradNorm).toFixed(4)} / ${torch?.grad_norm.toFixed(4) ?? '-'}`,
+      updDiff.toExponential(1),
+    ]);
+  }
+  const head = ['case', 'ours s/step', 'torch s/step', 'ours vox/s', 'torch vox/s', 'ratio', 'ours peak MiB', 'torch peak MiB', 'loss ours / torch', 'grad norm ours / torch', 'max update diff / largest update'];
+  console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+}
