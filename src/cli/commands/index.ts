@@ -14,6 +14,8 @@ import { registerEvaluate } from './evaluate.js';
 import { registerOptimize } from './optimize.js';
 import { registerReport } from './report.js';
 import { registerIncumbent } from './incumbent.js';
+import { registerTrain } from './train.js';
+import { registerPredict } from './predict.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -27,6 +29,8 @@ export const commands: RegisterCommand[] = [
   registerCompile,
   registerPlan,
   registerPreprocess,
+  registerTrain,
+  registerPredict,
   registerEvaluate,
   registerOptimize,
   registerReport,

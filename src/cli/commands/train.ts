@@ -1,0 +1,140 @@
+/**
+ * `hnas train <dataset> --fold F|all`: train one configuration (nnU-Net's default, or
+ * `--config`) on a fold and validate it; writes the model folder described in
+ * src/pipeline/model-dir.ts. Rerunning the same command continues from the checkpoint.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+import { readPlanFile } from '../../data/plan-file.js';
+import { ConfigError, UsageError } from '../../errors.js';
+import { prepareTraining, resolveConfiguration, trainModel, unwrapConfiguration, type FoldId } from '../../pipeline/index.js';
+import { PROVIDERS, type Device } from '../../runtime/providers.js';
+import { intOption, output } from '../main.js';
+
+interface TrainFlags {
+  fold: FoldId[];
+  config?: string;
+  plan?: string;
+  epochs: number;
+  maxEpochs?: number;
+  iterationsPerEpoch: number;
+  patch?: number[];
+  batch?: number;
+  features?: { base: number; max: number };
+  device: Device;
+  seed: number;
+  output?: string;
+  cache?: string;
+  mirror?: boolean;
+  workers: number;
+  threads?: number;
+  progress: boolean;
+  json?: boolean;
+}
+
+/** '0', '0,3', 'all'. */
+export function parseFoldList(text: string): FoldId[] {
+  if (text.trim() === 'all') return ['all'];
+  if (!/^\d+(,\d+)*$/.test(text.trim())) throw new UsageError(`--fold must be a fold number, a list like 0,1 or 'all', got '${text}'`);
+  const folds = text.split(',').map(Number);
+  if (new Set(folds).size !== folds.length) throw new UsageError(`--fold lists a fold twice: '${text}'`);
+  return folds;
+}
+
+function parsePatch(text: string): number[] {
+  const parts = text.split(/[x,]/).map(Number);
+  if (parts.length !== 3 || parts.some((p) => !Number.isInteger(p) || p < 1)) throw new UsageError(`--patch must be three positive integers like 40,56,40, got '${text}'`);
+  return parts;
+}
+
+function parseFeatures(text: string): { base: number; max: number } {
+  const [base, max, ...rest] = text.split(',').map(Number);
+  if (rest.length || !Number.isInteger(base) || !Number.isInteger(max) || base! < 1 || max! < base!) throw new UsageError(`--features must be BASE,MAX with 1 <= BASE <= MAX, got '${text}'`);
+  return { base: base!, max: max! };
+}
+
+function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read the configuration (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { file }, { cause: err });
+  }
+  try {
+    return unwrapConfiguration(JSON.parse(text));
+  } catch (err) {
+    throw new ConfigError(`not valid JSON: ${(err as Error).message}`, { file }, { cause: err });
+  }
+}
+
+const pct = (x: number): string => (Number.isNaN(x) ? '-' : (100 * x).toFixed(2));
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description("train one configuration (default: nnU-Net's) on a fold and validate it with sliding-window inference; rerun to continue")
+    .argument('<dataset>', 'dataset folder holding dataset.json (MSD or nnU-Net v2 layout)')
+    .requiredOption('--fold <F>', "fold 0..4, a list like 0,1, or 'all' (every case, no validation)", parseFoldList)
+    .option('--config <file>', 'configuration JSON (hyperparameters of the hpo/nas/hnas spaces; missing ones take their defaults)')
+    .option('--plan <file>', 'plans.json from `hnas plan` (default: plan the dataset now)')
+    .option('--epochs <E>', 'epochs to train', intOption('--epochs', 1), 1000)
+    .option('--max-epochs <M>', 'epochs the LR schedule spans (default: --epochs; a short run of a long schedule)', intOption('--max-epochs', 1))
+    .option('--iterations-per-epoch <I>', 'batches per epoch', intOption('--iterations-per-epoch', 1), 250)
+    .option('--patch <X,Y,Z>', "patch size (plan order) instead of the plan's", parsePatch)
+    .option('--batch <B>', "batch size instead of the plan's", intOption('--batch', 1))
+    .option('--features <BASE,MAX>', 'feature widths outside the search space (e.g. 8,64 for a quick CPU run)', parseFeatures)
+    .addOption(new Option('--device <device>', 'execution provider').choices(Object.keys(PROVIDERS)).default('cpu'))
+    .option('--seed <S>', 'seed of weights, batches and dropout', intOption('--seed', 0), 0)
+    .option('-o, --output <dir>', 'model folder (default: models/<dataset folder>)')
+    .option('--cache <dir>', 'preprocessed-data folder (default: .hnas-cache/<dataset>/<plan hash>)')
+    .option('--mirror', 'mirroring test-time augmentation during validation')
+    .option('--workers <N>', 'data-loader worker threads', intOption('--workers', 1, 16), 1)
+    .option('--threads <N>', 'onnxruntime intra-op threads (default: all cores)', intOption('--threads', 1))
+    .option('--no-progress', 'no progress bars')
+    .option('--json', 'machine-readable summary')
+    .action(async (datasetDir: string, opts: TrainFlags) => {
+      if (opts.maxEpochs !== undefined && opts.maxEpochs < opts.epochs) throw new UsageError(`--max-epochs (${opts.maxEpochs}) must be >= --epochs (${opts.epochs})`);
+      const rawConfig = opts.config ? readConfigFile(opts.config) : {};
+      const plan = opts.plan ? readPlanFile(opts.plan) : null;
+      const prepared = prepareTraining(datasetDir, { plan, overrides: { patchSize: opts.patch, batchSize: opts.batch }, cacheDir: opts.cache, progress: opts.progress });
+      const configuration = resolveConfiguration(rawConfig, prepared.plan.nStages, opts.config);
+      const outDir = resolve(opts.output ?? `models/${basename(resolve(datasetDir))}`);
+      const log = opts.progress && !opts.json ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
+      const result = await trainModel({
+        ...prepared,
+        configuration,
+        folds: opts.fold,
+        epochs: opts.epochs,
+        maxEpochs: opts.maxEpochs,
+        iterationsPerEpoch: opts.iterationsPerEpoch,
+        features: opts.features,
+        seed: opts.seed,
+        outDir,
+        device: opts.device,
+        threads: opts.threads,
+        workers: opts.workers,
+        mirror: opts.mirror,
+        progress: opts.progress,
+        log,
+      });
+      const classes = prepared.plan.labels.filter((l) => l.value !== 0);
+      output(
+        !!opts.json,
+        {
+          model: outDir,
+          dice: result.dice,
+          seconds: result.seconds,
+          folds: result.folds.map((f) => ({ fold: f.fold, epochs: f.epochs, seconds: f.seconds, secondsPerEpoch: f.seconds / f.epochs, dice: f.dice, meanPerClass: f.validation?.meanPerClass ?? null })),
+        },
+        () =>
+          [
+            `model folder: ${outDir} (${configuration.space} configuration)`,
+            `fold | epochs | train s | s/epoch | ${classes.map((c) => `Dice ${c.name} %`).join(' | ')} | foreground Dice %`,
+            ...result.folds.map((f) =>
+              [f.fold, f.epochs, f.seconds.toFixed(1), (f.seconds / f.epochs).toFixed(2), ...classes.map((c) => pct(f.validation?.meanPerClass[c.value] ?? NaN)), pct(f.dice)].join(' | '),
+            ),
+          ].join('\n'),
+      );
+    });
+}

@@ -1,0 +1,50 @@
+/**
+ * The pipeline's public entry point: one configuration trained on a dataset's folds into a
+ * model folder (layout: model-dir.ts), and predictions with such a folder.
+ *
+ * @example
+ *   const prepared = prepareTraining('../shared/datasets/Task04_Hippocampus', { progress: true });
+ *   const r = await trainModel({ ...prepared, configuration: resolveConfiguration({}, prepared.plan.nStages),
+ *                                folds: [0], epochs: 10, iterationsPerEpoch: 50, seed: 0, outDir: 'models/hippo' });
+ */
+import { configurationFile, type ResolvedConfiguration } from './config.js';
+import { foldDir, prepareModelDir, type FoldId } from './model-dir.js';
+import type { Prepared } from './prepare.js';
+import { trainFold, type FoldResult, type FoldTrainingOptions } from './train-fold.js';
+
+export interface TrainModelOptions extends Prepared, Omit<FoldTrainingOptions, 'dataset' | 'plan' | 'cache' | 'fold' | 'outDir' | 'continueFrom' | 'configuration'> {
+  readonly configuration: ResolvedConfiguration;
+  readonly folds: readonly FoldId[];
+  /** The model folder. */
+  readonly outDir: string;
+  /** A model folder of the same configuration whose folds' checkpoints this run continues. */
+  readonly continueFrom?: string | null;
+}
+
+export interface TrainModelResult {
+  readonly folds: readonly FoldResult[];
+  /** Mean foreground Dice over the validated folds (NaN if none). */
+  readonly dice: number;
+  /** Training seconds summed over the folds. */
+  readonly seconds: number;
+}
+
+export async function trainModel(o: TrainModelOptions): Promise<TrainModelResult> {
+  prepareModelDir(o.outDir, o.plan, configurationFile(o.configuration));
+  const results: FoldResult[] = [];
+  for (const fold of o.folds) {
+    const continueFrom = o.continueFrom ? `${foldDir(o.continueFrom, fold)}/checkpoint.safetensors` : null;
+    results.push(await trainFold({ ...o, fold, outDir: foldDir(o.outDir, fold), continueFrom }));
+  }
+  const validated = results.filter((r) => r.validation !== null);
+  const dice = validated.length ? validated.reduce((s, r) => s + r.dice, 0) / validated.length : NaN;
+  return { folds: results, dice, seconds: results.reduce((s, r) => s + r.seconds, 0) };
+}
+
+export { resolveConfiguration, unwrapConfiguration, configurationFile, spaceOf, type ResolvedConfiguration, type TrainingHyperparameters } from './config.js';
+export { trainFold, foldCases, type FoldResult, type FoldTrainingOptions } from './train-fold.js';
+export { prepareTraining, withOverrides, planDataset, defaultCacheDir, type Prepared, type PlanOverrides } from './prepare.js';
+export { readModelDir, foldDir, MODEL_FILES, type ModelDir, type FoldId } from './model-dir.js';
+export { loadPredictors, sessionPredictor, averagePredictors, type Predictors } from './inference.js';
+export { validateCases, foregroundClasses } from './validate.js';
+export { predictFolder, type PredictFolderOptions, type PredictFolderResult } from './predict.js';
