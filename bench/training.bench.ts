@@ -5,7 +5,9 @@
  * Prints seconds per step, voxels/s and the ratio (ours / PyTorch, > 1 = faster), the peak RSS growth
  * during the steps, and a numerical cross-check of the first step (loss, gradient norm, and the
  * largest relative difference of the per-parameter update norms).
- * Set HNAS_BENCH_LOWERING='{"convWeightGrad":"gemm"}' (JSON LoweringOptions) to try a lowering.
+ * Set HNAS_BENCH_LOWERING='{"convWeightGrad":"dilated_conv"}' (JSON LoweringOptions) to try a lowering,
+ * HNAS_BENCH_ARENA=1 for onnxruntime's CPU memory arena (off by default, as in the trainer),
+ * HNAS_BENCH_CASE=<part of a case name>, HNAS_BENCH_REPEATS=<n> (default 3).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,7 +53,7 @@ export async function run(): Promise<void> {
     // Ours.
     resetPeak();
     const base = procStatus('VmRSS');
-    const session = await ort.InferenceSession.create(step.onnx(LOWERING), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const session = await ort.InferenceSession.create(step.onnx(LOWERING), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: process.env.HNAS_BENCH_ARENA === '1' });
     const feeds: Record<string, ort.Tensor> = {
       [sig.image.name]: new ort.Tensor('float32', image, sig.image.shape),
       [sig.labels.name]: new ort.Tensor('float32', labels, sig.labels.shape),

@@ -31,6 +31,9 @@ export function sessionOptions(device: Device, threads?: number): ort.InferenceS
   return {
     executionProviders: [def.backend],
     graphOptimizationLevel: 'all',
+    // A training step allocates the same tensors every run; without the arena its peak memory
+    // measured ~30 % lower at the same speed (docs/training.md).
+    enableCpuMemArena: false,
     ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
   };
 }

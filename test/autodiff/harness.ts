@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { gradients } from '../../compiler/autodiff/engine.js';
 import { prune, replay } from '../../compiler/autodiff/replay.js';
 import type { Graph } from '../../compiler/graph/graph.js';
+import type { LoweringOptions } from '../../compiler/onnx/context.js';
 import { emitOnnx } from '../../compiler/onnx/emit.js';
 import { Rng } from '../../src/util/rng.js';
 import { run64, type T64 } from './reference64.js';
@@ -21,8 +22,8 @@ export function randomT64(rng: Rng, shape: number[], kind: 'any' | 'positive' | 
 }
 
 /** Runs a graph (parameters as inputs) in onnxruntime; returns the named outputs as float64. */
-export async function runOrt(graph: Graph, feeds: ReadonlyMap<string, T64>): Promise<Map<string, Float64Array>> {
-  const session = await ort.InferenceSession.create(emitOnnx(graph, { params: 'inputs' }), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+export async function runOrt(graph: Graph, feeds: ReadonlyMap<string, T64>, lowering?: Partial<LoweringOptions>): Promise<Map<string, Float64Array>> {
+  const session = await ort.InferenceSession.create(emitOnnx(graph, { params: 'inputs', lowering }), { intraOpNumThreads: 1, interOpNumThreads: 1 });
   try {
     const inputs: Record<string, ort.Tensor> = {};
     for (const name of [...graph.inputs, ...graph.params.keys()]) {

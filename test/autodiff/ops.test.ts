@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../../compiler/graph/graph.js';
 import type { OpAttrs, OpKind } from '../../compiler/graph/ops.js';
+import type { LoweringOptions } from '../../compiler/onnx/context.js';
 import { Rng } from '../../src/util/rng.js';
 import { checkGradients, randomT64, runOrt, size } from './harness.js';
 import { run64, type T64 } from './reference64.js';
@@ -19,6 +20,7 @@ interface Case<K extends OpKind = OpKind> {
   outputs?: number[];
   /** False for ops autodiff treats as constants (masks, comparisons, backward-only ops). */
   diff?: boolean;
+  lowering?: Partial<LoweringOptions>;
 }
 
 const x5 = (c: number, d: number, h: number, w: number, n = 1): Input => ({ shape: [n, c, d, h, w] });
@@ -79,7 +81,10 @@ const cases: { [K in OpKind]: Case<K>[] } = {
     { label: 'stride 2 (ConvTranspose)', inputs: [x5(2, 3, 3, 2), { shape: [2, 2, 3, 3, 3] }], attrs: { stride: [2, 2, 2], pads: [1, 1, 1], inputSize: [5, 5, 4] }, diff: false },
   ],
   conv_weight_grad: [
-    { inputs: [x5(2, 5, 5, 4, 2), x5(3, 3, 3, 2, 2)], attrs: { stride: [2, 2, 2], pads: [1, 1, 1], kernel: [3, 3, 3] }, diff: false },
+    ...(['gemm', 'dilated_conv'] as const).flatMap((how) => [
+      { label: `${how}, stride 2`, inputs: [x5(2, 5, 5, 4, 2), x5(3, 3, 3, 2, 2)], attrs: { stride: [2, 2, 2], pads: [1, 1, 1], kernel: [3, 3, 3] }, diff: false, lowering: { convWeightGrad: how } },
+      { label: `${how}, stride 1, one axis unpadded`, inputs: [x5(2, 4, 3, 4), x5(3, 4, 1, 4)], attrs: { stride: [1, 1, 1], pads: [1, 0, 1], kernel: [3, 3, 3] }, diff: false, lowering: { convWeightGrad: how } },
+    ]),
   ],
   topk_mask: [{ inputs: [{ shape: [20], kind: 'any' }], attrs: { k: 3 }, diff: false }],
 };
@@ -110,7 +115,7 @@ describe('every op: ONNX forward vs float64 reference, gradient vs finite differ
       it(`${kind}${c.label ? ` (${c.label})` : ''}`, async () => {
         const { g, feeds, loss, wrt } = build(kind, c, Rng.seeded(size(c.inputs[0]?.shape ?? [1]) + kind.length));
         const want = run64(g, feeds).get('node')!;
-        const got = (await runOrt(g, feeds)).get('node')!;
+        const got = (await runOrt(g, feeds, c.lowering)).get('node')!;
         const scale = Math.max(1, ...Array.from(want.data, Math.abs));
         expect(Math.max(...Array.from(want.data, (v, i) => Math.abs(v - got[i]!)))).toBeLessThan(1e-5 * scale);
         if (c.diff === false) return;
