@@ -15,7 +15,7 @@ import { Study } from '../optimize/study.js';
 import type { TrialRecord } from '../optimize/trial.js';
 import { type ApproachName, APPROACHES } from './approaches.js';
 import { type Budget, budgetSettings, plannedEpochs } from './budget.js';
-import { metaFile, type StudyMeta, type StudyPaths, studyFolder, studyPaths, writeOrCheckMeta } from './layout.js';
+import { checkStudyName, metaFile, type StudyMeta, type StudyPaths, studyFolder, studyPaths, writeOrCheckMeta } from './layout.js';
 import type { TrainingSettings } from './objective.js';
 import { type ObjectiveName, objectiveNamed } from './objectives.js';
 import { resolvePlan } from './plan.js';
@@ -72,7 +72,7 @@ export interface PreparedStudy {
 /** Plans (or reuses the plan), writes/checks study.json, and creates or checks the study in the database. */
 export async function prepareStudy(req: OptimizeRequest): Promise<PreparedStudy> {
   const paths = studyPaths(req.study);
-  const name = req.name ?? req.approach;
+  const name = checkStudyName(req.name ?? req.approach);
   const folder = studyFolder(paths, name);
   mkdirSync(folder, { recursive: true });
   const plan = resolvePlan({ datasetDir: req.datasetDir, planFile: req.planFile, studyPlanFile: join(folder, 'plans.json') });

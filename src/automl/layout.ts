@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { APPROACH_NAMES } from './approaches.js';
 import type { TrainingSettings } from './objective.js';
@@ -27,6 +27,12 @@ export function studyPaths(path: string): StudyPaths {
 }
 
 export const studyFolder = (paths: StudyPaths, name: string): string => join(paths.dir, name);
+
+/** A study name becomes a folder name: letters, digits, '.', '_', '-' only. */
+export function checkStudyName(name: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) throw new UsageError(`--name must be letters, digits, '.', '_' or '-' (it names a folder), got '${name}'`);
+  return name;
+}
 /** A trial key (`b3/r2/b3/new/7`) as a folder name (`b3-r2-b3-new-7`); keys are unique, so are folders. */
 export const trialFolderName = (key: string): string => key.replace(/\//g, '-');
 export const trialFolder = (paths: StudyPaths, name: string, key: string): string => join(studyFolder(paths, name), 'trials', trialFolderName(key));
@@ -76,7 +82,7 @@ export function writeOrCheckMeta(file: string, meta: StudyMeta): StudyMeta {
     return meta;
   }
   const old = readStudyMeta(file);
-  for (const field of ['approach', 'objective', 'nMax', 'training'] as const)
+  for (const field of ['dataset', 'approach', 'objective', 'nMax', 'training'] as const)
     if (JSON.stringify(old[field]) !== JSON.stringify(meta[field]))
       throw new ConfigError(
         `this study was started with ${field} ${JSON.stringify(old[field])}, now ${JSON.stringify(meta[field])}: rerun with the same flags to resume, or use another --study/--name`,

@@ -14,15 +14,17 @@ const RUNTIME_AXIS = { title: 'training runtime (s)' };
 
 /** Incumbent 1 - Dice over the study's busy wall-clock time, every evaluation in grey behind it. */
 export function costOverTimeChart(m: ReportModel): TopLevelSpec {
+  const span = Math.max(0, ...m.trajectory.map((p) => p.seconds));
+  const [unit, per] = span >= 3 * 3600 ? ['h', 3600] : span >= 180 ? ['min', 60] : ['s', 1];
   return {
     $schema: SCHEMA,
     title: `${m.study}: incumbent 1 - Dice over time`,
     width: 520,
     height: 320,
-    data: { values: m.trajectory.map((p) => ({ ...p })) },
+    data: { values: m.trajectory.map((p) => ({ ...p, time: p.seconds / per })) },
     layer: [
-      { mark: { type: 'point', color: '#bbbbbb', size: 18 }, encoding: { x: { field: 'seconds', type: 'quantitative', title: 'study wall-clock (s, pauses excluded)' }, y: { field: 'loss', type: 'quantitative', ...LOSS_AXIS, scale: { zero: false } } } },
-      { mark: { type: 'line', interpolate: 'step-after', color: '#1f77b4', strokeWidth: 2 }, encoding: { x: { field: 'seconds', type: 'quantitative' }, y: { field: 'incumbentLoss', type: 'quantitative' } } },
+      { mark: { type: 'point', color: '#bbbbbb', size: 18 }, encoding: { x: { field: 'time', type: 'quantitative', title: `study wall-clock (${unit}, pauses excluded)` }, y: { field: 'loss', type: 'quantitative', ...LOSS_AXIS, scale: { zero: false } } } },
+      { mark: { type: 'line', interpolate: 'step-after', color: '#1f77b4', strokeWidth: 2 }, encoding: { x: { field: 'time', type: 'quantitative' }, y: { field: 'incumbentLoss', type: 'quantitative' } } },
     ],
   };
 }

@@ -104,6 +104,7 @@ describe('hnas optimize (synthetic objective) on a generated dataset', () => {
       ['--approach', 'hpo', '--workers', '0'],
       ['--approach', 'hpo', '--time-limit', 'soon'],
       ['--approach', 'hpo', '--patch-size', '40x56'],
+      ['--approach', 'hpo', '--objective', 'synthetic', '--name', '../escape'],
       [],
     ];
     for (const args of bad) expect((await cli('optimize', dataset, '--study', join(dir, 'bad'), ...args)).code, args.join(' ')).toBe(2);
@@ -134,7 +135,10 @@ describe('hnas optimize (synthetic objective) on a generated dataset', () => {
     const resumed = await cli('optimize', dataset, '--approach', 'hpo_hnas', '--study', s2, ...TINY, '--json');
     expect(resumed.code).toBe(0);
     const trials = (await loadStudy(s2, 'hpo_hnas')).trials;
-    expect(decisions(trials)).toEqual(decisions((await loadStudy(study, 'hpo_hnas')).trials));
+    const got = decisions(trials);
+    const want = decisions((await loadStudy(study, 'hpo_hnas')).trials);
+    const first = got.findIndex((g, i) => JSON.stringify(g) !== JSON.stringify(want[i]));
+    expect(got, `first difference at trial ${first}: ${JSON.stringify(got[first])} vs ${JSON.stringify(want[first])}; attempts ${trials.map((t) => t.attempt).join('')}`).toEqual(want);
     for (const t of saved.filter((x) => x.status === 'complete')) expect(trials.find((x) => x.key === t.key)).toMatchObject({ attempt: t.attempt, loss: t.loss });
     expect(readdirSync(join(s2, 'hpo_hnas', 'trials')).length).toBe(trials.length);
     for (const t of trials) expect(JSON.parse(readFileSync(join(trialFolder(studyPaths(s2), 'hpo_hnas', t.key), 'config.json'), 'utf8')).attempt).toBe(t.attempt);

@@ -85,6 +85,7 @@ describe('optimize with the synthetic objective', () => {
     const study = join(dir, 'mismatch');
     await optimize(tinyRequest(study, 'hpo', plan), { maxTrials: 1 });
     await expect(optimize(tinyRequest(study, 'hpo', plan, {}, { seed: 4 }))).rejects.toThrow(ConfigError);
+    await expect(optimize(tinyRequest(study, 'hpo', plan, {}, { datasetDir: 'another-dataset' }))).rejects.toThrow(/dataset/);
     await expect(optimize(tinyRequest(study, 'hpo', plan, {}, { training: { folds: [0, 1], iterationsPerEpoch: 2, patchSize: null, batchSize: null } }))).rejects.toThrow(/training/);
   });
 
