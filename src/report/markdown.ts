@@ -23,13 +23,26 @@ function configTable(t: TrialRecord): string[] {
   return lines;
 }
 
+/** Dice gain in points and the runtime ratio of the incumbent over the default. */
+function comparison(inc: TrialRecord, d: TrialRecord): string {
+  const gain = (d.loss! - inc.loss!) * 100;
+  const dice = `Dice ${gain >= 0 ? '+' : ''}${gain.toFixed(2)} points`;
+  if (!d.cost || !inc.cost) return dice;
+  const ratio = d.cost / inc.cost;
+  return `${dice}, training runtime ${ratio >= 1 ? `${ratio.toFixed(2)}x shorter` : `${(1 / ratio).toFixed(2)}x longer`}`;
+}
+
+/** Short values for tables: 4 significant digits. */
+const short = (v: unknown): string => (typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(4))) : String(v));
+
 const trialRow = (t: TrialRecord) => `| ${t.number} | \`${t.key}\` | ${t.source} | ${t.budget} | ${fix(t.loss)} | ${pct(t.loss)} | ${secs(t.cost)} |`;
 const TRIAL_HEAD = ['| trial | key | source | epochs | 1 - Dice | Dice | runtime |', '|---|---|---|---|---|---|---|'];
 
 export function reportMarkdown(m: ReportModel, plots: readonly PlotFiles[]): string {
   const s = m.settings;
   const meta = m.meta;
-  const budget = [`rungs ${s.minBudget}..${s.maxBudget} epochs, eta ${s.eta}`, s.maxEpochs !== null ? `total ${s.maxEpochs} epochs` : `${s.brackets} brackets`].join(', ');
+  const stop = s.maxEpochs !== null ? `total ${s.maxEpochs} epochs` : s.brackets >= 1_000_000 ? 'brackets cycled until the time limit' : `${s.brackets} brackets`;
+  const budget = `rungs ${s.minBudget}..${s.maxBudget} epochs, eta ${s.eta}, ${stop}`;
   const lines = [
     `# Auto-nnU-Net study \`${m.study}\``,
     '',
@@ -51,12 +64,12 @@ export function reportMarkdown(m: ReportModel, plots: readonly PlotFiles[]): str
   if (m.defaultTrial) {
     lines.push(...TRIAL_HEAD, trialRow(m.defaultTrial));
     const d = m.defaultTrial;
-    if (m.incumbent && d.loss !== null && d.cost && m.incumbent.cost)
-      lines.push('', `Incumbent vs default: Dice ${((d.loss - m.incumbent.loss!) * 100 >= 0 ? '+' : '')}${((d.loss - m.incumbent.loss!) * 100).toFixed(2)} points, training runtime ${(d.cost / m.incumbent.cost).toFixed(2)}x shorter.`);
+    if (m.incumbent && m.incumbent.key === d.key) lines.push('', 'The incumbent is the default configuration.');
+    else if (m.incumbent && d.loss !== null) lines.push('', `Incumbent vs default: ${comparison(m.incumbent, d)}.`);
   } else lines.push('The default configuration has not been evaluated in this study.');
   lines.push('', `## Pareto front (1 - Dice vs runtime): ${m.paretoFront.length} trials`, '', ...TRIAL_HEAD.map((h, i) => (i === 0 ? `${h} configuration |` : `${h}---|`)));
   for (const t of [...m.paretoFront].sort((a, b) => a.cost! - b.cost!)) {
-    const text = Object.entries(t.config).map(([k, v]) => `${k}=${typeof v === 'object' ? printTree(v as TreeNode) : String(v)}`).join(' ');
+    const text = Object.entries(t.config).map(([k, v]) => `${k}=${typeof v === 'object' ? printTree(v as TreeNode) : short(v)}`).join(' ');
     lines.push(`${trialRow(t)} ${escape(text)} |`);
   }
   lines.push('', '## Plots', '');

@@ -64,6 +64,15 @@ describe('writeReport', () => {
     expect(model.meta).toBeNull();
     expect(model.counts.failed).toBeGreaterThan(0);
     expect(model.paretoFront.every((t) => t.status === 'complete')).toBe(true);
-    expect(readFileSync(join(dir, 'lib-report', 'report.md'), 'utf8')).toContain('regularized-priorband');
+    const md = readFileSync(join(dir, 'lib-report', 'report.md'), 'utf8');
+    expect(md).toContain('regularized-priorband');
+    const d = model.defaultTrial!;
+    const inc = model.incumbent!;
+    if (inc.key === d.key) expect(md).toContain('The incumbent is the default configuration.');
+    else {
+      const ratio = d.cost! / inc.cost!;
+      const runtime = ratio >= 1 ? `${ratio.toFixed(2)}x shorter` : `${(1 / ratio).toFixed(2)}x longer`;
+      expect(md).toContain(`Incumbent vs default: Dice +${((d.loss! - inc.loss!) * 100).toFixed(2)} points, training runtime ${runtime}.`);
+    }
   });
 });
