@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { trialFolder, studyPaths } from '../../src/automl/layout.js';
 import { loadStudy } from '../../src/automl/load.js';
+import { parseFolds } from '../../src/cli/commands/optimize.js';
 import { main } from '../../src/cli/main.js';
 import type { TrialRecord } from '../../src/optimize/trial.js';
 import { writeTinyDataset } from './fixtures/dataset.js';
@@ -92,6 +93,15 @@ describe('hnas optimize (synthetic objective) on a generated dataset', () => {
     expect(folder).toBe(trialFolder(studyPaths(study), 'hpo_hnas', trial.key));
     expect(JSON.parse(readFileSync(join(folder, 'scores.json'), 'utf8')).loss).toBe(trial.loss);
     expect(r.out).toContain(`trial ${trial.number}`);
+  });
+
+  it('--folds forms', () => {
+    expect(parseFolds('all5')).toEqual([0, 1, 2, 3, 4]);
+    expect(parseFolds('0..4')).toEqual([0, 1, 2, 3, 4]);
+    expect(parseFolds('1..2')).toEqual([1, 2]);
+    expect(parseFolds('0,2')).toEqual([0, 2]);
+    expect(parseFolds('3')).toEqual([3]);
+    for (const bad of ['3..1', '0,0', '5', '0..5', 'all', '', '-1']) expect(() => parseFolds(bad), bad).toThrow(/--folds/);
   });
 
   it('usage errors exit 2; the trainer objective fails clearly and creates nothing', async () => {
