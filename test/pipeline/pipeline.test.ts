@@ -1,0 +1,147 @@
+/**
+ * End to end on the tiny generated MSD fixture (fixtures/data/tiny-msd): hnas train -> predict
+ * -> evaluate with tiny budgets, continuation = uninterrupted training, and every bad input
+ * an error that names it and leaves what was written alone.
+ */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { readNifti } from '../../src/data/nifti.js';
+import { evaluateFolders } from '../../src/data/evaluate.js';
+import { prepareTraining, resolveConfiguration, trainFold, trainModel, type Prepared } from '../../src/pipeline/index.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const TINY = join(repoRoot, 'fixtures', 'data', 'tiny-msd');
+const SMALL = ['--features', '4,16', '--batch', '2', '--threads', '1', '--no-progress'];
+let planFile: string;
+
+let out: string[];
+let err: string[];
+beforeEach(() => {
+  out = [];
+  err = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+});
+afterEach(() => vi.restoreAllMocks());
+
+let work: string;
+let prepared: Prepared;
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'hnas-pipeline-'));
+  prepared = prepareTraining(TINY, { cacheDir: join(work, 'cache'), overrides: { batchSize: 2 } });
+  planFile = join(work, 'plans.json');
+  writeFileSync(planFile, JSON.stringify(prepared.plan));
+  SMALL.push('--plan', planFile, '--cache', join(work, 'cache'));
+});
+
+describe('hnas train / predict / evaluate on the tiny fixture', () => {
+  it('trains a fold, validates it, predicts the folder with the fold ensemble, and the scores agree with hnas evaluate', async () => {
+    const model = join(work, 'model');
+    const common = ['--epochs', '2', '--iterations-per-epoch', '2', '-o', model, ...SMALL];
+    expect(await main(['train', TINY, '--fold', '0', ...common, '--json'])).toBe(0);
+    const summary = JSON.parse(out.join(''));
+    expect(summary.folds[0]).toMatchObject({ fold: 0, epochs: 2 });
+    const fold0 = join(model, 'fold_0');
+    for (const f of ['model.onnx', 'weights.safetensors', 'checkpoint.safetensors', 'log.jsonl', 'fold.json', 'validation.json'])
+      expect(existsSync(join(fold0, f)), f).toBe(true);
+    expect(readFileSync(join(fold0, 'log.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+
+    // The fold's Dice, recomputed independently from the written validation NIfTIs.
+    const val = prepared.cache.splits[0]!.val;
+    expect(readdirSync(join(fold0, 'validation')).sort()).toEqual(val.map((id) => `${id}.nii.gz`));
+    const again = evaluateFolders(join(fold0, 'validation'), join(TINY, 'labelsTr'), [1, 2]);
+    const stored = JSON.parse(readFileSync(join(fold0, 'fold.json'), 'utf8'));
+    expect(stored.dice ?? NaN).toBeCloseTo(again.foregroundMean, 10);
+    expect(summary.folds[0].dice ?? NaN).toBeCloseTo(again.foregroundMean, 10);
+
+    // A second fold, then predict with both (ensemble) into a fresh folder.
+    out = [];
+    expect(await main(['train', TINY, '--fold', '1', ...common])).toBe(0);
+    expect(out.join('')).toMatch(/\n1 \| 2 \| /);
+    const preds = join(work, 'preds');
+    out = [];
+    expect(await main(['predict', model, join(TINY, 'imagesTr'), '-o', preds, '--no-progress', '--json'])).toBe(0);
+    const p = JSON.parse(out.join(''));
+    expect(p.folds).toEqual([0, 1]);
+    expect(p.cases).toHaveLength(6);
+    for (const id of ['tiny_001', 'tiny_004']) {
+      const seg = readNifti(join(preds, `${id}.nii.gz`));
+      const img = readNifti(join(TINY, 'imagesTr', `${id}.nii.gz`));
+      expect(seg.dims.slice(0, 3)).toEqual(img.dims.slice(0, 3));
+      expect(seg.geometry.affine).toEqual(img.geometry.affine);
+    }
+    out = [];
+    expect(await main(['evaluate', preds, join(TINY, 'labelsTr'), '--json'])).toBe(0);
+    expect(JSON.parse(out.join('')).cases).toHaveLength(6);
+  }, 120_000);
+
+  it('continuing a checkpoint in another folder gives the weights of one uninterrupted run', async () => {
+    const configuration = resolveConfiguration({ learning_rate: 3e-3 }, prepared.plan.nStages);
+    const base = { ...prepared, configuration, fold: 0, iterationsPerEpoch: 2, maxEpochs: 6, features: { base: 4, max: 16 }, seed: 5, threads: 1 } as const;
+    const straight = await trainFold({ ...base, epochs: 3, outDir: join(work, 'straight') });
+    await trainFold({ ...base, epochs: 2, outDir: join(work, 'first') });
+    const continued = await trainFold({ ...base, epochs: 3, outDir: join(work, 'continued'), continueFrom: join(work, 'first', 'checkpoint.safetensors') });
+    expect(readFileSync(join(work, 'continued', 'weights.safetensors')).equals(readFileSync(join(work, 'straight', 'weights.safetensors')))).toBe(true);
+    expect(continued.dice).toBe(straight.dice);
+    // The log (and so the cost) covers every epoch, the continued ones included; the LR follows the 6-epoch schedule.
+    const lrs = readFileSync(join(work, 'continued', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).lr);
+    expect(lrs).toEqual([0, 1, 2].map((e) => 3e-3 * (1 - e / 6) ** 0.9));
+    expect(continued.seconds).toBeGreaterThan(continued.secondsThisRun);
+  }, 120_000);
+
+  it('bad input: usage errors exit 2, others 1 naming the file; a model folder of another configuration is never overwritten', async () => {
+    const model = join(work, 'guarded');
+    const args = ['--epochs', '1', '--iterations-per-epoch', '1', '-o', model, ...SMALL];
+    expect(await main(['train', TINY, '--fold', '0', ...args])).toBe(0);
+    const config = readFileSync(join(model, 'configuration.json'), 'utf8');
+    const weights = readFileSync(join(model, 'fold_0', 'weights.safetensors'));
+    const cfg = join(work, 'adam.json');
+    writeFileSync(cfg, JSON.stringify({ optimizer: 'adam' }));
+    expect(await main(['train', TINY, '--fold', '0', '--config', cfg, ...args])).toBe(1);
+    expect(err.join('')).toMatch(/ConfigError: .*configuration\.json: the folder holds a model trained with a different configuration/);
+    expect(readFileSync(join(model, 'configuration.json'), 'utf8')).toBe(config);
+    expect(readFileSync(join(model, 'fold_0', 'weights.safetensors')).equals(weights)).toBe(true);
+
+    const cases: [string[], number, RegExp][] = [
+      [['train', TINY, '--fold', 'x', ...args], 2, /--fold must be/],
+      [['train', TINY, '--fold', '0', '--epochs', '0'], 2, /--epochs must be an integer >= 1/],
+      [['train', TINY, '--fold', '0', ...args, '--max-epochs', '0'], 2, /--max-epochs/],
+      [['train', TINY, '--fold', '0', '--epochs', '3', '--max-epochs', '2', '-o', join(work, 'x'), ...SMALL], 2, /--max-epochs \(2\) must be >= --epochs/],
+      [['train', TINY, '--fold', '7', '-o', join(work, 'f7'), ...SMALL], 1, /ConfigError: .*splits_final\.json: fold 7 does not exist/],
+      [['train', TINY, '--fold', '0', '--patch', '21,20,24', '-o', join(work, 'p'), ...SMALL], 1, /PlanError: at patchSize: patch axis 0 is 21/],
+      [['train', TINY, '--fold', '0', '--config', join(work, 'missing.json'), '-o', join(work, 'm'), ...SMALL], 1, /ConfigError: .*missing\.json: cannot read/],
+      [['train', join(work, 'nowhere'), '--fold', '0', '-o', join(work, 'n'), ...SMALL], 1, /DatasetError: .*nowhere/],
+      [['train', TINY, '--fold', '0', '--device', 'tpu', ...SMALL], 2, /tpu/],
+      [['predict', join(work, 'cache'), join(TINY, 'imagesTr'), '-o', join(work, 'o')], 1, /DatasetError: .*cache: not a model folder/],
+      [['predict', model, join(work, 'cache'), '-o', join(work, 'o')], 1, /DatasetError: .*cache: no \.nii/],
+      [['predict', model, join(TINY, 'imagesTr'), '-o', join(work, 'o'), '--folds', '3'], 1, /fold 3 has no trained model/],
+      [['predict', model, join(TINY, 'imagesTr')], 2, /output/],
+    ];
+    for (const [argv, code, msg] of cases) {
+      err = [];
+      expect(await main(argv), argv.join(' ')).toBe(code);
+      expect(err.join(''), argv.join(' ')).toMatch(msg);
+    }
+    // A config that does not parse names its file.
+    writeFileSync(cfg, '{ "learning_rate": ');
+    err = [];
+    expect(await main(['train', TINY, '--fold', '0', '--config', cfg, '-o', join(work, 'q'), ...SMALL])).toBe(1);
+    expect(err.join('')).toMatch(/adam\.json: not valid JSON/);
+  }, 120_000);
+
+  it('trainModel with fold "all" trains on every case and writes no validation', async () => {
+    const r = await trainModel({ ...prepared, configuration: resolveConfiguration({}, prepared.plan.nStages), folds: ['all'], epochs: 1, iterationsPerEpoch: 1, features: { base: 4, max: 8 }, seed: 0, threads: 1, outDir: join(work, 'all') });
+    expect(r.folds[0]!.validation).toBeNull();
+    expect(Number.isNaN(r.dice)).toBe(true);
+    expect(existsSync(join(work, 'all', 'fold_all', 'model.onnx'))).toBe(true);
+    expect(existsSync(join(work, 'all', 'fold_all', 'validation'))).toBe(false);
+    // A copied model folder predicts like the original (nothing refers back to absolute paths).
+    mkdirSync(join(work, 'copy'));
+    cpSync(join(work, 'all'), join(work, 'copy', 'all'), { recursive: true });
+    expect(await main(['predict', join(work, 'copy', 'all'), join(TINY, 'imagesTr'), '-o', join(work, 'copy', 'out'), '--no-progress'])).toBe(0);
+  }, 60_000);
+});
