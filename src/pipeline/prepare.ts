@@ -40,9 +40,12 @@ export function planDataset(dataset: Dataset): Plan {
   return planExperiment(computeFingerprint(dataset));
 }
 
-/** Default cache folder: `.hnas-cache/<dataset folder>/<hash of the plan's preprocessing fields>` under the working directory. */
+/**
+ * Default cache folder: `<root>/<dataset folder>/<hash of the plan's preprocessing fields>`, root =
+ * $HNAS_CACHE_DIR or `.hnas-cache` in the working directory (shared by every run and study).
+ */
 export function defaultCacheDir(dataset: Dataset, plan: Plan): string {
-  return resolve('.hnas-cache', basename(resolve(dataset.root)), preprocessingHash(plan));
+  return resolve(process.env.HNAS_CACHE_DIR || '.hnas-cache', basename(resolve(dataset.root)), preprocessingHash(plan));
 }
 
 export function preprocessWithProgress(dataset: Dataset, plan: Plan, dir: string, progress: boolean): PreprocessedDataset {
