@@ -11,6 +11,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { main } from '../../src/cli/main.js';
 import { readNifti } from '../../src/data/nifti.js';
 import { evaluateFolders } from '../../src/data/evaluate.js';
+import { TrainingFailure } from '../../src/errors.js';
+import { loadCheckpoint } from '../../src/runtime/checkpoint.js';
 import { prepareTraining, resolveConfiguration, trainFold, trainModel, type Prepared } from '../../src/pipeline/index.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -79,11 +81,18 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
     expect(JSON.parse(out.join('')).cases).toHaveLength(6);
   }, 120_000);
 
-  it('continuing a checkpoint in another folder gives the weights of one uninterrupted run', async () => {
+  it('a stopped run continued from its checkpoint in another folder gives the weights of one uninterrupted run', async () => {
     const configuration = resolveConfiguration({ learning_rate: 3e-3 }, prepared.plan.nStages);
     const base = { ...prepared, configuration, fold: 0, iterationsPerEpoch: 2, maxEpochs: 6, features: { base: 4, max: 16 }, seed: 5, threads: 1 } as const;
     const straight = await trainFold({ ...base, epochs: 3, outDir: join(work, 'straight') });
-    await trainFold({ ...base, epochs: 2, outDir: join(work, 'first') });
+    // A run stopped (abort signal) after its second epoch keeps that epoch's checkpoint.
+    const ctrl = new AbortController();
+    const stopped = trainFold({ ...base, epochs: 3, outDir: join(work, 'first'), signal: ctrl.signal, log: (l) => /epoch 2:/.test(l) && ctrl.abort(new Error('stopped by the test')) });
+    await expect(stopped).rejects.toThrow('stopped by the test');
+    expect(loadCheckpoint(join(work, 'first', 'checkpoint.safetensors'))!.epoch).toBe(2);
+    // Another configuration cannot continue it: a typed failure, not a crash.
+    const adam = resolveConfiguration({ optimizer: 'adam' }, prepared.plan.nStages);
+    await expect(trainFold({ ...base, configuration: adam, epochs: 3, outDir: join(work, 'other'), continueFrom: join(work, 'first', 'checkpoint.safetensors') })).rejects.toBeInstanceOf(TrainingFailure);
     const continued = await trainFold({ ...base, epochs: 3, outDir: join(work, 'continued'), continueFrom: join(work, 'first', 'checkpoint.safetensors') });
     expect(readFileSync(join(work, 'continued', 'weights.safetensors')).equals(readFileSync(join(work, 'straight', 'weights.safetensors')))).toBe(true);
     expect(continued.dice).toBe(straight.dice);
