@@ -111,4 +111,41 @@ export async function run(): Promise<void> {
   }
   const head = ['case', 'ours s/step', 'torch s/step', 'ours vox/s', 'torch vox/s', 'ratio', 'ours peak MiB', 'torch peak MiB', 'loss ours / torch', 'grad norm ours / torch', 'max update diff / largest update'];
   console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+  if (process.env.HNAS_BENCH_LOWERINGS !== '0') await compareLowerings();
+}
+
+/** Lowering alternatives of the same step, run interleaved in one process (fair under a shared, busy CPU). */
+const ALTERNATIVES: { name: string; lowering: Partial<LoweringOptions> }[] = [
+  { name: 'default (GEMM weight gradient, 1x1x1-conv transposed conv)', lowering: {} },
+  { name: 'weight gradient as dilated Conv (the naive identity)', lowering: { convWeightGrad: 'dilated_conv' } },
+  { name: 'transposed conv as ONNX ConvTranspose', lowering: { convTranspose: 'native' } },
+];
+
+export async function compareLowerings(): Promise<void> {
+  const c = CASES[0]!;
+  const model = compile(c.tree, c.plan, { seed: 0 });
+  const step = compileTrainingStep(model);
+  const sig = step.signature;
+  const rng = Rng.seeded(1);
+  const voxels = sig.image.shape.reduce((a, b) => a * b, 1);
+  const feeds: Record<string, ort.Tensor> = {
+    [sig.image.name]: new ort.Tensor('float32', Float32Array.from({ length: voxels }, () => rng.normal()), sig.image.shape),
+    [sig.labels.name]: new ort.Tensor('float32', Float32Array.from({ length: voxels }, () => rng.int(3)), sig.labels.shape),
+    [sig.lr]: new ort.Tensor('float32', Float32Array.of(1e-2), []),
+  };
+  for (const p of [...sig.params, ...sig.buffers]) feeds[p.name] = new ort.Tensor('float32', model.weights.get(p.name)!, p.shape);
+  for (const p of sig.state) feeds[p.name] = new ort.Tensor('float32', new Float32Array(Math.max(1, p.shape.reduce((a, b) => a * b, 1))), p.shape);
+  const sessions = await Promise.all(ALTERNATIVES.map((a) => ort.InferenceSession.create(step.onnx(a.lowering), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: false })));
+  for (const s of sessions) await s.run(feeds);
+  const best = sessions.map(() => Infinity);
+  for (let r = 0; r < REPEATS; r++)
+    for (const [i, s] of sessions.entries()) {
+      const t = performance.now();
+      await s.run(feeds);
+      best[i] = Math.min(best[i]!, (performance.now() - t) / 1000);
+    }
+  await Promise.all(sessions.map((s) => s.release()));
+  console.log(`\nlowering alternatives, ${c.name}, interleaved, best of ${REPEATS}:`);
+  const rows = ALTERNATIVES.map((a, i) => [a.name, best[i]!.toFixed(3), (best[i]! / best[0]!).toFixed(2)]);
+  console.log([['lowering', 's/step', 'time vs default'], ['---', '---', '---'], ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
 }
