@@ -105,10 +105,12 @@ export interface WorkerArgs {
 /** Runs the worker loop of an existing study in this process (also the body of each extra worker process). */
 export async function runWorker(prepared: PreparedStudy, args: WorkerArgs, options: { signal: AbortSignal; maxTrials?: number }) {
   const { meta, plan, folder } = prepared;
-  const objective = objectiveNamed(meta.objective).create({ datasetDir: meta.dataset, plan, training: meta.training, device: args.device, options: args.objectiveOptions });
   const storage = new SqliteStorage(args.db);
   try {
     const study = await Study.open({ storage, name: args.name, heartbeatMs: args.heartbeatMs });
+    // The LR schedule of every run spans the study's largest budget (the paper's rule), also in short runs.
+    const objectiveOptions = { maxEpochs: study.settings.maxBudget, ...args.objectiveOptions };
+    const objective = objectiveNamed(meta.objective).create({ datasetDir: meta.dataset, plan, training: meta.training, device: args.device, options: objectiveOptions });
     return await work(study, objective, { folder, signal: options.signal, timeLimitS: args.timeLimitS, maxTrials: options.maxTrials, pollMs: args.pollMs, heartbeatMs: args.heartbeatMs });
   } finally {
     await storage.close();
@@ -117,7 +119,7 @@ export async function runWorker(prepared: PreparedStudy, args: WorkerArgs, optio
 
 /** `hnas optimize`: prepare, run `workers` worker loops (this process + extra processes), show progress, summarise. */
 export async function optimize(req: OptimizeRequest, run: RunOptions = {}): Promise<OptimizeSummary> {
-  objectiveNamed(req.objective); // fails now, before planning, when it cannot run
+  objectiveNamed(req.objective); // an unknown or unavailable objective fails now, before planning
   const prepared = await prepareStudy(req);
   const signal = run.signal ?? new AbortController().signal;
   const args: WorkerArgs = {

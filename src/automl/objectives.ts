@@ -1,6 +1,7 @@
 /** The objectives `hnas optimize --objective <name>` can run: one registry (see objective.ts for the contract). */
 import { HnasError, UsageError } from '../errors.js';
 import type { ObjectiveFactory } from './objective.js';
+import { nnunetObjective } from '../pipeline/objective.js';
 import { syntheticTrialObjective } from './synthetic.js';
 
 export interface ObjectiveEntry {
@@ -12,11 +13,8 @@ export interface ObjectiveEntry {
 
 export const OBJECTIVES = {
   nnunet: {
-    description: 'nnU-Net training: plan -> compile -> train -> validate on the folds',
-    unavailable: 'the nnU-Net trainer is not wired into `hnas optimize` yet',
-    create: () => {
-      throw new HnasError('training is not available yet');
-    },
+    description: 'nnU-Net training: plan -> compile -> train -> validate on the folds (src/pipeline/objective.ts)',
+    create: nnunetObjective,
   },
   synthetic: {
     description: 'a deterministic stand-in with checkpoints, for tests and dry runs of a budget',

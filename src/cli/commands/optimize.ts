@@ -33,6 +33,7 @@ interface OptimizeFlags {
   plan?: string;
   objective: string;
   delayMs?: number;
+  features?: [number, number];
   maxTrials?: number;
   progress: boolean;
   json?: boolean;
@@ -57,6 +58,12 @@ function parsePatch(text: string): [number, number, number] {
   const parts = text.split(/[x,]/).map(Number);
   if (parts.length !== 3 || parts.some((p) => !Number.isInteger(p) || p < 1)) throw new UsageError(`--patch-size must be three positive integers like 40x56x40, got '${text}'`);
   return parts as [number, number, number];
+}
+
+function parseFeatures(text: string): [number, number] {
+  const [base, max, ...rest] = text.split(',').map(Number);
+  if (rest.length || !Number.isInteger(base) || !Number.isInteger(max) || base! < 1 || max! < base!) throw new UsageError(`--features must be BASE,MAX with 1 <= BASE <= MAX, got '${text}'`);
+  return [base!, max!];
 }
 
 function summaryText(s: OptimizeSummary): string {
@@ -93,6 +100,7 @@ export function registerOptimize(program: Command): void {
     .option('--device <device>', 'cpu or cuda', 'cpu')
     .option('--seed <n>', 'seed of the study (sampling and training)', intOption('--seed'), 0)
     .option('--plan <file>', 'use this plans.json instead of planning the dataset')
+    .option('--features <BASE,MAX>', 'feature widths outside the search space (e.g. 4,16 for a quick CPU run)', parseFeatures)
     .option('--max-trials <n>', 'stop after this many evaluations by this process', intOption('--max-trials', 1))
     .option('--no-progress', 'no progress view')
     .option('--json', 'print the summary as JSON')
@@ -118,7 +126,10 @@ export function registerOptimize(program: Command): void {
             datasetDir: dataset, approach: flags.approach as ApproachName, study: flags.study ?? join('studies', basename(dataset)), name: flags.name,
             budget, seed: flags.seed, objective: flags.objective as ObjectiveName, planFile: flags.plan, workers: flags.workers, device: flags.device,
             training: { folds: flags.folds, iterationsPerEpoch: flags.iterations, patchSize: flags.patchSize ?? null, batchSize: flags.batchSize ?? null },
-            objectiveOptions: flags.delayMs === undefined ? {} : { delayMs: flags.delayMs },
+            objectiveOptions: {
+              ...(flags.delayMs === undefined ? {} : { delayMs: flags.delayMs }),
+              ...(flags.features ? { featuresBase: flags.features[0], featuresMax: flags.features[1] } : {}),
+            },
           },
           { signal: controller.signal, maxTrials: flags.maxTrials, view: flags.progress && !flags.json ? progressView() : undefined },
         );
