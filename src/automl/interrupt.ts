@@ -1,9 +1,9 @@
-/** Ctrl-C during `hnas optimize`: not a failure of the user's input, but the CLI must exit 130 (128 + SIGINT). */
+/** Ctrl-C during `hnas optimize` or a retraining: not a failure of the user's input, but the CLI must exit 130 (128 + SIGINT). */
 import { HnasError } from '../errors.js';
 
 export class OptimizationInterrupted extends HnasError {
   override readonly exitCode = 130;
   constructor() {
-    super('interrupted; every finished trial is saved, rerun the same command to continue');
+    super('interrupted; everything finished is saved, rerun the same command to continue');
   }
 }

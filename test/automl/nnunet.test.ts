@@ -2,7 +2,7 @@
  * `hnas optimize` with the real nnU-Net objective (src/pipeline) on the repository's tiny
  * MSD fixture, narrow networks and 1..2 epochs: every trial trains and validates, the
  * promotion continues its predecessor's checkpoint, and the incumbent's model folder is
- * one that `hnas predict` segments with.
+ * one that `hnas predict` segments with; retraining it on two folds gives a fold ensemble.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,5 +69,16 @@ describe.skipIf(!existsSync(join(TINY, 'dataset.json')))('hnas optimize with the
     const pred = await cli('predict', model, images, '-o', join(dir, 'pred'), '--no-progress');
     expect(pred.code, pred.err).toBe(0);
     expect(readdirSync(join(dir, 'pred'))).toEqual([first]);
+
+    // Retrain the incumbent on two folds: a model folder with both, which predict ensembles.
+    const re = await cli('incumbent', study, '--retrain', '--folds', '0,1', '--features', '4,16', '--no-progress', '--json');
+    expect(re.code, re.err).toBe(0);
+    const retrained = JSON.parse(re.out);
+    expect(retrained.trial.key).toBe(trial.key);
+    expect(retrained.folds.map((f: { fold: number }) => f.fold)).toEqual([0, 1]);
+    expect(retrained.dice).toBeCloseTo((retrained.folds[0].dice + retrained.folds[1].dice) / 2, 12);
+    const ens = await cli('predict', retrained.model, images, '-o', join(dir, 'pred2'), '--no-progress', '--json');
+    expect(ens.code, ens.err).toBe(0);
+    expect(JSON.parse(ens.out).folds).toEqual([0, 1]);
   });
 });

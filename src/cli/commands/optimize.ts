@@ -60,7 +60,7 @@ function parsePatch(text: string): [number, number, number] {
   return parts as [number, number, number];
 }
 
-function parseFeatures(text: string): [number, number] {
+export function parseFeatures(text: string): [number, number] {
   const [base, max, ...rest] = text.split(',').map(Number);
   if (rest.length || !Number.isInteger(base) || !Number.isInteger(max) || base! < 1 || max! < base!) throw new UsageError(`--features must be BASE,MAX with 1 <= BASE <= MAX, got '${text}'`);
   return [base!, max!];
