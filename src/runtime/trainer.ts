@@ -20,7 +20,7 @@ import { emitOnnx } from '../../compiler/onnx/emit.js';
 import type { TrainingStep } from '../../compiler/train/step.js';
 import type { Weights } from '../../compiler/weights/init.js';
 import { encodeSafetensors } from '../../compiler/weights/safetensors.js';
-import { HnasError, TrainingFailure } from '../errors.js';
+import { ConfigError, HnasError, TrainingFailure } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Rng } from '../util/rng.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -77,6 +77,7 @@ export interface TrainResult {
 export const FILES = { checkpoint: 'checkpoint.safetensors', log: 'log.jsonl', model: 'model.onnx', weights: 'weights.safetensors' } as const;
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
+  checkOptions(o);
   const sig = o.step.signature;
   const files = { checkpoint: join(o.outDir, FILES.checkpoint), log: join(o.outDir, FILES.log) };
   const stepId = createHash('sha256').update(JSON.stringify({ ...sig, options: sig.options })).digest('hex').slice(0, 16);
@@ -185,6 +186,17 @@ async function runStep(session: ort.InferenceSession, o: TrainOptions, tensors: 
   // Only now replace the state, so a failed step leaves the last good state in place.
   for (const s of [...sig.params, ...sig.buffers, ...sig.state]) tensors.set(s.name, out[s.output]!.data as Float32Array);
   return scalars;
+}
+
+function checkOptions(o: TrainOptions): void {
+  const bad = (path: string, expected: string, got: unknown): never => {
+    throw new ConfigError(`expected ${expected}, got ${JSON.stringify(got)}`, { path });
+  };
+  if (!(Number.isInteger(o.epochs) && o.epochs >= 1)) bad('epochs', 'a positive integer', o.epochs);
+  if (!(Number.isInteger(o.iterationsPerEpoch) && o.iterationsPerEpoch >= 1)) bad('iterationsPerEpoch', 'a positive integer', o.iterationsPerEpoch);
+  if (!(o.lr > 0 && Number.isFinite(o.lr))) bad('lr', 'a positive learning rate', o.lr);
+  if (o.schedule !== undefined && !(o.schedule in SCHEDULES)) bad('schedule', `one of ${Object.keys(SCHEDULES).join(', ')}`, o.schedule);
+  if (!Number.isInteger(o.seed)) bad('seed', 'an integer', o.seed);
 }
 
 function tensor(data: Float32Array, shape: readonly number[], what: string): ort.Tensor {

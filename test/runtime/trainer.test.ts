@@ -112,4 +112,12 @@ describe('training engine', () => {
     const run = train(setup({ device: 'cuda', epochs: 1, iterationsPerEpoch: 1 }));
     await expect(run).rejects.toSatisfy((e: unknown) => e instanceof TrainingFailure && e.reason === 'provider' && /ONNXRUNTIME_NODE_INSTALL=cuda12/.test(e.message));
   });
+
+  it('rejects bad options with a ConfigError naming the field, before writing anything', async () => {
+    const o = setup();
+    await expect(train({ ...o, epochs: 0 })).rejects.toThrow(/epochs.*positive integer/);
+    await expect(train({ ...o, lr: -1 })).rejects.toThrow(/lr/);
+    await expect(train({ ...o, schedule: 'step' as never })).rejects.toThrow(/schedule.*poly, cosine, constant/);
+    expect(() => readFileSync(join(o.outDir, 'log.jsonl'))).toThrow();
+  });
 });
