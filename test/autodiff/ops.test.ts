@@ -114,10 +114,17 @@ describe('every op: ONNX forward vs float64 reference, gradient vs finite differ
     for (const c of list) {
       it(`${kind}${c.label ? ` (${c.label})` : ''}`, async () => {
         const { g, feeds, loss, wrt } = build(kind, c, Rng.seeded(size(c.inputs[0]?.shape ?? [1]) + kind.length));
-        const want = run64(g, feeds).get('node')!;
-        const got = (await runOrt(g, feeds, c.lowering)).get('node')!;
-        const scale = Math.max(1, ...Array.from(want.data, Math.abs));
-        expect(Math.max(...Array.from(want.data, (v, i) => Math.abs(v - got[i]!)))).toBeLessThan(1e-5 * scale);
+        // Every output of the node (e.g. batch norm's updated running statistics too).
+        const outputs = g.nodes.find((n) => n.name === 'node')!.outputs;
+        outputs.forEach((o) => g.output(o));
+        const wantAll = run64(g, feeds);
+        const gotAll = await runOrt(g, feeds, c.lowering);
+        for (const o of outputs) {
+          const want = wantAll.get(o)!;
+          const got = gotAll.get(o)!;
+          const scale = Math.max(1, ...Array.from(want.data, Math.abs));
+          expect(Math.max(...Array.from(want.data, (v, i) => Math.abs(v - got[i]!))), o).toBeLessThan(1e-5 * scale);
+        }
         if (c.diff === false) return;
         for (const r of await checkGradients(g, loss, wrt, feeds, { samples: 24 })) expect(r.error, r.name).toBeLessThan(1e-3);
       });
