@@ -38,7 +38,7 @@ export async function run(): Promise<void> {
     await storage.close();
 
     t0 = performance.now();
-    const summary = await optimize({ datasetDir: '', approach: 'hpo_hnas', study: join(dir, 'driver'), planFile: writeTinyPlan(join(dir, 'plans.json'), 4), budget, training, seed: 0, objective: 'synthetic' });
+    const summary = await optimize({ datasetDir: '', approach: 'hpo_hnas', study: join(dir, 'driver'), planFile: writeTinyPlan(join(dir, 'plans.json')), budget, training, seed: 0, objective: 'synthetic' });
     const driverMs = performance.now() - t0;
     const driverTrials = summary.counts.complete + summary.counts.failed;
 

@@ -12,7 +12,7 @@ import { prepareTraining, resolveConfiguration, trainModel } from '../pipeline/i
 import { trialFolderName } from './layout.js';
 import type { LoadedStudy } from './load.js';
 import type { FoldScore } from './objective.js';
-import { readPlan } from './plan.js';
+import { readPlanFile } from '../data/plan-file.js';
 
 export interface RetrainOptions {
   readonly folds: readonly number[];
@@ -37,7 +37,7 @@ export async function retrainIncumbent(study: LoadedStudy, o: RetrainOptions): P
   if (!trial) throw new HnasError(`study '${study.name}' has no completed trial yet`, { file: study.paths.db });
   const meta = study.meta;
   if (!meta) throw new HnasError(`study '${study.name}' has no study.json (it was not made by \`hnas optimize\`): nothing says which dataset to train on`, { file: study.paths.db });
-  const plan = readPlan(join(study.folder, 'plans.json'));
+  const plan = readPlanFile(join(study.folder, 'plans.json'));
   const prepared = prepareTraining(meta.dataset, { plan, overrides: { patchSize: meta.training.patchSize, batchSize: meta.training.batchSize }, progress: o.progress });
   const model = join(study.folder, `incumbent-${trialFolderName(trial.key)}`);
   const r = await trainModel({

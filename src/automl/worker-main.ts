@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { WorkerArgs } from './driver.js';
 import { runWorker } from './driver.js';
 import { metaFile, readStudyMeta, studyFolder } from './layout.js';
-import { readPlan } from './plan.js';
+import { readPlanFile } from '../data/plan-file.js';
 
 const [dir, argsJson] = process.argv.slice(2);
 const args = JSON.parse(argsJson!) as WorkerArgs;
@@ -15,6 +15,6 @@ const paths = { dir: dir!, db: args.db };
 const folder = studyFolder(paths, args.name);
 const controller = new AbortController();
 process.on('SIGINT', () => controller.abort());
-const prepared = { paths, name: args.name, folder, meta: readStudyMeta(metaFile(paths, args.name)), plan: readPlan(join(folder, 'plans.json')) };
+const prepared = { paths, name: args.name, folder, meta: readStudyMeta(metaFile(paths, args.name)), plan: readPlanFile(join(folder, 'plans.json')) };
 const { stopped } = await runWorker(prepared, args, { signal: controller.signal });
 process.exitCode = stopped === 'interrupted' ? 130 : 0;

@@ -23,7 +23,7 @@ export class Rng {
     // seed (both 32-bit halves) through splitmix32 into a well-mixed 128-bit state instead.
     const next = splitmix32((seed | 0) ^ Math.imul(Math.floor(seed / TWO_POW_32) | 0, 0x85ebca6b));
     const state = [next(), next(), next(), next()];
-    if (state.every((w) => w === 0)) state[0] = 1; // the all-zero state is a fixed point
+    if (!state.some((w) => w !== 0)) state[0] = 1; // the all-zero state is a fixed point
     return new Rng(xoroshiro128plusFromState(state));
   }
 

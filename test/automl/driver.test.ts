@@ -14,7 +14,7 @@ import { tinyRequest } from './fixtures/request.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hnas-automl-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const plan = writeTinyPlan(join(dir, 'plans.json'), 4);
+const plan = writeTinyPlan(join(dir, 'plans.json'));
 
 async function storedTrials(studyPath: string, name: string): Promise<TrialRecord[]> {
   const storage = new SqliteStorage(studyPaths(studyPath).db);

@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const studyDir = join(dir, 'study');
 
 beforeAll(async () => {
-  await optimize(tinyRequest(studyDir, 'hpo_hnas', writeTinyPlan(join(dir, 'plans.json'), 4)));
+  await optimize(tinyRequest(studyDir, 'hpo_hnas', writeTinyPlan(join(dir, 'plans.json'))));
 });
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
