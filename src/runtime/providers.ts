@@ -2,6 +2,9 @@
  * Execution providers for onnxruntime-node sessions: one registry entry per device, with
  * how to tell whether it is installed and how to install it when it is not.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { TrainingFailure } from '../errors.js';
 
@@ -10,6 +13,8 @@ export type Device = 'cpu' | 'cuda' | 'webgpu';
 interface ProviderDef {
   readonly backend: string;
   readonly installHint: string;
+  /** For providers onnxruntime-node does not bundle: the library its install script puts beside the binding. */
+  readonly library?: string;
   readonly experimental?: boolean;
 }
 
@@ -17,6 +22,7 @@ export const PROVIDERS: Readonly<Record<Device, ProviderDef>> = {
   cpu: { backend: 'cpu', installHint: 'the CPU provider is bundled with onnxruntime-node' },
   cuda: {
     backend: 'cuda',
+    library: 'libonnxruntime_providers_cuda.so',
     installHint: 'reinstall onnxruntime-node with the CUDA provider: ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node (needs CUDA 12 and cuDNN 9 on this machine, and internet access)',
   },
   webgpu: { backend: 'webgpu', experimental: true, installHint: 'the WebGPU provider needs libvulkan.so.1 and a GPU driver (bundled with onnxruntime-node >= 1.29)' },
@@ -26,8 +32,7 @@ export const PROVIDERS: Readonly<Record<Device, ProviderDef>> = {
 export function sessionOptions(device: Device, threads?: number): ort.InferenceSession.SessionOptions {
   const def = PROVIDERS[device];
   if (!def) throw new TrainingFailure(`unknown device '${String(device)}'; expected one of ${Object.keys(PROVIDERS).join(', ')}`, 'provider');
-  const backend = ort.listSupportedBackends().find((b) => b.name === def.backend);
-  if (device !== 'cpu' && !backend?.bundled) throw new TrainingFailure(`execution provider '${device}' is not installed: ${def.installHint}`, 'provider');
+  if (!providerInstalled(def)) throw new TrainingFailure(`execution provider '${device}' is not installed: ${def.installHint}`, 'provider');
   return {
     executionProviders: [def.backend],
     graphOptimizationLevel: 'all',
@@ -47,4 +52,16 @@ export async function createSession(model: Uint8Array, device: Device = 'cpu', t
     if (device === 'cpu') throw err;
     throw new TrainingFailure(`execution provider '${device}' failed to start (${(err as Error).message}): ${PROVIDERS[device].installHint}`, 'provider', undefined, { cause: err });
   }
+}
+
+/** onnxruntime-node's native folder (bin/napi-v6/<platform>/<arch>), where non-bundled provider libraries go. */
+const nativeDir = (): string =>
+  join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+
+/** Bundled providers are always there; CUDA only once its library was installed (listSupportedBackends says bundled: false either way). */
+export function providerInstalled(def: ProviderDef, dir: string = nativeDir()): boolean {
+  const backend = ort.listSupportedBackends().find((b) => b.name === def.backend);
+  if (!backend) return false;
+  if (backend.bundled) return true;
+  return def.library !== undefined && existsSync(join(dir, def.library));
 }

@@ -15,6 +15,7 @@ import { initWeights } from '../../compiler/weights/init.js';
 import { TrainingFailure } from '../../src/errors.js';
 import { EpochLog } from '../../src/runtime/log.js';
 import { train, type TrainOptions } from '../../src/runtime/trainer.js';
+import { PROVIDERS, providerInstalled } from '../../src/runtime/providers.js';
 import { Rng } from '../../src/util/rng.js';
 import { tinyPlan, tinyUNet } from '../train/nets.js';
 import { dice, spheres } from './spheres.js';
@@ -108,7 +109,7 @@ describe('training engine', () => {
     expect(resumed.epochsDone).toBe(1);
   });
 
-  it.skipIf(ort.listSupportedBackends().some((b) => b.name === 'cuda' && b.bundled))('a missing CUDA provider fails with TrainingFailure("provider") naming how to install it', async () => {
+  it.skipIf(providerInstalled(PROVIDERS.cuda))('a missing CUDA provider fails with TrainingFailure("provider") naming how to install it', async () => {
     const run = train(setup({ device: 'cuda', epochs: 1, iterationsPerEpoch: 1 }));
     await expect(run).rejects.toSatisfy((e: unknown) => e instanceof TrainingFailure && e.reason === 'provider' && /ONNXRUNTIME_NODE_INSTALL=cuda12/.test(e.message));
   });
