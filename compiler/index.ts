@@ -123,7 +123,7 @@ export function formatSummary(m: CompiledModel): string {
 export { architectureFromTree } from './ir/from-tree.js';
 export { architectureFromNasConfig, DEFAULT_NAS_CONFIG, type NasConfig } from './ir/from-config.js';
 export { buildUNetIR, formatIR, type UNetIR } from './ir/unet.js';
-export { validatePlan, readPlanFile } from './ir/plan.js';
+export { validatePlan, readNetworkPlanFile } from './ir/plan.js';
 export { emitOnnx } from './onnx/emit.js';
 export { formatGraph } from './graph/print.js';
 export { buildUNetGraph } from './graph/build-unet.js';

@@ -51,7 +51,7 @@ export function validatePlan(plan: unknown, file?: string): NetworkPlan {
 }
 
 /** Reads a plan file: a bare NetworkPlan, or an object with the plan under `network`. */
-export function readPlanFile(path: string): NetworkPlan {
+export function readNetworkPlanFile(path: string): NetworkPlan {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compile, readPlanFile, WeightFileError } from '../../compiler/index.js';
+import { compile, readNetworkPlanFile, WeightFileError } from '../../compiler/index.js';
 import { decodeSafetensors, encodeSafetensors } from '../../compiler/weights/safetensors.js';
 import { ConfigError, PlanError, TreeError } from '../../src/errors.js';
 import type { TreeNode } from '../../src/grammar/tree-types.js';
@@ -78,10 +78,10 @@ describe('compiler input errors', () => {
     writeFileSync(join(dir, 'nested.json'), JSON.stringify({ dataset: 'x', network: plan }));
     writeFileSync(join(dir, 'broken.json'), '{"inputChannels": 1,');
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ network: { ...plan, patchSize: [16, -1, 16] } }));
-    expect(readPlanFile(join(dir, 'bare.json'))).toEqual(plan);
-    expect(readPlanFile(join(dir, 'nested.json'))).toEqual(plan);
-    expect(thrown(() => readPlanFile(join(dir, 'broken.json')))).toBeInstanceOf(PlanError);
-    expect(thrown(() => readPlanFile(join(dir, 'bad.json'))).message).toMatch(/bad\.json \(network\) at \$\.patchSize\[1\]/);
+    expect(readNetworkPlanFile(join(dir, 'bare.json'))).toEqual(plan);
+    expect(readNetworkPlanFile(join(dir, 'nested.json'))).toEqual(plan);
+    expect(thrown(() => readNetworkPlanFile(join(dir, 'broken.json')))).toBeInstanceOf(PlanError);
+    expect(thrown(() => readNetworkPlanFile(join(dir, 'bad.json'))).message).toMatch(/bad\.json \(network\) at \$\.patchSize\[1\]/);
   });
 
   it('a network too large for one ONNX file says so instead of failing inside protobuf', () => {

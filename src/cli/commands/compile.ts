@@ -1,7 +1,7 @@
 /** `hnas compile`: derivation tree (or NAS configuration) + plan -> ONNX inference model and architecture summary. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { compile, formatGraph, formatSummary, readPlanFile, type CompileSource } from '../../../compiler/index.js';
+import { compile, formatGraph, formatSummary, readNetworkPlanFile, type CompileSource } from '../../../compiler/index.js';
 import { compileTrainingStep, parseLossKind, parseOptimizerKind } from '../../../compiler/train/index.js';
 import { isNasConfig } from '../../../compiler/ir/from-config.js';
 import { validatePlan } from '../../../compiler/ir/plan.js';
@@ -94,7 +94,7 @@ function planFrom(o: CompileFlags): NetworkPlan {
   const flags = [o.channels, o.classes, o.patch, o.strides, o.kernels].some((v) => v !== undefined);
   if (o.plan) {
     if (flags) throw new UsageError('give either --plan or the plan flags (--channels --classes --patch --strides --kernels), not both');
-    const plan = readPlanFile(o.plan);
+    const plan = readNetworkPlanFile(o.plan);
     return o.batch ? { ...plan, batchSize: o.batch } : plan;
   }
   const missing = (['channels', 'classes', 'patch', 'strides'] as const).filter((k) => o[k] === undefined);
