@@ -116,7 +116,8 @@ export async function run(): Promise<void> {
 
 /** Lowering alternatives of the same step, run interleaved in one process (fair under a shared, busy CPU). */
 const ALTERNATIVES: { name: string; lowering: Partial<LoweringOptions> }[] = [
-  { name: 'default (GEMM weight gradient, 1x1x1-conv transposed conv)', lowering: {} },
+  { name: 'default (GEMM weight gradient, phase-conv input gradient, 1x1x1-conv transposed conv)', lowering: {} },
+  { name: 'strided input gradient as ONNX ConvTranspose', lowering: { convInputGrad: 'conv_transpose' } },
   { name: 'weight gradient as dilated Conv (the naive identity)', lowering: { convWeightGrad: 'dilated_conv' } },
   { name: 'transposed conv as ONNX ConvTranspose', lowering: { convTranspose: 'native' } },
 ];

@@ -21,6 +21,13 @@ export interface LoweringOptions {
    * kernel offset ('gemm', default) or as a Conv of x with g as weights dilated by the stride ('dilated_conv').
    */
   readonly convWeightGrad?: 'gemm' | 'dilated_conv';
+  /**
+   * Training graphs: the input gradient of a strided conv as one stride-1 Conv over the stride
+   * phases followed by depth-to-space ('phase_conv', default; no ConvTranspose anywhere) or as ONNX
+   * ConvTranspose ('conv_transpose'; ~9 GFLOP/s on CPU, 3D not supported by the WebGPU provider).
+   * Stride 1 is always a flipped-weight Conv.
+   */
+  readonly convInputGrad?: 'phase_conv' | 'conv_transpose';
 }
 
 export const DEFAULT_LOWERING: LoweringOptions = { convTranspose: 'conv1x1', gelu: 'erf' };

@@ -49,12 +49,12 @@ export interface GradCheck {
  * gradient graph in onnxruntime and compares with float64 central differences of `forward`
  * evaluated by the reference interpreter (at most `samples` random coordinates per tensor).
  */
-export async function checkGradients(forward: Graph, loss: string, wrt: readonly string[], feeds: ReadonlyMap<string, T64>, opts: { samples?: number; seed?: number; h?: number; directional?: boolean } = {}): Promise<GradCheck[]> {
+export async function checkGradients(forward: Graph, loss: string, wrt: readonly string[], feeds: ReadonlyMap<string, T64>, opts: { samples?: number; seed?: number; h?: number; directional?: boolean; lowering?: Partial<LoweringOptions> } = {}): Promise<GradCheck[]> {
   const graph = replay(forward);
   graph.outputs.splice(0);
   const grads = gradients(graph, loss, wrt);
   for (const w of wrt) graph.output(grads.get(w)!);
-  const ours = await runOrt(prune(graph), feeds);
+  const ours = await runOrt(prune(graph), feeds, opts.lowering);
   const rng = Rng.seeded(opts.seed ?? 7);
   const h = opts.h ?? 1e-5;
   const lossAt = (name: string, i: number, delta: number) => {

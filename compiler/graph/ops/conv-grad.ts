@@ -1,9 +1,9 @@
 /**
  * The two halves of a convolution's backward pass as ops of their own, so their
  * lowering (the expensive part of a training step) is decided in one place:
- * - conv_input_grad: dx from upstream g and w. Stride 1: a plain Conv of g with w's
- *   channels swapped and its kernel flipped, pad k-1-p (same result as ConvTranspose,
- *   ~10x faster on CPU). Otherwise ConvTranspose with the output padding that restores x's size.
+ * - conv_input_grad: dx from upstream g and w, as one stride-1 Conv of g over the stride
+ *   phases (stride 1: w's channels swapped and its kernel flipped, pad k-1-p), ~10x faster on
+ *   CPU than ONNX ConvTranspose, which stays selectable (LoweringOptions.convInputGrad).
  * - conv_weight_grad: dW from x and g, as a Conv of x (N and C swapped) with g (N and O
  *   swapped) as weights, dilated by the stride, sliced to the kernel and transposed back.
  * Both were verified against float64 finite differences (see ../shared/reference/onnxruntime-node.md).
@@ -33,28 +33,9 @@ export const convInputGrad: OpDef<OpAttrs['conv_input_grad']> = {
   },
   flops: (inputs, [out]) => 2 * (inputs[0]![1] as number) * prod(inputs[1]!.slice(2) as number[]) * perSample(inputs[0]!.slice(2)) * ((out![1] as number) / 1),
   emit(ctx, node) {
-    const { stride, pads, inputSize } = node.attrs;
-    const [g, w] = node.inputs as [string, string];
-    const r = stride.length;
-    const k = ctx.shape(w).slice(2) as number[];
-    const o = ctx.shape(g).slice(2) as number[];
-    if (stride.every((s) => s === 1) && pads.every((p, i) => p <= k[i]! - 1)) {
-      const wt = ctx.tmp(`${node.name}.w_t`);
-      ctx.node('Transpose', [w], [wt], { perm: { ints: swap01(r + 2) } });
-      const flipped = ctx.tmp(`${node.name}.w_flip`);
-      const c = (s: string, v: number[]) => ctx.constant(`${node.name}.${s}`, 'int64', [r], v);
-      ctx.node('Slice', [wt, c('starts', k.map(() => -1)), c('ends', k.map(() => -(2 ** 62))), c('axes', k.map((_, i) => i + 2)), c('steps', k.map(() => -1))], [flipped]);
-      const p = pads.map((pp, i) => k[i]! - 1 - pp);
-      ctx.node('Conv', [g, flipped], node.outputs, { kernel_shape: { ints: k }, pads: { ints: [...p, ...p] } });
-      return;
-    }
-    const outputPadding = inputSize.map((d, i) => d - ((o[i]! - 1) * stride[i]! - 2 * pads[i]! + k[i]!));
-    ctx.node('ConvTranspose', [g, w], node.outputs, {
-      kernel_shape: { ints: k },
-      strides: { ints: stride },
-      pads: { ints: [...pads, ...pads] },
-      output_padding: { ints: outputPadding },
-    });
+    const strided = node.attrs.stride.some((s) => s > 1);
+    if (strided && ctx.lowering.convInputGrad === 'conv_transpose') emitInputGradTransposed(ctx, node);
+    else emitInputGradPhaseConv(ctx, node);
   },
   gradient: null,
 };
@@ -76,7 +57,99 @@ export const convWeightGrad: OpDef<OpAttrs['conv_weight_grad']> = {
   gradient: null,
 };
 
+type InputGradNode = Parameters<typeof convInputGrad.emit>[1];
 type WeightGradNode = Parameters<typeof convWeightGrad.emit>[1];
+
+/** dx = ConvTranspose(g, w) with the output padding that restores x's size (slow on CPU, 3D unsupported by WebGPU). */
+function emitInputGradTransposed(ctx: EmitContext, node: InputGradNode): void {
+  const { stride, pads, inputSize } = node.attrs;
+  const [g, w] = node.inputs as [string, string];
+  const k = ctx.shape(w).slice(2) as number[];
+  const o = ctx.shape(g).slice(2) as number[];
+  ctx.node('ConvTranspose', [g, w], node.outputs, {
+    kernel_shape: { ints: k },
+    strides: { ints: stride },
+    pads: { ints: [...pads, ...pads] },
+    output_padding: { ints: inputSize.map((d, i) => d - ((o[i]! - 1) * stride[i]! - 2 * pads[i]! + k[i]!)) },
+  });
+}
+
+/**
+ * dx as one stride-1 Conv of g over the stride phases. Per axis, the forward conv reads
+ * x[o*s - p + k], so dx at i = q*s + ph collects g[q + d] w[ph + p - d*s] for the offsets d
+ * with a valid tap. For every phase ph those offsets lie in one window [dmin, dmax]; one Conv
+ * of g with a window-sized kernel computes all phases at once as prod(s) * C output channels
+ * (a tap a phase lacks is 0), and depth-to-space interleaves them. Stride 1 reduces to the
+ * flipped-weight Conv with pad k-1-p. Weights come from w by one Gather of constant tap indices.
+ */
+function emitInputGradPhaseConv(ctx: EmitContext, node: InputGradNode): void {
+  const { stride: s, pads: p, inputSize } = node.attrs;
+  const [g, w] = node.inputs as [string, string];
+  const [o, c, ...k] = ctx.shape(w) as number[];
+  const out = ctx.shape(g).slice(2) as number[];
+  const r = s.length;
+  const t = (name: string) => ctx.tmp(`${node.name}.${name}`);
+  const i64 = (name: string, v: readonly number[]) => ctx.constant(`${node.name}.${name}`, 'int64', [v.length], v);
+  const dmin = k.map((kk, a) => Math.ceil((p[a]! - kk + 1) / s[a]!));
+  const dmax = k.map((_, a) => Math.floor((s[a]! - 1 + p[a]!) / s[a]!));
+  const m = dmin.map((lo, a) => dmax[a]! - lo + 1);
+  const q = inputSize.map((d, a) => Math.ceil(d / s[a]!));
+  const phases = prod(s);
+
+  // Tap of w (flat over the kernel; prod(k) = the appended zero) for each (phase, window position).
+  const zeroTap = prod(k);
+  const taps: number[] = [];
+  for (const ph of grid(s))
+    for (const mm of grid(m)) {
+      const kk = mm.map((v, a) => ph[a]! + p[a]! - (dmin[a]! + v) * s[a]!);
+      taps.push(kk.some((v, a) => v < 0 || v >= k[a]!) ? zeroTap : kk.reduce((f, v, a) => f * k[a]! + v, 0));
+    }
+  const [wFlat, wZero, wTaps, wSplit, wPerm, wPhase] = [t('w_flat'), t('w_zero'), t('w_taps'), t('w_split'), t('w_perm'), t('w_phase')];
+  ctx.node('Reshape', [w, i64('w_flat_shape', [o, c, zeroTap])], [wFlat]);
+  ctx.node('Pad', [wFlat, i64('w_zero_pads', [0, 0, 0, 0, 0, 1])], [wZero]);
+  ctx.node('Gather', [wZero, i64('taps', taps)], [wTaps], { axis: { i: 2 } });
+  ctx.node('Reshape', [wTaps, i64('w_split_shape', [o, c, phases, prod(m)])], [wSplit]);
+  ctx.node('Transpose', [wSplit], [wPerm], { perm: { ints: [2, 1, 0, 3] } });
+  ctx.node('Reshape', [wPerm, i64('w_phase_shape', [phases * c, o, ...m])], [wPhase]);
+
+  // Output q of every phase reads g[q + dmin .. q + dmax]: zero-pad outside g, cut what is never read.
+  const before = dmin.map((d) => -d);
+  const after = dmax.map((d, a) => q[a]! - 1 + d - (out[a]! - 1));
+  let gIn = g;
+  if ([...before, ...after].some((v) => v < 0)) {
+    gIn = t('g_cut');
+    const starts = before.map((b) => Math.max(0, -b));
+    const ends = after.map((e, a) => out[a]! + Math.min(0, e));
+    ctx.node('Slice', [g, i64('g_starts', starts), i64('g_ends', ends), i64('g_axes', s.map((_, a) => a + 2))], [gIn]);
+  }
+  const padsAttr = [...before, ...after].map((v) => Math.max(0, v));
+  if (phases === 1) {
+    ctx.node('Conv', [gIn, wPhase], node.outputs, { kernel_shape: { ints: m }, pads: { ints: padsAttr } });
+    return;
+  }
+  const [y, split, inter, full] = [t('phases'), t('split'), t('interleave'), t('full')];
+  ctx.node('Conv', [gIn, wPhase], [y], { kernel_shape: { ints: m }, pads: { ints: padsAttr } });
+  // [N, s0*s1*..*C, q...] -> [N, s..., C, q...] -> [N, C, q0, s0, q1, s1, ...] -> [N, C, q0*s0, ...]
+  ctx.node('Reshape', [y, i64('split_shape', [0, ...s, c, ...q])], [split]);
+  ctx.node('Transpose', [split], [inter], { perm: { ints: [0, r + 1, ...s.flatMap((_, a) => [r + 2 + a, 1 + a])] } });
+  const whole = q.every((v, a) => v * s[a]! === inputSize[a]);
+  ctx.node('Reshape', [inter, i64('full_shape', [0, c, ...q.map((v, a) => v * s[a]!)])], whole ? node.outputs : [full]);
+  if (!whole) ctx.node('Slice', [full, i64('starts', s.map(() => 0)), i64('ends', inputSize), i64('axes', s.map((_, a) => a + 2))], node.outputs);
+}
+
+/** All index tuples of a box of the given sizes, last axis fastest. */
+function* grid(sizes: readonly number[]): Generator<number[]> {
+  const total = prod(sizes);
+  for (let f = 0; f < total; f++) {
+    let rest = f;
+    yield sizes.map((_, a) => {
+      const inner = prod(sizes.slice(a + 1));
+      const v = Math.floor(rest / inner);
+      rest -= v * inner;
+      return v;
+    });
+  }
+}
 
 /** dW as a Conv of x (N, C swapped) with g (N, O swapped) as weights, dilated by the stride, cut to the kernel. */
 function emitWeightGradDilated(ctx: EmitContext, node: WeightGradNode): void {
