@@ -5,11 +5,11 @@
  * Small on purpose (narrow network, small patch, 30 steps, 12 of the fold's 42 validation
  * cases) so it fits the suite's budget; docs/results.md has the full-size run.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { readCase } from '../../src/data/case.js';
 import { scoreCase } from '../../src/data/evaluate.js';
 import { prepareTraining, resolveConfiguration, trainFold } from '../../src/pipeline/index.js';
@@ -22,6 +22,7 @@ if (!present) console.warn(`skipping the Hippocampus training test: ${DATASET} n
 describe.skipIf(!present)('Task04_Hippocampus training', () => {
   it('a short CPU run on fold 0 beats the best constant segmentation by a wide margin', async () => {
     const work = mkdtempSync(join(tmpdir(), 'hnas-hippo-'));
+    onTestFinished(() => rmSync(work, { recursive: true, force: true }));
     const prepared = prepareTraining(DATASET, { cacheDir: join(work, 'cache'), overrides: { patchSize: [24, 32, 24], batchSize: 4 } });
     expect(prepared.plan.nStages).toBe(4);
     const split = prepared.cache.splits[0]!;

@@ -1,5 +1,5 @@
 /** The nnU-Net objective of `hnas optimize` on the tiny fixture: scores, continuation of a promoted job, Ctrl-C, failures. */
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ beforeAll(() => {
   process.env.HNAS_CACHE_DIR = join(work, 'cache');
 });
 afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
   if (savedCache === undefined) delete process.env.HNAS_CACHE_DIR;
   else process.env.HNAS_CACHE_DIR = savedCache;
 });

@@ -3,11 +3,11 @@
  * -> evaluate with tiny budgets, continuation = uninterrupted training, and every bad input
  * an error that names it and leaves what was written alone.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { readNifti } from '../../src/data/nifti.js';
 import { evaluateFolders } from '../../src/data/evaluate.js';
@@ -39,6 +39,7 @@ beforeAll(() => {
   writeFileSync(planFile, JSON.stringify(prepared.plan));
   SMALL.push('--plan', planFile, '--cache', join(work, 'cache'));
 });
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('hnas train / predict / evaluate on the tiny fixture', () => {
   it('trains a fold, validates it, predicts the folder with the fold ensemble, and the scores agree with hnas evaluate', async () => {
