@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { DatasetError } from '../errors.js';
+import { DatasetError, TrainingFailure } from '../errors.js';
 import type { PredictPatch } from '../data/sliding-window.js';
 import { createSession, type Device } from '../runtime/providers.js';
 
@@ -60,7 +60,7 @@ export async function loadPredictors(files: readonly string[], device: Device = 
       try {
         sessions.push(await createSession(bytes, device, threads));
       } catch (err) {
-        if (err instanceof DatasetError || (err as { name?: string }).name === 'TrainingFailure') throw err;
+        if (err instanceof TrainingFailure) throw err; // a missing execution provider, with its install hint
         throw new DatasetError(`not a loadable ONNX model: ${(err as Error).message}`, { file: f }, { cause: err });
       }
     }

@@ -136,6 +136,12 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
       expect(await main(argv), argv.join(' ')).toBe(code);
       expect(err.join(''), argv.join(' ')).toMatch(msg);
     }
+    // A damaged model file is named.
+    cpSync(model, join(work, 'corrupt'), { recursive: true });
+    writeFileSync(join(work, 'corrupt', 'fold_0', 'model.onnx'), 'not onnx');
+    err = [];
+    expect(await main(['predict', join(work, 'corrupt'), join(TINY, 'imagesTr'), '-o', join(work, 'o2'), '--no-progress'])).toBe(1);
+    expect(err.join('')).toMatch(/DatasetError: .*fold_0\/model\.onnx: not a loadable ONNX model/);
     // A config that does not parse names its file.
     writeFileSync(cfg, '{ "learning_rate": ');
     err = [];
