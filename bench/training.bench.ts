@@ -7,9 +7,11 @@
  * largest relative difference of the per-parameter update norms).
  * Set HNAS_BENCH_LOWERING='{"convWeightGrad":"dilated_conv"}' (JSON LoweringOptions) to try a lowering,
  * HNAS_BENCH_ARENA=1 for onnxruntime's CPU memory arena (off by default, as in the trainer),
- * HNAS_BENCH_CASE=<part of a case name>, HNAS_BENCH_REPEATS=<n> (default 3).
+ * HNAS_BENCH_CASE=<part of a case name>, HNAS_BENCH_REPEATS=<n> (default 5; medians are reported),
+ * HNAS_BENCH_LOWERINGS=0 to skip the interleaved comparison of lowering alternatives.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +26,7 @@ import { defaultTree, isoPlan } from '../test/compiler/trees.js';
 
 const PYTHON = '/usr/bin/python3';
 const THREADS = 2;
-const REPEATS = Number(process.env.HNAS_BENCH_REPEATS ?? 3);
+const REPEATS = Number(process.env.HNAS_BENCH_REPEATS ?? 5);
 const LOWERING = JSON.parse(process.env.HNAS_BENCH_LOWERING ?? '{}') as Partial<LoweringOptions>;
 
 interface Case { name: string; tree: TreeNode; plan: NetworkPlan }
@@ -33,13 +35,31 @@ const CASES: Case[] = [
   { name: 'nnU-Net default, 5 stages, [32,64,48], batch 2', tree: defaultTree(5), plan: isoPlan(5, [32, 64, 48], 1, 3, 2) },
 ].filter((c) => c.name.includes(process.env.HNAS_BENCH_CASE ?? ''));
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
+/** bench/training_reference.py as a server: first line = the cross-check of its first step, then one answer per command. */
+function startReference(dir: string, model: ReturnType<typeof compile>, batch: number, image: Float32Array, labels: Float32Array) {
+  writeFileSync(join(dir, 'ir.json'), JSON.stringify({ ...model.ir, benchBatch: batch }));
+  writeFileSync(join(dir, 'weights.safetensors'), model.safetensors());
+  writeFileSync(join(dir, 'input.bin'), Buffer.from(image.buffer));
+  writeFileSync(join(dir, 'labels.bin'), Buffer.from(labels.buffer));
+  const py = spawn(PYTHON, [join(import.meta.dirname, 'training_reference.py'), dir, '--threads', String(THREADS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await lines.next();
+    if (r.done) throw new Error(`training_reference.py ended early (exit ${py.exitCode})`);
+    return r.value as string;
+  };
+  return { next, ask: (cmd: string) => (py.stdin.write(`${cmd}\n`), next()), close: () => py.kill() };
+}
+
 const procStatus = (field: string) => Number(/\d+/.exec(readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(field)) ?? '0')![0]) / 1024;
 const resetPeak = () => { try { writeFileSync('/proc/self/clear_refs', '5'); } catch { /* not Linux: peak includes earlier work */ } };
 
 export async function run(): Promise<void> {
   const havePython = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
   if (!havePython) console.log(`(PyTorch not available at ${PYTHON}: the reference columns are empty)`);
-  console.log(`threads ${THREADS}, best of ${REPEATS} steps after one warm-up step; lowering ${JSON.stringify(LOWERING)}`);
+  console.log(`threads ${THREADS}, median of ${REPEATS} steps each, ours and PyTorch alternating, after one warm-up step; lowering ${JSON.stringify(LOWERING)}`);
   const rows: string[][] = [];
   for (const c of CASES) {
     const model = compile(c.tree, c.plan, { seed: 0 });
@@ -49,51 +69,48 @@ export async function run(): Promise<void> {
     const voxels = sig.image.shape.reduce((a, b) => a * b, 1);
     const image = Float32Array.from({ length: voxels }, () => rng.normal());
     const labels = Float32Array.from({ length: voxels }, () => rng.int(3));
+    let first: ort.InferenceSession.OnnxValueMapType = {};
+    let torch: { loss: number; grad_norm: number; update: Record<string, number>; peak_mib: number } | null = null;
+    let peak = NaN;
+    const [times, torchTimes]: number[][] = [[], []];
 
-    // Ours.
-    resetPeak();
-    const base = procStatus('VmRSS');
-    const session = await ort.InferenceSession.create(step.onnx(LOWERING), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: process.env.HNAS_BENCH_ARENA === '1' });
-    const feeds: Record<string, ort.Tensor> = {
-      [sig.image.name]: new ort.Tensor('float32', image, sig.image.shape),
-      [sig.labels.name]: new ort.Tensor('float32', labels, sig.labels.shape),
-      [sig.lr]: new ort.Tensor('float32', Float32Array.of(1e-2), []),
-    };
-    for (const s of [...sig.params, ...sig.buffers]) feeds[s.name] = new ort.Tensor('float32', model.weights.get(s.name)!, s.shape);
-    for (const s of sig.state) feeds[s.name] = new ort.Tensor('float32', new Float32Array(Math.max(1, s.shape.reduce((a, b) => a * b, 1))), s.shape);
-    const first = await session.run(feeds);
-    const times: number[] = [];
-    for (let r = 0; r < REPEATS; r++) {
-      const t = performance.now();
-      await session.run(feeds);
-      times.push((performance.now() - t) / 1000);
+    // Ours and PyTorch side by side: after each side's first (warm-up, cross-checked) step, the
+    // timed steps alternate (ours, torch, ours, ...) so both see the same load on a shared machine.
+    const dir = mkdtempSync(join(tmpdir(), 'hnas-train-bench-'));
+    const reference = havePython ? startReference(dir, model, sig.batchSize, image, labels) : null;
+    try {
+      resetPeak();
+      const base = procStatus('VmRSS');
+      const session = await ort.InferenceSession.create(step.onnx(LOWERING), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: process.env.HNAS_BENCH_ARENA === '1' });
+      const feeds: Record<string, ort.Tensor> = {
+        [sig.image.name]: new ort.Tensor('float32', image, sig.image.shape),
+        [sig.labels.name]: new ort.Tensor('float32', labels, sig.labels.shape),
+        [sig.lr]: new ort.Tensor('float32', Float32Array.of(1e-2), []),
+      };
+      for (const s of [...sig.params, ...sig.buffers]) feeds[s.name] = new ort.Tensor('float32', model.weights.get(s.name)!, s.shape);
+      for (const s of sig.state) feeds[s.name] = new ort.Tensor('float32', new Float32Array(Math.max(1, s.shape.reduce((a, b) => a * b, 1))), s.shape);
+      first = await session.run(feeds);
+      const check = reference ? JSON.parse(await reference.next()) as { loss: number; grad_norm: number; update: Record<string, number> } : null;
+      for (let r = 0; r < REPEATS; r++) {
+        const t = performance.now();
+        await session.run(feeds);
+        times.push((performance.now() - t) / 1000);
+        if (reference) torchTimes.push((JSON.parse(await reference.ask('step')) as { seconds: number }).seconds);
+      }
+      peak = procStatus('VmHWM') - base;
+      await session.release();
+      if (reference && check) torch = { ...check, peak_mib: (JSON.parse(await reference.ask('quit')) as { peak_mib: number }).peak_mib };
+    } finally {
+      reference?.close();
+      rmSync(dir, { recursive: true, force: true });
     }
-    const peak = procStatus('VmHWM') - base;
-    await session.release();
-    const ours = Math.min(...times);
+    const ours = median(times);
     const updateNorm = (name: string) => {
       const a = first[`updated.${name}`]!.data as Float32Array;
       const b = model.weights.get(name)!;
       return Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]!) ** 2, 0));
     };
-
-    // PyTorch.
-    let torch: { loss: number; grad_norm: number; update: Record<string, number>; seconds: number[]; peak_mib: number } | null = null;
-    if (havePython) {
-      const dir = mkdtempSync(join(tmpdir(), 'hnas-train-bench-'));
-      try {
-        writeFileSync(join(dir, 'ir.json'), JSON.stringify({ ...model.ir, benchBatch: sig.batchSize }));
-        writeFileSync(join(dir, 'weights.safetensors'), model.safetensors());
-        writeFileSync(join(dir, 'input.bin'), Buffer.from(image.buffer));
-        writeFileSync(join(dir, 'labels.bin'), Buffer.from(labels.buffer));
-        const py = spawnSync(PYTHON, [join(import.meta.dirname, 'training_reference.py'), dir, '--threads', String(THREADS), '--repeats', String(REPEATS)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-        if (py.status !== 0) throw new Error(`training_reference.py failed: ${py.stderr}`);
-        torch = JSON.parse(py.stdout.trim().split('\n').at(-1)!);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }
-    const ref = torch ? Math.min(...torch.seconds) : NaN;
+    const ref = torch ? median(torchTimes) : NaN;
     const scalar = (k: string) => (first[k]!.data as Float32Array)[0]!;
     // Relative to the largest update, so parameters with (numerically) zero gradient do not dominate.
     const largest = torch ? Math.max(...Object.values(torch.update)) : NaN;
@@ -102,24 +119,26 @@ export async function run(): Promise<void> {
     rows.push([
       c.name,
       ours.toFixed(3), ref.toFixed(3),
-      vps(ours).toFixed(0), vps(ref).toFixed(0), (ref / ours).toFixed(2),
+      vps(ours).toFixed(0), vps(ref).toFixed(0), torch ? median(times.map((t, i) => torchTimes[i]! / t)).toFixed(2) : '-',
       peak.toFixed(0), torch ? torch.peak_mib.toFixed(0) : '-',
       `${scalar(sig.loss).toFixed(5)} / ${torch?.loss.toFixed(5) ?? '-'}`,
       `${scalar(sig.gradNorm).toFixed(4)} / ${torch?.grad_norm.toFixed(4) ?? '-'}`,
       updDiff.toExponential(1),
     ]);
   }
-  const head = ['case', 'ours s/step', 'torch s/step', 'ours vox/s', 'torch vox/s', 'ratio', 'ours peak MiB', 'torch peak MiB', 'loss ours / torch', 'grad norm ours / torch', 'max update diff / largest update'];
+  const head = ['case', 'ours s/step', 'torch s/step', 'ours vox/s', 'torch vox/s', 'ratio (median of pairs)', 'ours peak MiB', 'torch peak MiB', 'loss ours / torch', 'grad norm ours / torch', 'max update diff / largest update'];
   console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
   if (process.env.HNAS_BENCH_LOWERINGS !== '0') await compareLowerings();
 }
 
 /** Lowering alternatives of the same step, run interleaved in one process (fair under a shared, busy CPU). */
-const ALTERNATIVES: { name: string; lowering: Partial<LoweringOptions> }[] = [
-  { name: 'default (GEMM weight gradient, phase-conv input gradient, 1x1x1-conv transposed conv)', lowering: {} },
+const ALTERNATIVES: { name: string; lowering: Partial<LoweringOptions>; arena?: boolean }[] = [
+  { name: 'default (GEMM weight gradient, per-phase-conv input gradient, 1x1x1-conv transposed conv)', lowering: {} },
+  { name: 'strided input gradient as one Conv over all phases', lowering: { convInputGrad: 'phase_conv' } },
   { name: 'strided input gradient as ONNX ConvTranspose', lowering: { convInputGrad: 'conv_transpose' } },
   { name: 'weight gradient as dilated Conv (the naive identity)', lowering: { convWeightGrad: 'dilated_conv' } },
   { name: 'transposed conv as ONNX ConvTranspose', lowering: { convTranspose: 'native' } },
+  { name: 'default lowering, onnxruntime CPU memory arena on', lowering: {}, arena: true },
 ];
 
 export async function compareLowerings(): Promise<void> {
@@ -136,7 +155,7 @@ export async function compareLowerings(): Promise<void> {
   };
   for (const p of [...sig.params, ...sig.buffers]) feeds[p.name] = new ort.Tensor('float32', model.weights.get(p.name)!, p.shape);
   for (const p of sig.state) feeds[p.name] = new ort.Tensor('float32', new Float32Array(Math.max(1, p.shape.reduce((a, b) => a * b, 1))), p.shape);
-  const sessions = await Promise.all(ALTERNATIVES.map((a) => ort.InferenceSession.create(step.onnx(a.lowering), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: false })));
+  const sessions = await Promise.all(ALTERNATIVES.map((a) => ort.InferenceSession.create(step.onnx(a.lowering), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: a.arena === true })));
   for (const s of sessions) await s.run(feeds);
   const best = sessions.map(() => Infinity);
   for (let r = 0; r < REPEATS; r++)

@@ -2,10 +2,12 @@
 same safetensors weights), Dice + CE with deep supervision (nnU-Net's weights and nearest-neighbour
 target downsampling), backward, gradient clipping at norm 12, SGD (momentum 0.99, Nesterov, wd 3e-5).
 
-Usage: /usr/bin/python3 bench/training_reference.py DIR [--threads 2] [--repeats 3]
+Usage: /usr/bin/python3 bench/training_reference.py DIR [--threads 2]
 DIR holds ir.json (with "benchBatch"), weights.safetensors, input.bin, labels.bin (float32).
-Prints one JSON line: loss, grad_norm and per-parameter norm of the first step's update (for the
-numerical cross-check), seconds per step, peak RSS growth during the steps.
+Runs the first step, prints one JSON line (loss, grad_norm and the per-parameter norm of the update,
+for the numerical cross-check), then serves stdin so the caller can interleave its own steps with
+ours: each line "step" runs one step and answers {"seconds": s}; "quit" answers {"peak_mib": m}
+(peak RSS growth since before the first step) and exits.
 """
 import json
 import os
@@ -55,7 +57,6 @@ def loss_fn(heads, y):
 def main():
     d = sys.argv[1]
     threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 2
-    repeats = int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv else 3
     torch.set_num_threads(threads)
     ir = json.load(open(f"{d}/ir.json"))
     net = UNet(ir).train()
@@ -77,13 +78,15 @@ def main():
     base = rss_kib("VmRSS")
     loss, norm = step()
     update = {k: (v.detach() - before[k]).norm().item() for k, v in net.named_parameters()}
-    seconds = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        step()
-        seconds.append(time.perf_counter() - t)
-    peak = rss_kib("VmHWM")
-    print(json.dumps({"loss": loss, "grad_norm": norm, "update": update, "seconds": seconds, "peak_mib": (peak - base) / 1024, "torch": torch.__version__}))
+    print(json.dumps({"loss": loss, "grad_norm": norm, "update": update, "torch": torch.__version__}), flush=True)
+    for line in sys.stdin:
+        if line.strip() == "step":
+            t = time.perf_counter()
+            step()
+            print(json.dumps({"seconds": time.perf_counter() - t}), flush=True)
+        elif line.strip() == "quit":
+            break
+    print(json.dumps({"peak_mib": (rss_kib("VmHWM") - base) / 1024}), flush=True)
 
 
 if __name__ == "__main__":

@@ -22,12 +22,13 @@ export interface LoweringOptions {
    */
   readonly convWeightGrad?: 'gemm' | 'dilated_conv';
   /**
-   * Training graphs: the input gradient of a strided conv as one stride-1 Conv over the stride
-   * phases followed by depth-to-space ('phase_conv', default; no ConvTranspose anywhere) or as ONNX
-   * ConvTranspose ('conv_transpose'; ~9 GFLOP/s on CPU, 3D not supported by the WebGPU provider).
-   * Stride 1 is always a flipped-weight Conv.
+   * Training graphs: the input gradient of a strided conv as one stride-1 Conv per stride phase
+   * ('phase_convs', default), as one Conv over all phases with zero taps where a phase has none
+   * ('phase_conv'), both followed by depth-to-space (no ConvTranspose), or as ONNX ConvTranspose
+   * ('conv_transpose'; slow on CPU, 3D not supported by the WebGPU provider). Stride 1 is always
+   * a flipped-weight Conv.
    */
-  readonly convInputGrad?: 'phase_conv' | 'conv_transpose';
+  readonly convInputGrad?: 'phase_convs' | 'phase_conv' | 'conv_transpose';
 }
 
 export const DEFAULT_LOWERING: LoweringOptions = { convTranspose: 'conv1x1', gelu: 'erf' };

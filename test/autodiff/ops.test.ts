@@ -32,7 +32,7 @@ const cases: { [K in OpKind]: Case<K>[] } = {
     { label: 'stride 1, 3x3x3, bias', inputs: [x5(2, 4, 4, 4), { shape: [3, 2, 3, 3, 3] }, vec(3)], attrs: { stride: [1, 1, 1], pads: [1, 1, 1] } },
     { label: 'stride 2, odd size', inputs: [x5(2, 5, 5, 4), { shape: [2, 2, 3, 3, 3] }, vec(2)], attrs: { stride: [2, 2, 2], pads: [1, 1, 1] } },
     { label: 'anisotropic kernel/stride, no bias', inputs: [x5(1, 4, 3, 5, 2), { shape: [2, 1, 3, 1, 3] }], attrs: { stride: [2, 1, 2], pads: [1, 0, 1] } },
-    { label: 'stride 2, gradient through ConvTranspose', inputs: [x5(2, 5, 5, 4), { shape: [2, 2, 3, 3, 3] }, vec(2)], attrs: { stride: [2, 2, 2], pads: [1, 1, 1] }, lowering: { convInputGrad: 'conv_transpose' } },
+    ...(['phase_conv', 'conv_transpose'] as const).map((how) => ({ label: `stride 2, input gradient as ${how}`, inputs: [x5(2, 5, 5, 4), { shape: [2, 2, 3, 3, 3] }, vec(2)], attrs: { stride: [2, 2, 2], pads: [1, 1, 1] }, lowering: { convInputGrad: how } })),
   ],
   conv_transpose: [
     { inputs: [x5(3, 2, 2, 2), { shape: [3, 2, 2, 2, 2] }, vec(2)], attrs: { stride: [2, 2, 2] } },
@@ -80,7 +80,7 @@ const cases: { [K in OpKind]: Case<K>[] } = {
   conv_input_grad: [
     { label: 'stride 1 (flipped conv)', inputs: [x5(3, 4, 4, 4), { shape: [3, 2, 3, 3, 3] }], attrs: { stride: [1, 1, 1], pads: [1, 1, 1], inputSize: [4, 4, 4] }, diff: false },
     { label: 'stride 1, pad > k-1', inputs: [x5(2, 6, 3, 1), { shape: [2, 3, 2, 1, 1] }], attrs: { stride: [1, 1, 1], pads: [2, 1, 0], inputSize: [3, 1, 1] }, diff: false },
-    ...(['phase_conv', 'conv_transpose'] as const).flatMap((how) => [
+    ...(['phase_convs', 'phase_conv', 'conv_transpose'] as const).flatMap((how) => [
       { label: `${how}, stride 2, odd and even sizes`, inputs: [x5(2, 3, 3, 2), { shape: [2, 2, 3, 3, 3] }], attrs: { stride: [2, 2, 2], pads: [1, 1, 1], inputSize: [5, 5, 4] }, diff: false, lowering: { convInputGrad: how } },
       { label: `${how}, anisotropic stride [2,1,3], kernel [3,1,2], pads [0,0,1]`, inputs: [x5(2, 2, 3, 3, 2), { shape: [2, 3, 3, 1, 2] }], attrs: { stride: [2, 1, 3], pads: [0, 0, 1], inputSize: [6, 3, 7] }, diff: false, lowering: { convInputGrad: how } },
       { label: `${how}, kernel 1 stride 2 (phases without taps)`, inputs: [x5(3, 2, 3, 2, 2), { shape: [3, 2, 1, 1, 1] }], attrs: { stride: [2, 2, 2], pads: [0, 0, 0], inputSize: [4, 5, 3] }, diff: false, lowering: { convInputGrad: how } },

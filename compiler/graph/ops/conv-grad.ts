@@ -1,9 +1,10 @@
 /**
  * The two halves of a convolution's backward pass as ops of their own, so their
  * lowering (the expensive part of a training step) is decided in one place:
- * - conv_input_grad: dx from upstream g and w, as one stride-1 Conv of g over the stride
- *   phases (stride 1: w's channels swapped and its kernel flipped, pad k-1-p), ~10x faster on
- *   CPU than ONNX ConvTranspose, which stays selectable (LoweringOptions.convInputGrad).
+ * - conv_input_grad: dx from upstream g and w, as stride-1 Convs of g over the stride phases
+ *   (stride 1: w's channels swapped and its kernel flipped, pad k-1-p), faster on CPU than ONNX
+ *   ConvTranspose at the sizes that dominate a step; ConvTranspose stays selectable
+ *   (LoweringOptions.convInputGrad).
  * - conv_weight_grad: dW from x and g, as a Conv of x (N and C swapped) with g (N and O
  *   swapped) as weights, dilated by the stride, sliced to the kernel and transposed back.
  * Both were verified against float64 finite differences (see ../shared/reference/onnxruntime-node.md).
@@ -34,8 +35,9 @@ export const convInputGrad: OpDef<OpAttrs['conv_input_grad']> = {
   flops: (inputs, [out]) => 2 * (inputs[0]![1] as number) * prod(inputs[1]!.slice(2) as number[]) * perSample(inputs[0]!.slice(2)) * ((out![1] as number) / 1),
   emit(ctx, node) {
     const strided = node.attrs.stride.some((s) => s > 1);
-    if (strided && ctx.lowering.convInputGrad === 'conv_transpose') emitInputGradTransposed(ctx, node);
-    else emitInputGradPhaseConv(ctx, node);
+    const how = ctx.lowering.convInputGrad ?? 'phase_convs';
+    if (strided && how === 'conv_transpose') emitInputGradTransposed(ctx, node);
+    else emitInputGradPhases(ctx, node, how === 'phase_conv');
   },
   gradient: null,
 };
@@ -75,66 +77,81 @@ function emitInputGradTransposed(ctx: EmitContext, node: InputGradNode): void {
 }
 
 /**
- * dx as one stride-1 Conv of g over the stride phases. Per axis, the forward conv reads
- * x[o*s - p + k], so dx at i = q*s + ph collects g[q + d] w[ph + p - d*s] for the offsets d
- * with a valid tap. For every phase ph those offsets lie in one window [dmin, dmax]; one Conv
- * of g with a window-sized kernel computes all phases at once as prod(s) * C output channels
- * (a tap a phase lacks is 0), and depth-to-space interleaves them. Stride 1 reduces to the
+ * dx by stride-1 Convs of g over the stride phases. Per axis, the forward conv reads x[o*s - p + k],
+ * so dx at i = q*s + ph collects g[q + d] w[ph + p - d*s] over the offsets d with a tap in the kernel.
+ * 'phase_conv': one Conv over a window covering every phase's offsets, prod(s) * C output channels (a
+ * tap a phase lacks is 0: for k 3, s 2 that is 64 taps for 27); 'phase_convs': one Conv per phase
+ * with exactly its taps, concatenated. Depth-to-space then interleaves the phases. Stride 1 is the
  * flipped-weight Conv with pad k-1-p. Weights come from w by one Gather of constant tap indices.
  */
-function emitInputGradPhaseConv(ctx: EmitContext, node: InputGradNode): void {
+function emitInputGradPhases(ctx: EmitContext, node: InputGradNode, oneConv: boolean): void {
   const { stride: s, pads: p, inputSize } = node.attrs;
-  const [g, w] = node.inputs as [string, string];
-  const [o, c, ...k] = ctx.shape(w) as number[];
-  const out = ctx.shape(g).slice(2) as number[];
+  const [o, c, ...k] = ctx.shape(node.inputs[1]!) as number[];
   const r = s.length;
   const t = (name: string) => ctx.tmp(`${node.name}.${name}`);
   const i64 = (name: string, v: readonly number[]) => ctx.constant(`${node.name}.${name}`, 'int64', [v.length], v);
-  const dmin = k.map((kk, a) => Math.ceil((p[a]! - kk + 1) / s[a]!));
-  const dmax = k.map((_, a) => Math.floor((s[a]! - 1 + p[a]!) / s[a]!));
-  const m = dmin.map((lo, a) => dmax[a]! - lo + 1);
   const q = inputSize.map((d, a) => Math.ceil(d / s[a]!));
-  const phases = prod(s);
+  const phases = [...grid(s)];
+  // Offsets d of each phase and axis; a phase without taps on an axis keeps one (zero) offset.
+  const windowOf = (ph: number[]) => ph.map((v, a) => {
+    const lo = Math.ceil((v + p[a]! - k[a]! + 1) / s[a]!);
+    return [lo, Math.max(lo, Math.floor((v + p[a]!) / s[a]!))] as const;
+  });
+  const groups = oneConv
+    ? [{ phases, window: s.map((_, a) => [Math.min(...phases.map((ph) => windowOf(ph)[a]![0])), Math.max(...phases.map((ph) => windowOf(ph)[a]![1]))] as const) }]
+    : phases.map((ph) => ({ phases: [ph], window: windowOf(ph) }));
 
-  // Tap of w (flat over the kernel; prod(k) = the appended zero) for each (phase, window position).
-  const zeroTap = prod(k);
-  const taps: number[] = [];
-  for (const ph of grid(s))
-    for (const mm of grid(m)) {
-      const kk = mm.map((v, a) => ph[a]! + p[a]! - (dmin[a]! + v) * s[a]!);
-      taps.push(kk.some((v, a) => v < 0 || v >= k[a]!) ? zeroTap : kk.reduce((f, v, a) => f * k[a]! + v, 0));
-    }
-  const [wFlat, wZero, wTaps, wSplit, wPerm, wPhase] = [t('w_flat'), t('w_zero'), t('w_taps'), t('w_split'), t('w_perm'), t('w_phase')];
-  ctx.node('Reshape', [w, i64('w_flat_shape', [o, c, zeroTap])], [wFlat]);
+  // w as [O, C, prod(k) + 1], the last tap 0, so every (phase, offset) is one Gather index.
+  const [wFlat, wZero] = [t('w_flat'), t('w_zero')];
+  ctx.node('Reshape', [node.inputs[1]!, i64('w_flat_shape', [o, c, prod(k)])], [wFlat]);
   ctx.node('Pad', [wFlat, i64('w_zero_pads', [0, 0, 0, 0, 0, 1])], [wZero]);
-  ctx.node('Gather', [wZero, i64('taps', taps)], [wTaps], { axis: { i: 2 } });
-  ctx.node('Reshape', [wTaps, i64('w_split_shape', [o, c, phases, prod(m)])], [wSplit]);
-  ctx.node('Transpose', [wSplit], [wPerm], { perm: { ints: [2, 1, 0, 3] } });
-  ctx.node('Reshape', [wPerm, i64('w_phase_shape', [phases * c, o, ...m])], [wPhase]);
-
-  // Output q of every phase reads g[q + dmin .. q + dmax]: zero-pad outside g, cut what is never read.
-  const before = dmin.map((d) => -d);
-  const after = dmax.map((d, a) => q[a]! - 1 + d - (out[a]! - 1));
-  let gIn = g;
-  if ([...before, ...after].some((v) => v < 0)) {
-    gIn = t('g_cut');
-    const starts = before.map((b) => Math.max(0, -b));
-    const ends = after.map((e, a) => out[a]! + Math.min(0, e));
-    ctx.node('Slice', [g, i64('g_starts', starts), i64('g_ends', ends), i64('g_axes', s.map((_, a) => a + 2))], [gIn]);
-  }
-  const padsAttr = [...before, ...after].map((v) => Math.max(0, v));
-  if (phases === 1) {
-    ctx.node('Conv', [gIn, wPhase], node.outputs, { kernel_shape: { ints: m }, pads: { ints: padsAttr } });
-    return;
-  }
-  const [y, split, inter, full] = [t('phases'), t('split'), t('interleave'), t('full')];
-  ctx.node('Conv', [gIn, wPhase], [y], { kernel_shape: { ints: m }, pads: { ints: padsAttr } });
+  const direct = phases.length === 1;
+  const outs = groups.map((grp, gi) => emitPhaseGroupConv(ctx, node, wZero, grp.phases, grp.window, q, direct ? node.outputs[0]! : t(`phases${gi}`), `g${gi}`));
+  if (direct) return;
+  let y = outs[0]!;
+  if (outs.length > 1) ctx.node('Concat', outs, [(y = t('phases'))], { axis: { i: 1 } });
   // [N, s0*s1*..*C, q...] -> [N, s..., C, q...] -> [N, C, q0, s0, q1, s1, ...] -> [N, C, q0*s0, ...]
+  const [split, inter, full] = [t('split'), t('interleave'), t('full')];
   ctx.node('Reshape', [y, i64('split_shape', [0, ...s, c, ...q])], [split]);
   ctx.node('Transpose', [split], [inter], { perm: { ints: [0, r + 1, ...s.flatMap((_, a) => [r + 2 + a, 1 + a])] } });
   const whole = q.every((v, a) => v * s[a]! === inputSize[a]);
   ctx.node('Reshape', [inter, i64('full_shape', [0, c, ...q.map((v, a) => v * s[a]!)])], whole ? node.outputs : [full]);
   if (!whole) ctx.node('Slice', [full, i64('starts', s.map(() => 0)), i64('ends', inputSize), i64('axes', s.map((_, a) => a + 2))], node.outputs);
+}
+
+/** One stride-1 Conv computing `phases` (channel blocks in that order) of dx over the offset `window`; returns `out`. */
+function emitPhaseGroupConv(ctx: EmitContext, node: InputGradNode, wZero: string, phases: readonly number[][], window: readonly (readonly [number, number])[], q: readonly number[], out: string, tag: string): string {
+  const { stride: s, pads: p } = node.attrs;
+  const g = node.inputs[0]!;
+  const [o, c, ...k] = ctx.shape(node.inputs[1]!) as number[];
+  const gSize = ctx.shape(g).slice(2) as number[];
+  const t = (name: string) => ctx.tmp(`${node.name}.${tag}.${name}`);
+  const i64 = (name: string, v: readonly number[]) => ctx.constant(`${node.name}.${tag}.${name}`, 'int64', [v.length], v);
+  const lo = window.map(([l]) => l);
+  const m = window.map(([l, h]) => h - l + 1);
+  const taps: number[] = [];
+  for (const ph of phases)
+    for (const mm of grid(m)) {
+      const kk = mm.map((v, a) => ph[a]! + p[a]! - (lo[a]! + v) * s[a]!);
+      taps.push(kk.some((v, a) => v < 0 || v >= k[a]!) ? prod(k) : kk.reduce((f, v, a) => f * k[a]! + v, 0));
+    }
+  const [wTaps, wSplit, wPerm, wPhase] = [t('w_taps'), t('w_split'), t('w_perm'), t('w_phase')];
+  ctx.node('Gather', [wZero, i64('taps', taps)], [wTaps], { axis: { i: 2 } });
+  ctx.node('Reshape', [wTaps, i64('w_split_shape', [o, c, phases.length, prod(m)])], [wSplit]);
+  ctx.node('Transpose', [wSplit], [wPerm], { perm: { ints: [2, 1, 0, 3] } });
+  ctx.node('Reshape', [wPerm, i64('w_phase_shape', [phases.length * c, o, ...m])], [wPhase]);
+  // Output q reads g[q + lo .. q + hi]: zero-pad outside g, cut what is never read.
+  const before = lo.map((d) => -d);
+  const after = window.map(([, h], a) => q[a]! - 1 + h - (gSize[a]! - 1));
+  let gIn = g;
+  if ([...before, ...after].some((v) => v < 0)) {
+    gIn = t('g_cut');
+    const starts = before.map((b) => Math.max(0, -b));
+    const ends = after.map((e, a) => gSize[a]! + Math.min(0, e));
+    ctx.node('Slice', [g, i64('g_starts', starts), i64('g_ends', ends), i64('g_axes', s.map((_, a) => a + 2))], [gIn]);
+  }
+  ctx.node('Conv', [gIn, wPhase], [out], { kernel_shape: { ints: m }, pads: { ints: [...before, ...after].map((v) => Math.max(0, v)) } });
+  return out;
 }
 
 /** All index tuples of a box of the given sizes, last axis fastest. */
