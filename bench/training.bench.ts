@@ -7,6 +7,7 @@
  * largest relative difference of the per-parameter update norms).
  * Set HNAS_BENCH_LOWERING='{"convWeightGrad":"dilated_conv"}' (JSON LoweringOptions) to try a lowering,
  * HNAS_BENCH_ARENA=1 for onnxruntime's CPU memory arena (off by default, as in the trainer),
+ * HNAS_BENCH_SPIN=0 for intra-op threads that sleep instead of spinning while they wait,
  * HNAS_BENCH_CASE=<part of a case name>, HNAS_BENCH_REPEATS=<n> (default 5; medians are reported),
  * HNAS_BENCH_LOWERINGS=0 to skip the interleaved comparison of lowering alternatives.
  */
@@ -81,7 +82,7 @@ export async function run(): Promise<void> {
     try {
       resetPeak();
       const base = procStatus('VmRSS');
-      const session = await ort.InferenceSession.create(step.onnx(LOWERING), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: process.env.HNAS_BENCH_ARENA === '1' });
+      const session = await ort.InferenceSession.create(step.onnx(LOWERING), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: process.env.HNAS_BENCH_ARENA === '1', ...(process.env.HNAS_BENCH_SPIN === '0' ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}) });
       const feeds: Record<string, ort.Tensor> = {
         [sig.image.name]: new ort.Tensor('float32', image, sig.image.shape),
         [sig.labels.name]: new ort.Tensor('float32', labels, sig.labels.shape),
@@ -132,13 +133,14 @@ export async function run(): Promise<void> {
 }
 
 /** Lowering alternatives of the same step, run interleaved in one process (fair under a shared, busy CPU). */
-const ALTERNATIVES: { name: string; lowering: Partial<LoweringOptions>; arena?: boolean }[] = [
+const ALTERNATIVES: { name: string; lowering: Partial<LoweringOptions>; session?: ort.InferenceSession.SessionOptions }[] = [
   { name: 'default (GEMM weight gradient, per-phase-conv input gradient, 1x1x1-conv transposed conv)', lowering: {} },
   { name: 'strided input gradient as one Conv over all phases', lowering: { convInputGrad: 'phase_conv' } },
   { name: 'strided input gradient as ONNX ConvTranspose', lowering: { convInputGrad: 'conv_transpose' } },
   { name: 'weight gradient as dilated Conv (the naive identity)', lowering: { convWeightGrad: 'dilated_conv' } },
   { name: 'transposed conv as ONNX ConvTranspose', lowering: { convTranspose: 'native' } },
-  { name: 'default lowering, onnxruntime CPU memory arena on', lowering: {}, arena: true },
+  { name: 'default lowering, onnxruntime CPU memory arena on', lowering: {}, session: { enableCpuMemArena: true } },
+  { name: 'default lowering, intra-op threads do not spin', lowering: {}, session: { extra: { session: { intra_op: { allow_spinning: '0' } } } } },
 ];
 
 export async function compareLowerings(): Promise<void> {
@@ -155,17 +157,18 @@ export async function compareLowerings(): Promise<void> {
   };
   for (const p of [...sig.params, ...sig.buffers]) feeds[p.name] = new ort.Tensor('float32', model.weights.get(p.name)!, p.shape);
   for (const p of sig.state) feeds[p.name] = new ort.Tensor('float32', new Float32Array(Math.max(1, p.shape.reduce((a, b) => a * b, 1))), p.shape);
-  const sessions = await Promise.all(ALTERNATIVES.map((a) => ort.InferenceSession.create(step.onnx(a.lowering), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: a.arena === true })));
+  const sessions = await Promise.all(ALTERNATIVES.map((a) => ort.InferenceSession.create(step.onnx(a.lowering), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: false, ...a.session })));
   for (const s of sessions) await s.run(feeds);
-  const best = sessions.map(() => Infinity);
+  const times: number[][] = sessions.map(() => []);
   for (let r = 0; r < REPEATS; r++)
     for (const [i, s] of sessions.entries()) {
       const t = performance.now();
       await s.run(feeds);
-      best[i] = Math.min(best[i]!, (performance.now() - t) / 1000);
+      times[i]!.push((performance.now() - t) / 1000);
     }
+  const best = times.map(median);
   await Promise.all(sessions.map((s) => s.release()));
-  console.log(`\nlowering alternatives, ${c.name}, interleaved, best of ${REPEATS}:`);
+  console.log(`\nlowering alternatives, ${c.name}, interleaved, median of ${REPEATS}:`);
   const rows = ALTERNATIVES.map((a, i) => [a.name, best[i]!.toFixed(3), (best[i]! / best[0]!).toFixed(2)]);
   console.log([['lowering', 's/step', 'time vs default'], ['---', '---', '---'], ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
 }
