@@ -1,7 +1,7 @@
 /** The objectives `hnas optimize --objective <name>` can run: one registry (see objective.ts for the contract). */
 import { HnasError, UsageError } from '../errors.js';
 import type { ObjectiveFactory } from './objective.js';
-import { nnunetObjective } from '../pipeline/objective.js';
+import { nnunetObjective } from './nnunet-objective.js';
 import { syntheticTrialObjective } from './synthetic.js';
 
 export interface ObjectiveEntry {
@@ -13,7 +13,7 @@ export interface ObjectiveEntry {
 
 export const OBJECTIVES = {
   nnunet: {
-    description: 'nnU-Net training: plan -> compile -> train -> validate on the folds (src/pipeline/objective.ts)',
+    description: 'nnU-Net training: plan -> compile -> train -> validate on the folds (src/automl/nnunet-objective.ts)',
     create: nnunetObjective,
   },
   synthetic: {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrialInterrupted, type ObjectiveSetup, type TrialContext } from '../../src/automl/objective.js';
 import { HnasError } from '../../src/errors.js';
 import type { Job } from '../../src/optimize/study.js';
-import { nnunetObjective } from '../../src/pipeline/objective.js';
+import { nnunetObjective } from '../../src/automl/nnunet-objective.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const TINY = join(repoRoot, 'fixtures', 'data', 'tiny-msd');

@@ -1,5 +1,5 @@
 /**
- * The nnU-Net objective of `hnas optimize` (contract: src/automl/objective.ts): a job's
+ * The nnU-Net objective of `hnas optimize` (contract: objective.ts), an adapter from the pipeline (src/pipeline) to the study's trials: a job's
  * configuration trained to `job.budget` epochs on the study's folds, each validated with
  * sliding-window inference; returns 1 - mean foreground Dice and the training seconds.
  *
@@ -14,12 +14,11 @@
  * - `setup.options.featuresBase` / `featuresMax` narrow the networks (CPU smoke runs).
  */
 import { join } from 'node:path';
-import type { ObjectiveSetup, TrialObjective } from '../automl/objective.js';
-import { TrialInterrupted } from '../automl/objective.js';
+import { TrialInterrupted, type ObjectiveSetup, type TrialObjective } from './objective.js';
 import { HnasError, TrainingFailure } from '../errors.js';
-import { resolveConfiguration } from './config.js';
-import { trainModel } from './index.js';
-import { prepareTraining, type Prepared } from './prepare.js';
+import { resolveConfiguration } from '../pipeline/config.js';
+import { trainModel } from '../pipeline/index.js';
+import { prepareTraining, type Prepared } from '../pipeline/prepare.js';
 
 /** The paper's maximum budget: the schedule's span when the study does not say. */
 export const DEFAULT_MAX_EPOCHS = 1000;
