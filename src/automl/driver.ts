@@ -6,6 +6,7 @@
  *   const summary = await optimize({ datasetDir: 'Task04_Hippocampus', approach: 'hpo_hnas', study: 'studies/hippo',
  *     budget: budgetFromFlags({ minEpochs: 1, maxEpochs: 9, eta: 3 }), training, seed: 0, objective: 'synthetic' });
  */
+import type { Device } from '../runtime/providers.js';
 import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Plan } from '../data/plan-types.js';
@@ -32,7 +33,7 @@ export interface OptimizeRequest {
   readonly name?: string;
   readonly budget: Budget;
   readonly training: TrainingSettings;
-  readonly device?: 'cpu' | 'cuda';
+  readonly device?: Device;
   readonly seed: number;
   readonly objective: ObjectiveName;
   readonly objectiveOptions?: Readonly<Record<string, number>>;
@@ -95,7 +96,7 @@ export async function prepareStudy(req: OptimizeRequest): Promise<PreparedStudy>
 export interface WorkerArgs {
   readonly db: string;
   readonly name: string;
-  readonly device: 'cpu' | 'cuda';
+  readonly device: Device;
   readonly objectiveOptions: Readonly<Record<string, number>>;
   readonly timeLimitS: number | null;
   readonly pollMs?: number;

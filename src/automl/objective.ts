@@ -15,6 +15,7 @@
  * objective owns only training. Throw an HnasError (TrainingFailure) for a failed run:
  * the trial is recorded as failed with 1 - Dice = 1.0 and the study goes on.
  */
+import type { Device } from '../runtime/providers.js';
 import type { Plan } from '../data/plan-types.js';
 import type { Job } from '../optimize/study.js';
 
@@ -33,7 +34,7 @@ export interface ObjectiveSetup {
   readonly datasetDir: string;
   readonly plan: Plan | null;
   readonly training: TrainingSettings;
-  readonly device: 'cpu' | 'cuda';
+  readonly device: Device;
   /** Objective-specific knobs (the synthetic objective's delay per epoch in ms). */
   readonly options: Readonly<Record<string, number>>;
 }

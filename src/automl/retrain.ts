@@ -4,6 +4,7 @@
  * span) into `<study>/<name>/incumbent-<trial>/`, a model folder with one ONNX model per
  * fold that `hnas predict` ensembles. Rerunning continues the folds already started.
  */
+import type { Device } from '../runtime/providers.js';
 import { join } from 'node:path';
 import { HnasError } from '../errors.js';
 import { bestLossTrial } from '../optimize/incumbent.js';
@@ -16,7 +17,7 @@ import { readPlanFile } from '../data/plan-file.js';
 
 export interface RetrainOptions {
   readonly folds: readonly number[];
-  readonly device: 'cpu' | 'cuda';
+  readonly device: Device;
   /** Feature widths outside the search space, as the study ran with `--features` (null: the configuration's). */
   readonly features?: { readonly base: number; readonly max: number } | null;
   readonly progress?: boolean;

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { trialFolder, studyPaths } from '../../src/automl/layout.js';
 import { loadStudy } from '../../src/automl/load.js';
-import { parseFolds } from '../../src/cli/commands/optimize.js';
+import { parseFolds } from '../../src/cli/options.js';
 import { main } from '../../src/cli/main.js';
 import type { TrialRecord } from '../../src/optimize/trial.js';
 import { writeTinyDataset } from './fixtures/dataset.js';
@@ -22,7 +22,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hnas-optimize-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const dataset = join(dir, 'Tiny');
 const study = join(dir, 'study');
-const TINY = ['--min-epochs', '1', '--max-epochs', '9', '--eta', '3', '--folds', '0', '--iterations', '2', '--objective', 'synthetic', '--no-progress'];
+const TINY = ['--min-epochs', '1', '--max-epochs', '9', '--eta', '3', '--folds', '0', '--iterations-per-epoch', '2', '--objective', 'synthetic', '--no-progress'];
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -113,7 +113,7 @@ describe('hnas optimize (synthetic objective) on a generated dataset', () => {
       ['--approach', 'hpo', '--device', 'tpu'],
       ['--approach', 'hpo', '--workers', '0'],
       ['--approach', 'hpo', '--time-limit', 'soon'],
-      ['--approach', 'hpo', '--patch-size', '40x56'],
+      ['--approach', 'hpo', '--patch', '40x56'],
       ['--approach', 'hpo', '--objective', 'synthetic', '--name', '../escape'],
       [],
     ];

@@ -41,7 +41,7 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 describe.skipIf(!existsSync(join(TINY, 'dataset.json')))('hnas optimize with the nnU-Net objective', () => {
   it('trains every trial, continues promotions, and hnas predict uses the incumbent', async () => {
     const study = join(dir, 'study');
-    const flags = ['--approach', 'hpo_hnas', '--study', study, '--min-epochs', '1', '--max-epochs', '2', '--eta', '2', '--folds', '0', '--iterations', '2', '--batch-size', '2', '--features', '4,16', '--no-progress', '--json'];
+    const flags = ['--approach', 'hpo_hnas', '--study', study, '--min-epochs', '1', '--max-epochs', '2', '--eta', '2', '--folds', '0', '--iterations-per-epoch', '2', '--batch', '2', '--features', '4,16', '--no-progress', '--json'];
     const run = await cli('optimize', TINY, ...flags);
     expect(run.code, run.err).toBe(0);
     // 1..2 epochs, eta 2: brackets of 2/1 and 2 configurations + the default = 6 evaluations.

@@ -10,14 +10,15 @@ import { HnasError, UsageError } from '../../errors.js';
 import { bestLossTrial } from '../../optimize/incumbent.js';
 import { configText } from '../../optimize/report.js';
 import { output } from '../main.js';
-import { parseFeatures, parseFolds } from './optimize.js';
+import type { Device } from '../../runtime/providers.js';
+import { deviceOption, parseFeatures, parseFolds } from '../options.js';
 
 interface IncumbentFlags {
   name?: string;
   retrain?: boolean;
   folds?: number[];
-  device: string;
-  features?: [number, number];
+  device: Device;
+  features?: { base: number; max: number };
   progress: boolean;
   json?: boolean;
 }
@@ -40,14 +41,13 @@ function show(study: LoadedStudy, json: boolean): void {
 }
 
 async function retrain(study: LoadedStudy, flags: IncumbentFlags): Promise<void> {
-  if (flags.device !== 'cpu' && flags.device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got '${flags.device}'`);
   const controller = new AbortController();
   const onSigint = () => controller.abort(new OptimizationInterrupted());
   process.on('SIGINT', onSigint);
   try {
     const r = await retrainIncumbent(study, {
       folds: flags.folds ?? [0, 1, 2, 3, 4], device: flags.device, progress: flags.progress && !flags.json, signal: controller.signal,
-      features: flags.features ? { base: flags.features[0], max: flags.features[1] } : null,
+      features: flags.features ?? null,
     });
     output(!!flags.json, r, () =>
       [
@@ -70,7 +70,7 @@ export function registerIncumbent(program: Command): void {
     .option('--name <name>', 'study name inside the database (needed when it holds several)')
     .option('--retrain', 'train the incumbent again on --folds (its budget and the study\'s settings) into <study>/<name>/incumbent-<trial>/')
     .option('--folds <folds>', "folds for --retrain: '0', '0,1', '0..4' or 'all5' (default all5)", parseFolds)
-    .option('--device <device>', 'cpu or cuda, for --retrain', 'cpu')
+    .addOption(deviceOption('execution provider, for --retrain'))
     .option('--features <BASE,MAX>', 'feature widths outside the search space, as the study ran with (for --retrain)', parseFeatures)
     .option('--no-progress', 'no progress bars')
     .option('--json', 'machine-readable output')

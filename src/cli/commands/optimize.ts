@@ -13,6 +13,8 @@ import { OBJECTIVE_NAMES, type ObjectiveName, objectiveNamed } from '../../autom
 import { formatDuration, progressView } from '../../automl/progress.js';
 import { UsageError } from '../../errors.js';
 import { intOption, output } from '../main.js';
+import type { Device } from '../../runtime/providers.js';
+import { deviceOption, parseFeatures, parseFolds, parsePatch } from '../options.js';
 
 interface OptimizeFlags {
   approach: string;
@@ -24,46 +26,19 @@ interface OptimizeFlags {
   totalEpochs?: number;
   timeLimit?: number;
   folds: number[];
-  iterations: number;
-  patchSize?: [number, number, number];
-  batchSize?: number;
+  iterationsPerEpoch: number;
+  patch?: [number, number, number];
+  batch?: number;
   workers: number;
-  device: string;
+  device: Device;
   seed: number;
   plan?: string;
   objective: string;
   delayMs?: number;
-  features?: [number, number];
+  features?: { base: number; max: number };
   maxTrials?: number;
   progress: boolean;
   json?: boolean;
-}
-
-/** '0', '0,2,4', '0..4' or 'all5'. */
-export function parseFolds(text: string): number[] {
-  const t = text.trim();
-  let folds: number[];
-  if (t === 'all5') folds = [0, 1, 2, 3, 4];
-  else if (/^\d+\.\.\d+$/.test(t)) {
-    const [a, b] = t.split('..').map(Number) as [number, number];
-    folds = Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i);
-  } else if (/^\d+(,\d+)*$/.test(t)) folds = t.split(',').map(Number);
-  else folds = [];
-  if (folds.length === 0 || folds.some((f) => f > 4) || new Set(folds).size !== folds.length)
-    throw new UsageError(`--folds must be fold numbers 0..4 ('0', '0,2', '0..4') or 'all5', got '${text}'`);
-  return folds;
-}
-
-function parsePatch(text: string): [number, number, number] {
-  const parts = text.split(/[x,]/).map(Number);
-  if (parts.length !== 3 || parts.some((p) => !Number.isInteger(p) || p < 1)) throw new UsageError(`--patch-size must be three positive integers like 40x56x40, got '${text}'`);
-  return parts as [number, number, number];
-}
-
-export function parseFeatures(text: string): [number, number] {
-  const [base, max, ...rest] = text.split(',').map(Number);
-  if (rest.length || !Number.isInteger(base) || !Number.isInteger(max) || base! < 1 || max! < base!) throw new UsageError(`--features must be BASE,MAX with 1 <= BASE <= MAX, got '${text}'`);
-  return [base!, max!];
 }
 
 function summaryText(s: OptimizeSummary): string {
@@ -93,11 +68,11 @@ export function registerOptimize(program: Command): void {
     .addOption(new Option('--total-epochs <B>', 'stop opening brackets once B epochs are charged').argParser(intOption('--total-epochs', 1)).conflicts('timeLimit'))
     .addOption(new Option('--time-limit <T>', 'start no trial after the study has been busy T (3600, 90m, 1.5h)').argParser((v) => parseDuration('--time-limit', v)))
     .addOption(new Option('--folds <folds>', "cross-validation folds per evaluation: '0', '0,1', '0..4' or 'all5'").argParser(parseFolds).default([0, 1, 2, 3, 4], 'all5'))
-    .option('--iterations <n>', 'training iterations per epoch (nnU-Net\'s)', intOption('--iterations', 1), 250)
-    .option('--patch-size <dxhxw>', "override the plan's patch size, e.g. 40x56x40", parsePatch)
-    .option('--batch-size <n>', "override the plan's batch size", intOption('--batch-size', 1))
+    .option('--iterations-per-epoch <I>', 'training iterations (batches) per epoch (nnU-Net: 250)', intOption('--iterations-per-epoch', 1), 250)
+    .option('--patch <XxYxZ>', "override the plan's patch size, e.g. 40x56x40", (v) => parsePatch(v))
+    .option('--batch <B>', "override the plan's batch size", intOption('--batch', 1))
     .option('--workers <n>', 'worker processes evaluating trials at once', intOption('--workers', 1, 64), 1)
-    .option('--device <device>', 'cpu or cuda', 'cpu')
+    .addOption(deviceOption())
     .option('--seed <n>', 'seed of the study (sampling and training)', intOption('--seed'), 0)
     .option('--plan <file>', 'use this plans.json instead of planning the dataset')
     .option('--features <BASE,MAX>', 'feature widths outside the search space (e.g. 4,16 for a quick CPU run)', parseFeatures)
@@ -108,7 +83,6 @@ export function registerOptimize(program: Command): void {
     .addOption(new Option('--delay-ms <n>', 'synthetic objective: sleep per epoch').argParser(intOption('--delay-ms', 0)).hideHelp())
     .action(async (dataset: string, flags: OptimizeFlags) => {
       approachNamed(flags.approach);
-      if (flags.device !== 'cpu' && flags.device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got '${flags.device}'`);
       const budget = budgetFromFlags(flags);
       objectiveNamed(flags.objective); // after the usage checks: a missing trainer is not a usage error
       const controller = new AbortController();
@@ -125,10 +99,10 @@ export function registerOptimize(program: Command): void {
           {
             datasetDir: dataset, approach: flags.approach as ApproachName, study: flags.study ?? join('studies', basename(dataset)), name: flags.name,
             budget, seed: flags.seed, objective: flags.objective as ObjectiveName, planFile: flags.plan, workers: flags.workers, device: flags.device,
-            training: { folds: flags.folds, iterationsPerEpoch: flags.iterations, patchSize: flags.patchSize ?? null, batchSize: flags.batchSize ?? null },
+            training: { folds: flags.folds, iterationsPerEpoch: flags.iterationsPerEpoch, patchSize: flags.patch ?? null, batchSize: flags.batch ?? null },
             objectiveOptions: {
               ...(flags.delayMs === undefined ? {} : { delayMs: flags.delayMs }),
-              ...(flags.features ? { featuresBase: flags.features[0], featuresMax: flags.features[1] } : {}),
+              ...(flags.features ? { featuresBase: flags.features.base, featuresMax: flags.features.max } : {}),
             },
           },
           { signal: controller.signal, maxTrials: flags.maxTrials, view: flags.progress && !flags.json ? progressView() : undefined },

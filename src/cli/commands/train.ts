@@ -9,8 +9,9 @@ import { type Command, Option } from 'commander';
 import { readPlanFile } from '../../data/plan-file.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { prepareTraining, resolveConfiguration, trainModel, unwrapConfiguration, type FoldId } from '../../pipeline/index.js';
-import { PROVIDERS, type Device } from '../../runtime/providers.js';
+import type { Device } from '../../runtime/providers.js';
 import { intOption, output } from '../main.js';
+import { deviceOption, parseFeatures, parsePatch } from '../options.js';
 
 interface TrainFlags {
   fold: FoldId[];
@@ -42,18 +43,6 @@ export function parseFoldList(text: string): FoldId[] {
   return folds;
 }
 
-function parsePatch(text: string): number[] {
-  const parts = text.split(/[x,]/).map(Number);
-  if (parts.length !== 3 || parts.some((p) => !Number.isInteger(p) || p < 1)) throw new UsageError(`--patch must be three positive integers like 40,56,40, got '${text}'`);
-  return parts;
-}
-
-function parseFeatures(text: string): { base: number; max: number } {
-  const [base, max, ...rest] = text.split(',').map(Number);
-  if (rest.length || !Number.isInteger(base) || !Number.isInteger(max) || base! < 1 || max! < base!) throw new UsageError(`--features must be BASE,MAX with 1 <= BASE <= MAX, got '${text}'`);
-  return { base: base!, max: max! };
-}
-
 function readConfigFile(file: string): unknown {
   let text: string;
   try {
@@ -81,10 +70,10 @@ export function registerTrain(program: Command): void {
     .option('--epochs <E>', 'epochs to train', intOption('--epochs', 1), 1000)
     .option('--max-epochs <M>', 'epochs the LR schedule spans (default: --epochs; a short run of a long schedule)', intOption('--max-epochs', 1))
     .option('--iterations-per-epoch <I>', 'batches per epoch', intOption('--iterations-per-epoch', 1), 250)
-    .option('--patch <X,Y,Z>', "patch size (plan order) instead of the plan's", parsePatch)
+    .option('--patch <XxYxZ>', "patch size (plan axis order) instead of the plan's, e.g. 24x32x24", (v) => parsePatch(v))
     .option('--batch <B>', "batch size instead of the plan's", intOption('--batch', 1))
     .option('--features <BASE,MAX>', 'feature widths outside the search space (e.g. 8,64 for a quick CPU run)', parseFeatures)
-    .addOption(new Option('--device <device>', 'execution provider').choices(Object.keys(PROVIDERS)).default('cpu'))
+    .addOption(deviceOption())
     .option('--seed <S>', 'seed of weights, batches and dropout', intOption('--seed', 0), 0)
     .option('-o, --output <dir>', 'model folder (default: models/<dataset folder>)')
     .option('--cache <dir>', 'preprocessed-data folder (default: .hnas-cache/<dataset>/<plan hash>)')
