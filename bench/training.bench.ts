@@ -106,6 +106,7 @@ export async function run(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
     }
     const ours = median(times);
+    console.log(`${c.name}: ours ${times.map((t) => t.toFixed(2)).join(' ')} s; torch ${torchTimes.map((t) => t.toFixed(2)).join(' ')} s (alternating, in order)`);
     const updateNorm = (name: string) => {
       const a = first[`updated.${name}`]!.data as Float32Array;
       const b = model.weights.get(name)!;
