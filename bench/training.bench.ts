@@ -9,7 +9,8 @@
  * HNAS_BENCH_ARENA=1 for onnxruntime's CPU memory arena (off by default, as in the trainer),
  * HNAS_BENCH_SPIN=0 for intra-op threads that sleep instead of spinning while they wait,
  * HNAS_BENCH_CASE=<part of a case name>, HNAS_BENCH_REPEATS=<n> (default 5; medians are reported),
- * HNAS_BENCH_LOWERINGS=0 to skip the interleaved comparison of lowering alternatives.
+ * HNAS_BENCH_LOWERINGS=0 to skip the interleaved comparisons of lowering alternatives,
+ * HNAS_BENCH_ONLY=input_grad for only the strided input gradient's lowerings, op alone.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -20,6 +21,8 @@ import * as ort from 'onnxruntime-node';
 import { compile } from '../compiler/index.js';
 import type { LoweringOptions } from '../compiler/onnx/context.js';
 import { compileTrainingStep } from '../compiler/train/index.js';
+import { Graph } from '../compiler/graph/graph.js';
+import { emitOnnx } from '../compiler/onnx/emit.js';
 import type { NetworkPlan } from '../src/data/plan-types.js';
 import type { TreeNode } from '../src/grammar/tree-types.js';
 import { Rng } from '../src/util/rng.js';
@@ -58,6 +61,7 @@ const procStatus = (field: string) => Number(/\d+/.exec(readFileSync('/proc/self
 const resetPeak = () => { try { writeFileSync('/proc/self/clear_refs', '5'); } catch { /* not Linux: peak includes earlier work */ } };
 
 export async function run(): Promise<void> {
+  if (process.env.HNAS_BENCH_ONLY === 'input_grad') return compareInputGradLowerings();
   const havePython = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
   if (!havePython) console.log(`(PyTorch not available at ${PYTHON}: the reference columns are empty)`);
   console.log(`threads ${THREADS}, median of ${REPEATS} steps each, ours and PyTorch alternating, after one warm-up step; lowering ${JSON.stringify(LOWERING)}`);
@@ -130,7 +134,10 @@ export async function run(): Promise<void> {
   }
   const head = ['case', 'ours s/step', 'torch s/step', 'ours vox/s', 'torch vox/s', 'ratio (median of pairs)', 'ours peak MiB', 'torch peak MiB', 'loss ours / torch', 'grad norm ours / torch', 'max update diff / largest update'];
   console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
-  if (process.env.HNAS_BENCH_LOWERINGS !== '0') await compareLowerings();
+  if (process.env.HNAS_BENCH_LOWERINGS !== '0') {
+    await compareLowerings();
+    await compareInputGradLowerings();
+  }
 }
 
 /** Lowering alternatives of the same step, run interleaved in one process (fair under a shared, busy CPU). */
@@ -172,4 +179,36 @@ export async function compareLowerings(): Promise<void> {
   console.log(`\nlowering alternatives, ${c.name}, interleaved, median of ${REPEATS}:`);
   const rows = ALTERNATIVES.map((a, i) => [a.name, best[i]!.toFixed(3), (best[i]! / best[0]!).toFixed(2)]);
   console.log([['lowering', 's/step', 'time vs default'], ['---', '---', '---'], ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+}
+
+/** The strided convs' input gradient of the 4-stage network alone, each lowering, interleaved (median of 9). */
+export async function compareInputGradLowerings(): Promise<void> {
+  const hows = ['phase_convs', 'phase_conv', 'conv_transpose'] as const;
+  const rows: string[][] = [];
+  for (const [o, c, gs, xs] of [[64, 32, [20, 28, 20], [40, 56, 40]], [128, 64, [10, 14, 10], [20, 28, 20]], [256, 128, [5, 7, 5], [10, 14, 10]]] as const) {
+    const rng = Rng.seeded(o);
+    const feeds = {
+      g: new ort.Tensor('float32', Float32Array.from({ length: 2 * o * gs[0] * gs[1] * gs[2] }, () => rng.normal()), [2, o, ...gs]),
+      w: new ort.Tensor('float32', Float32Array.from({ length: o * c * 27 }, () => rng.normal()), [o, c, 3, 3, 3]),
+    };
+    const sessions = await Promise.all(hows.map((how) => {
+      const g = new Graph();
+      const dx = g.op('conv_input_grad', 'dx', [g.input('g', [2, o, ...gs]), g.input('w', [o, c, 3, 3, 3])], { stride: [2, 2, 2], pads: [1, 1, 1], inputSize: [...xs] });
+      g.output(dx);
+      return ort.InferenceSession.create(emitOnnx(g, { params: 'inputs', lowering: { convInputGrad: how } }), { intraOpNumThreads: THREADS, interOpNumThreads: 1, enableCpuMemArena: false });
+    }));
+    for (const s of sessions) await s.run(feeds);
+    const times: number[][] = sessions.map(() => []);
+    for (let r = 0; r < 9; r++)
+      for (const [i, s] of sessions.entries()) {
+        const t = performance.now();
+        await s.run(feeds);
+        times[i]!.push(performance.now() - t);
+      }
+    await Promise.all(sessions.map((s) => s.release()));
+    rows.push([`[2,${o},${gs.join(',')}] -> [2,${c},${xs.join(',')}]`, ...times.map((t) => median(t).toFixed(1))]);
+  }
+  console.log('\nstrided conv input gradient alone (k 3, s 2), interleaved, median of 9, ms:');
+  const head = ['g -> dx', ...hows];
+  console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
 }
