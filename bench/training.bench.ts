@@ -10,6 +10,7 @@
  * HNAS_BENCH_SPIN=0 for intra-op threads that sleep instead of spinning while they wait,
  * HNAS_BENCH_CASE=<part of a case name>, HNAS_BENCH_REPEATS=<n> (default 5; medians are reported),
  * HNAS_BENCH_LOWERINGS=0 to skip the interleaved comparisons of lowering alternatives,
+ * HNAS_BENCH_ALTERNATIVES=<name part>,... to compare the default with only those alternatives,
  * HNAS_BENCH_ONLY=input_grad for only the strided input gradient's lowerings, op alone.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -135,7 +136,7 @@ export async function run(): Promise<void> {
   const head = ['case', 'ours s/step', 'torch s/step', 'ours vox/s', 'torch vox/s', 'ratio (median of pairs)', 'ours peak MiB', 'torch peak MiB', 'loss ours / torch', 'grad norm ours / torch', 'max update diff / largest update'];
   console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
   if (process.env.HNAS_BENCH_LOWERINGS !== '0') {
-    await compareLowerings();
+    await compareLowerings(process.env.HNAS_BENCH_ALTERNATIVES?.split(','));
     await compareInputGradLowerings();
   }
 }
@@ -151,7 +152,8 @@ const ALTERNATIVES: { name: string; lowering: Partial<LoweringOptions>; session?
   { name: 'default lowering, intra-op threads do not spin', lowering: {}, session: { extra: { session: { intra_op: { allow_spinning: '0' } } } } },
 ];
 
-export async function compareLowerings(): Promise<void> {
+export async function compareLowerings(only?: readonly string[]): Promise<void> {
+  const alternatives = ALTERNATIVES.filter((a, i) => i === 0 || !only || only.some((o) => a.name.includes(o)));
   const c = CASES[0]!;
   const model = compile(c.tree, c.plan, { seed: 0 });
   const step = compileTrainingStep(model);
@@ -165,7 +167,7 @@ export async function compareLowerings(): Promise<void> {
   };
   for (const p of [...sig.params, ...sig.buffers]) feeds[p.name] = new ort.Tensor('float32', model.weights.get(p.name)!, p.shape);
   for (const p of sig.state) feeds[p.name] = new ort.Tensor('float32', new Float32Array(Math.max(1, p.shape.reduce((a, b) => a * b, 1))), p.shape);
-  const sessions = await Promise.all(ALTERNATIVES.map((a) => ort.InferenceSession.create(step.onnx(a.lowering), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: false, ...a.session })));
+  const sessions = await Promise.all(alternatives.map((a) => ort.InferenceSession.create(step.onnx(a.lowering), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: false, ...a.session })));
   for (const s of sessions) await s.run(feeds);
   const times: number[][] = sessions.map(() => []);
   for (let r = 0; r < REPEATS; r++)
@@ -177,7 +179,7 @@ export async function compareLowerings(): Promise<void> {
   const best = times.map(median);
   await Promise.all(sessions.map((s) => s.release()));
   console.log(`\nlowering alternatives, ${c.name}, interleaved, median of ${REPEATS}:`);
-  const rows = ALTERNATIVES.map((a, i) => [a.name, best[i]!.toFixed(3), (best[i]! / best[0]!).toFixed(2)]);
+  const rows = alternatives.map((a, i) => [a.name, best[i]!.toFixed(3), (best[i]! / best[0]!).toFixed(2)]);
   console.log([['lowering', 's/step', 'time vs default'], ['---', '---', '---'], ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
 }
 
