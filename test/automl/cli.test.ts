@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trialFolder, studyPaths } from '../../src/automl/layout.js';
 import { loadStudy } from '../../src/automl/load.js';
 import { parseFolds } from '../../src/cli/options.js';
-import { main } from '../../src/cli/main.js';
 import type { TrialRecord } from '../../src/optimize/trial.js';
 import { writeTinyDataset } from './fixtures/dataset.js';
+import { runCli } from '../helpers/cli.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'hnas-optimize-cli-'));
@@ -24,18 +24,7 @@ const dataset = join(dir, 'Tiny');
 const study = join(dir, 'study');
 const TINY = ['--min-epochs', '1', '--max-epochs', '9', '--eta', '3', '--folds', '0', '--iterations-per-epoch', '2', '--objective', 'synthetic', '--no-progress'];
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const cli = runCli;
 
 function hnas(args: string[]): { child: ChildProcess; exit: Promise<{ code: number | null; stderr: string }> } {
   const child = spawn(process.execPath, [join(root, 'bin', 'hnas.mjs'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
