@@ -13,7 +13,6 @@
  */
 import { ConfigError, HnasError } from '../errors.js';
 import { defaultConfig } from '../space/config.js';
-import type { Configuration } from '../space/types.js';
 import { Rng } from '../util/rng.js';
 import { type Schedule, hyperbandSchedule } from './brackets.js';
 import { bestLossTrial, paretoTrials } from './incumbent.js';
@@ -21,24 +20,15 @@ import { drawConfiguration } from './sampler.js';
 import { type Slot, nextStep } from './schedule.js';
 import { makeSettings, type StudySettings, type StudySettingsInput } from './settings.js';
 import type { StudyStorage } from './storage.js';
-import type { Claim, TrialRecord, TrialSource, TrialSpec } from './trial.js';
+import type { Claim, TrialRecord, TrialSpec } from './trial.js';
 import { newWorkerId, staleness } from './worker.js';
 
 /** One evaluation to run: train `config` up to `budget` epochs, continuing `checkpoint` (trained `previousBudget` epochs). */
-export interface Job {
-  readonly study: string;
-  readonly key: string;
+export interface Job
+  extends Pick<TrialSpec, 'study' | 'key' | 'configId' | 'config' | 'source' | 'bracket' | 'rung' | 'budget' | 'previousBudget' | 'seed'> {
   readonly number: number;
-  readonly configId: string;
-  readonly config: Configuration;
-  readonly source: TrialSource;
-  readonly bracket: number;
-  readonly rung: number;
-  readonly budget: number;
-  readonly previousBudget: number;
+  /** Checkpoint of the trial it continues (previousKey's), or null. */
   readonly checkpoint: string | null;
-  /** Seed for the training run. */
-  readonly seed: number;
   readonly claim: Claim;
 }
 
