@@ -13,6 +13,10 @@ export interface SourceLocation {
   path?: string;
 }
 
+/** `$.params[2].lower` from path segments (e.g. a zod issue's path). */
+export const jsonPath = (path: ReadonlyArray<PropertyKey>): string =>
+  '$' + path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+
 export function formatLocation(loc: SourceLocation | undefined): string {
   if (!loc) return '';
   let s = loc.file ?? '';

@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { DatasetError } from '../errors.js';
+import { DatasetError, jsonPath } from '../errors.js';
 
 export interface LabelDef {
   readonly name: string;
@@ -57,8 +57,7 @@ function parseWith<T>(schema: z.ZodType<T>, json: unknown, file: string): T {
   const result = schema.safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const path = '$' + issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-    throw new DatasetError(`invalid dataset.json: ${issue.message}`, { file, path });
+    throw new DatasetError(`invalid dataset.json: ${issue.message}`, { file, path: jsonPath(issue.path) });
   }
   return result.data;
 }

@@ -1,7 +1,7 @@
 /** Reading plans.json as `hnas plan` writes it, with errors that name the file and field. */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { PlanError } from '../errors.js';
+import { jsonPath, PlanError } from '../errors.js';
 import type { Plan } from './plan-types.js';
 
 const vec = z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]);
@@ -28,8 +28,7 @@ export function parsePlan(json: unknown, file: string): Plan {
   const result = planShape.safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const path = '$' + issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-    throw new PlanError(`not a plan written by \`hnas plan\`: ${issue.message}`, { file, path });
+    throw new PlanError(`not a plan written by \`hnas plan\`: ${issue.message}`, { file, path: jsonPath(issue.path) });
   }
   const plan = result.data as unknown as Plan;
   if (plan.nStages !== plan.network.strides.length) {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { TreeError } from '../errors.js';
+import { jsonPath, TreeError } from '../errors.js';
 import type { TreeFile, TreeNode } from './tree-types.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -35,8 +35,7 @@ export function parseTreeFile(json: unknown, file?: string): TreeFile {
   const result = fileSchema.safeParse(json);
   if (result.success) return result.data as TreeFile;
   const issue = deepest(result.error.issues);
-  const path = `$${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`;
-  throw new TreeError(`not a tree file: ${issue.message}`, { file, path });
+  throw new TreeError(`not a tree file: ${issue.message}`, { file, path: jsonPath(issue.path) });
 }
 
 /** Union failures hide the real problem one level down; report the deepest issue. */

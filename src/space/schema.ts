@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError, jsonPath } from '../errors.js';
 import { kindOf } from './kinds.js';
 import type { ParamDef, SearchSpace } from './types.js';
 
@@ -24,9 +24,6 @@ const paramSchema = z.discriminatedUnion('kind', [
 ]);
 
 const spaceSchema = z.object({ name: z.string().min(1), params: z.array(paramSchema).min(1) }).strict();
-
-const jsonPath = (path: ReadonlyArray<PropertyKey>): string =>
-  '$' + path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
 
 /** Checks a search space (already typed); errors name the hyperparameter and field. */
 export function checkSpace(space: SearchSpace, file?: string): SearchSpace {
