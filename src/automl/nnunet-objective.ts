@@ -11,7 +11,8 @@
  *   the checkpoint to continue from.
  * - Ctrl-C (trial.signal) stops at the next batch and throws TrialInterrupted; a NaN loss or
  *   out-of-memory throws TrainingFailure, which the driver records as a failed trial.
- * - `setup.options.featuresBase` / `featuresMax` narrow the networks (CPU smoke runs).
+ * - `setup.options.featuresBase` / `featuresMax` narrow the networks (CPU smoke runs);
+ *   `setup.options.threads` caps onnxruntime's intra-op threads (studies sharing a machine).
  */
 import { join } from 'node:path';
 import { TrialInterrupted, type ObjectiveSetup, type TrialObjective } from './objective.js';
@@ -45,6 +46,7 @@ export function nnunetObjective(setup: ObjectiveSetup): TrialObjective {
         outDir: join(trial.dir, MODEL_SUBDIR),
         continueFrom: job.previousBudget > 0 ? trial.previousCheckpoint : null,
         device: setup.device,
+        threads: setup.options.threads,
         signal: trial.signal,
         log: (line) => trial.log(line),
       });

@@ -36,6 +36,7 @@ interface OptimizeFlags {
   objective: string;
   delayMs?: number;
   features?: { base: number; max: number };
+  threads?: number;
   maxTrials?: number;
   progress: boolean;
   json?: boolean;
@@ -76,6 +77,7 @@ export function registerOptimize(program: Command): void {
     .option('--seed <n>', 'seed of the study (sampling and training)', intOption('--seed'), 0)
     .option('--plan <file>', 'use this plans.json instead of planning the dataset')
     .option('--features <BASE,MAX>', 'feature widths outside the search space (e.g. 4,16 for a quick CPU run)', parseFeatures)
+    .option('--threads <N>', 'onnxruntime intra-op threads per worker (default: all cores)', intOption('--threads', 1))
     .option('--max-trials <n>', 'stop after this many evaluations by this process', intOption('--max-trials', 1))
     .option('--no-progress', 'no progress view')
     .option('--json', 'print the summary as JSON')
@@ -103,6 +105,7 @@ export function registerOptimize(program: Command): void {
             objectiveOptions: {
               ...(flags.delayMs === undefined ? {} : { delayMs: flags.delayMs }),
               ...(flags.features ? { featuresBase: flags.features.base, featuresMax: flags.features.max } : {}),
+              ...(flags.threads === undefined ? {} : { threads: flags.threads }),
             },
           },
           { signal: controller.signal, maxTrials: flags.maxTrials, view: flags.progress && !flags.json ? progressView() : undefined },
