@@ -5,17 +5,20 @@
  * Prints seconds per step, voxels/s and the ratio (ours / PyTorch, > 1 = faster), the peak RSS growth
  * during the steps, and a numerical cross-check of the first step (loss, gradient norm, and the
  * largest relative difference of the per-parameter update norms).
- * Set HNAS_BENCH_LOWERING='{"convWeightGrad":"dilated_conv"}' (JSON LoweringOptions) to try a lowering,
- * HNAS_BENCH_ARENA=1 for onnxruntime's CPU memory arena (off by default, as in the trainer),
- * HNAS_BENCH_SPIN=0 for intra-op threads that sleep instead of spinning while they wait,
+ * Set HNAS_BENCH_LOWERING='{"convWeightGrad":"gemm"}' (JSON LoweringOptions) to try a lowering,
+ * Sessions take the trainer's options (src/runtime/providers.ts: no memory arena, intra-op threads that
+ * sleep instead of spinning); HNAS_BENCH_ARENA=1 turns onnxruntime's CPU memory arena on,
+ * HNAS_BENCH_SPIN=1 lets the intra-op threads spin while they wait (onnxruntime's default),
  * HNAS_BENCH_CASE=<part of a case name>, HNAS_BENCH_REPEATS=<n> (default 5; medians are reported),
  * HNAS_BENCH_LOWERINGS=0 to skip the interleaved comparisons of lowering alternatives,
  * HNAS_BENCH_ALTERNATIVES=<name part>,... to compare the default with only those alternatives,
- * HNAS_BENCH_ONLY=input_grad for only the strided input gradient's lowerings, op alone.
+ * HNAS_BENCH_ONLY=input_grad | weight_grad for only the conv input / weight gradient's lowerings, op alone,
+ * HNAS_BENCH_ONLY=profile for the 4-stage step's kernel time per op type (onnxruntime's profiler),
+ * HNAS_BENCH_ONLY=lowerings for only the interleaved comparison of whole-step alternatives.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -26,11 +29,14 @@ import { Graph } from '../compiler/graph/graph.js';
 import { emitOnnx } from '../compiler/onnx/emit.js';
 import type { NetworkPlan } from '../src/data/plan-types.js';
 import type { TreeNode } from '../src/grammar/tree-types.js';
+import { sessionOptions } from '../src/runtime/providers.js';
 import { Rng } from '../src/util/rng.js';
 import { defaultTree, isoPlan } from '../test/compiler/trees.js';
 
 const PYTHON = '/usr/bin/python3';
 const THREADS = 2;
+/** The trainer's own session options (src/runtime), so the bench measures what `hnas train` runs. */
+const TRAINER_SESSION = sessionOptions('cpu', THREADS);
 const REPEATS = Number(process.env.HNAS_BENCH_REPEATS ?? 5);
 const LOWERING = JSON.parse(process.env.HNAS_BENCH_LOWERING ?? '{}') as Partial<LoweringOptions>;
 
@@ -63,6 +69,9 @@ const resetPeak = () => { try { writeFileSync('/proc/self/clear_refs', '5'); } c
 
 export async function run(): Promise<void> {
   if (process.env.HNAS_BENCH_ONLY === 'input_grad') return compareInputGradLowerings();
+  if (process.env.HNAS_BENCH_ONLY === 'weight_grad') return compareWeightGradLowerings();
+  if (process.env.HNAS_BENCH_ONLY === 'profile') return profileStep();
+  if (process.env.HNAS_BENCH_ONLY === 'lowerings') return compareLowerings(process.env.HNAS_BENCH_ALTERNATIVES?.split(','));
   const havePython = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
   if (!havePython) console.log(`(PyTorch not available at ${PYTHON}: the reference columns are empty)`);
   console.log(`threads ${THREADS}, median of ${REPEATS} steps each, ours and PyTorch alternating, after one warm-up step; lowering ${JSON.stringify(LOWERING)}`);
@@ -87,14 +96,12 @@ export async function run(): Promise<void> {
     try {
       resetPeak();
       const base = procStatus('VmRSS');
-      const session = await ort.InferenceSession.create(step.onnx(LOWERING), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: process.env.HNAS_BENCH_ARENA === '1', ...(process.env.HNAS_BENCH_SPIN === '0' ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}) });
-      const feeds: Record<string, ort.Tensor> = {
-        [sig.image.name]: new ort.Tensor('float32', image, sig.image.shape),
-        [sig.labels.name]: new ort.Tensor('float32', labels, sig.labels.shape),
-        [sig.lr]: new ort.Tensor('float32', Float32Array.of(1e-2), []),
-      };
-      for (const s of [...sig.params, ...sig.buffers]) feeds[s.name] = new ort.Tensor('float32', model.weights.get(s.name)!, s.shape);
-      for (const s of sig.state) feeds[s.name] = new ort.Tensor('float32', new Float32Array(Math.max(1, s.shape.reduce((a, b) => a * b, 1))), s.shape);
+      const session = await ort.InferenceSession.create(step.onnx(LOWERING), {
+        ...TRAINER_SESSION,
+        ...(process.env.HNAS_BENCH_ARENA === '1' ? { enableCpuMemArena: true } : {}),
+        ...(process.env.HNAS_BENCH_SPIN === '1' ? { extra: {} } : {}),
+      });
+      const feeds = stepFeeds(model, step, image, labels);
       first = await session.run(feeds);
       const check = reference ? JSON.parse(await reference.next()) as { loss: number; grad_norm: number; update: Record<string, number> } : null;
       for (let r = 0; r < REPEATS; r++) {
@@ -141,15 +148,60 @@ export async function run(): Promise<void> {
   }
 }
 
+/** A step's inputs: the model's weights, zero optimiser state, lr 1e-2, and a seeded random batch unless given. */
+function stepFeeds(model: ReturnType<typeof compile>, step: ReturnType<typeof compileTrainingStep>, image?: Float32Array, labels?: Float32Array): Record<string, ort.Tensor> {
+  const sig = step.signature;
+  const rng = Rng.seeded(1);
+  const voxels = sig.image.shape.reduce((a, b) => a * b, 1);
+  const feeds: Record<string, ort.Tensor> = {
+    [sig.image.name]: new ort.Tensor('float32', image ?? Float32Array.from({ length: voxels }, () => rng.normal()), sig.image.shape),
+    [sig.labels.name]: new ort.Tensor('float32', labels ?? Float32Array.from({ length: voxels }, () => rng.int(3)), sig.labels.shape),
+    [sig.lr]: new ort.Tensor('float32', Float32Array.of(1e-2), []),
+  };
+  for (const p of [...sig.params, ...sig.buffers]) feeds[p.name] = new ort.Tensor('float32', model.weights.get(p.name)!, p.shape);
+  for (const p of sig.state) feeds[p.name] = new ort.Tensor('float32', new Float32Array(Math.max(1, p.shape.reduce((a, b) => a * b, 1))), p.shape);
+  return feeds;
+}
+
+/** Where the 4-stage step's time goes: onnxruntime's profile of 3 steps, kernel time per op type. */
+export async function profileStep(): Promise<void> {
+  const c = CASES[0]!;
+  const model = compile(c.tree, c.plan, { seed: 0 });
+  const step = compileTrainingStep(model);
+  const feeds = stepFeeds(model, step);
+  const dir = mkdtempSync(join(tmpdir(), 'hnas-profile-'));
+  const session = await ort.InferenceSession.create(step.onnx(LOWERING), { ...TRAINER_SESSION, enableProfiling: true, profileFilePrefix: join(dir, 'step') });
+  await session.run(feeds);
+  const steps = 3;
+  const start = performance.now();
+  for (let i = 0; i < steps; i++) await session.run(feeds);
+  const seconds = (performance.now() - start) / 1000 / steps;
+  session.endProfiling();
+  await session.release();
+  const events = readdirSync(dir).flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { cat: string; name: string; dur: number; args: { op_name?: string } }[]);
+  rmSync(dir, { recursive: true, force: true });
+  const byOp = new Map<string, number>();
+  // The first step's events are the warm-up: keep the last `steps` of each kernel's.
+  for (const e of events) if (e.cat === 'Node' && e.name.endsWith('_kernel_time')) byOp.set(e.args.op_name!, (byOp.get(e.args.op_name!) ?? 0) + e.dur / 1000 / (steps + 1));
+  const total = [...byOp.values()].reduce((a, b) => a + b, 0);
+  console.log(`\n${c.name}, lowering ${JSON.stringify(LOWERING)}: ${seconds.toFixed(3)} s/step, kernel time per op type (mean of ${steps + 1} steps incl. warm-up):`);
+  const rows = [...byOp].sort((a, b) => b[1] - a[1]).map(([op, ms]) => [op, ms.toFixed(0), `${((100 * ms) / total).toFixed(1)} %`]);
+  console.log([['op', 'ms/step', 'share'], ['---', '---', '---'], ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+}
+
 /** Lowering alternatives of the same step, run interleaved in one process (fair under a shared, busy CPU). */
 const ALTERNATIVES: { name: string; lowering: Partial<LoweringOptions>; session?: ort.InferenceSession.SessionOptions }[] = [
-  { name: 'default (GEMM weight gradient, per-phase-conv input gradient, 1x1x1-conv transposed conv)', lowering: {} },
+  { name: 'default (shifted-copy GEMM weight gradient, per-phase-conv input gradient, 1x1x1-conv transposed conv)', lowering: {} },
   { name: 'strided input gradient as one Conv over all phases', lowering: { convInputGrad: 'phase_conv' } },
   { name: 'strided input gradient as ONNX ConvTranspose', lowering: { convInputGrad: 'conv_transpose' } },
+  { name: 'weight gradient as one GEMM per kernel offset', lowering: { convWeightGrad: 'gemm' } },
+  { name: 'weight gradient as one GEMM per chunk over stacked offset slices (im2col)', lowering: { convWeightGrad: 'im2col' } },
+  ...[4, 8, 32, 64].map((mib) => ({ name: `weight gradient chunks of ${mib} MiB (default 16)`, lowering: { weightGradChunkMiB: mib } })),
   { name: 'weight gradient as dilated Conv (the naive identity)', lowering: { convWeightGrad: 'dilated_conv' } },
   { name: 'transposed conv as ONNX ConvTranspose', lowering: { convTranspose: 'native' } },
   { name: 'default lowering, onnxruntime CPU memory arena on', lowering: {}, session: { enableCpuMemArena: true } },
-  { name: 'default lowering, intra-op threads do not spin', lowering: {}, session: { extra: { session: { intra_op: { allow_spinning: '0' } } } } },
+  { name: 'default lowering, intra-op threads spin (onnxruntime default)', lowering: {}, session: { extra: {} } },
+  { name: 'default lowering, parallel executor (2 inter-op threads)', lowering: {}, session: { executionMode: 'parallel', interOpNumThreads: 2 } },
 ];
 
 export async function compareLowerings(only?: readonly string[]): Promise<void> {
@@ -157,17 +209,8 @@ export async function compareLowerings(only?: readonly string[]): Promise<void> 
   const c = CASES[0]!;
   const model = compile(c.tree, c.plan, { seed: 0 });
   const step = compileTrainingStep(model);
-  const sig = step.signature;
-  const rng = Rng.seeded(1);
-  const voxels = sig.image.shape.reduce((a, b) => a * b, 1);
-  const feeds: Record<string, ort.Tensor> = {
-    [sig.image.name]: new ort.Tensor('float32', Float32Array.from({ length: voxels }, () => rng.normal()), sig.image.shape),
-    [sig.labels.name]: new ort.Tensor('float32', Float32Array.from({ length: voxels }, () => rng.int(3)), sig.labels.shape),
-    [sig.lr]: new ort.Tensor('float32', Float32Array.of(1e-2), []),
-  };
-  for (const p of [...sig.params, ...sig.buffers]) feeds[p.name] = new ort.Tensor('float32', model.weights.get(p.name)!, p.shape);
-  for (const p of sig.state) feeds[p.name] = new ort.Tensor('float32', new Float32Array(Math.max(1, p.shape.reduce((a, b) => a * b, 1))), p.shape);
-  const sessions = await Promise.all(alternatives.map((a) => ort.InferenceSession.create(step.onnx(a.lowering), { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', enableCpuMemArena: false, ...a.session })));
+  const feeds = stepFeeds(model, step);
+  const sessions = await Promise.all(alternatives.map((a) => ort.InferenceSession.create(step.onnx(a.lowering), { ...TRAINER_SESSION, ...a.session })));
   for (const s of sessions) await s.run(feeds);
   const times: number[][] = sessions.map(() => []);
   for (let r = 0; r < REPEATS; r++)
@@ -212,5 +255,43 @@ export async function compareInputGradLowerings(): Promise<void> {
   }
   console.log('\nstrided conv input gradient alone (k 3, s 2), interleaved, median of 9, ms:');
   const head = ['g -> dx', ...hows];
+  console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+}
+
+/** The 4-stage network's largest convs' weight gradient alone, each lowering, interleaved (median of 9). */
+export async function compareWeightGradLowerings(): Promise<void> {
+  const hows: { name: string; lowering: Partial<LoweringOptions> }[] = [
+    { name: 'gemm per offset', lowering: { convWeightGrad: 'gemm' } },
+    { name: 'im2col 16 MiB', lowering: { convWeightGrad: 'im2col', weightGradChunkMiB: 16 } },
+    ...[4, 16, 64].map((mib) => ({ name: `shifted ${mib} MiB`, lowering: { convWeightGrad: 'shifted' as const, weightGradChunkMiB: mib } })),
+  ];
+  const rows: string[][] = [];
+  const convs = [[32, 32, [40, 56, 40], 1], [32, 64, [40, 56, 40], 2], [64, 32, [40, 56, 40], 1], [64, 64, [20, 28, 20], 1], [256, 256, [5, 7, 5], 1]] as const;
+  for (const [c, o, xs, s] of convs) {
+    const gs = xs.map((d) => Math.ceil(d / s));
+    const rng = Rng.seeded(c + o + s);
+    const feeds = {
+      x: new ort.Tensor('float32', Float32Array.from({ length: 2 * c * xs[0] * xs[1] * xs[2] }, () => rng.normal()), [2, c, ...xs]),
+      g: new ort.Tensor('float32', Float32Array.from({ length: 2 * o * gs[0]! * gs[1]! * gs[2]! }, () => rng.normal()), [2, o, ...gs]),
+    };
+    const sessions = await Promise.all(hows.map(({ lowering }) => {
+      const g = new Graph();
+      const dw = g.op('conv_weight_grad', 'dw', [g.input('x', [2, c, ...xs]), g.input('g', [2, o, ...gs])], { stride: [s, s, s], pads: [1, 1, 1], kernel: [3, 3, 3] });
+      g.output(dw);
+      return ort.InferenceSession.create(emitOnnx(g, { params: 'inputs', lowering: { ...lowering } }), { intraOpNumThreads: THREADS, interOpNumThreads: 1, enableCpuMemArena: false });
+    }));
+    for (const s of sessions) await s.run(feeds);
+    const times: number[][] = sessions.map(() => []);
+    for (let r = 0; r < 9; r++)
+      for (const [i, s] of sessions.entries()) {
+        const t = performance.now();
+        await s.run(feeds);
+        times[i]!.push(performance.now() - t);
+      }
+    await Promise.all(sessions.map((s) => s.release()));
+    rows.push([`x [2,${c},${xs.join(',')}], g [2,${o},${gs.join(',')}], stride ${s}`, ...times.map((t) => median(t).toFixed(1))]);
+  }
+  console.log('\nconv weight gradient alone (k 3), interleaved, median of 9, ms:');
+  const head = ['x, g', ...hows.map((h) => h.name)];
   console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
 }

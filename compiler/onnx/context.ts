@@ -18,9 +18,14 @@ export interface LoweringOptions {
   readonly gelu: 'erf';
   /**
    * Training graphs (compiler/graph/ops/conv-grad.ts): the conv weight gradient as one MatMul per
-   * kernel offset ('gemm', default) or as a Conv of x with g as weights dilated by the stride ('dilated_conv').
+   * kernel offset ('gemm', default), as one MatMul over the offsets' stacked input slices per chunk
+   * of positions ('im2col'), for stride 1 as one MatMul over shifted copies of x and g on a flat grid
+   * ('shifted'; strided convs then take 'im2col'), or as a Conv of x with g as weights dilated by the
+   * stride ('dilated_conv').
    */
-  readonly convWeightGrad?: 'gemm' | 'dilated_conv';
+  readonly convWeightGrad: 'gemm' | 'im2col' | 'shifted' | 'dilated_conv';
+  /** 'im2col' and 'shifted': the most memory (MiB) one chunk's stacked copies may take. */
+  readonly weightGradChunkMiB: number;
   /**
    * Training graphs: the input gradient of a strided conv as one stride-1 Conv per stride phase
    * ('phase_convs', default), as one Conv over all phases with zero taps where a phase has none
@@ -28,10 +33,11 @@ export interface LoweringOptions {
    * ('conv_transpose'; slow on CPU, 3D not supported by the WebGPU provider). Stride 1 is always
    * a flipped-weight Conv.
    */
-  readonly convInputGrad?: 'phase_convs' | 'phase_conv' | 'conv_transpose';
+  readonly convInputGrad: 'phase_convs' | 'phase_conv' | 'conv_transpose';
 }
 
-export const DEFAULT_LOWERING: LoweringOptions = { convTranspose: 'conv1x1', gelu: 'erf' };
+/** The defaults are the fastest measured on the CPU (docs/training.md#lowering-choices-one-at-a-time). */
+export const DEFAULT_LOWERING: LoweringOptions = { convTranspose: 'conv1x1', gelu: 'erf', convWeightGrad: 'shifted', weightGradChunkMiB: 16, convInputGrad: 'phase_convs' };
 
 export interface EmitContext {
   readonly lowering: LoweringOptions;

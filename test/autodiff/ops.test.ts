@@ -88,10 +88,25 @@ const cases: { [K in OpKind]: Case<K>[] } = {
     ]),
   ],
   conv_weight_grad: [
-    ...(['gemm', 'dilated_conv'] as const).flatMap((how) => [
+    ...(['gemm', 'im2col', 'shifted', 'dilated_conv'] as const).flatMap((how) => [
       { label: `${how}, stride 2`, inputs: [x5(2, 5, 5, 4, 2), x5(3, 3, 3, 2, 2)], attrs: { stride: [2, 2, 2], pads: [1, 1, 1], kernel: [3, 3, 3] }, diff: false, lowering: { convWeightGrad: how } },
       { label: `${how}, stride 1, one axis unpadded`, inputs: [x5(2, 4, 3, 4), x5(3, 4, 1, 4)], attrs: { stride: [1, 1, 1], pads: [1, 0, 1], kernel: [3, 3, 3] }, diff: false, lowering: { convWeightGrad: how } },
     ]),
+    // im2col chunks: room for 20 rows of g (a whole sample of 18 per chunk), 10 rows (one slab of 6 per chunk).
+    ...[20, 10].map((rows) => ({
+      label: `im2col, stride 2, chunks of ${rows} rows`, inputs: [x5(2, 5, 5, 4, 2), x5(3, 3, 3, 2, 2)], attrs: { stride: [2, 2, 2], pads: [1, 1, 1], kernel: [3, 3, 3] }, diff: false,
+      lowering: { convWeightGrad: 'im2col' as const, weightGradChunkMiB: (rows * 4 * 27 * 2) / 2 ** 20 },
+    })),
+    // shifted: x or g as the GEMM's A (C 6 vs O 1, C 3 vs O 3), a [1,3,3] kernel, chunks of the flat grid.
+    ...[
+      { label: "x's stack as the GEMM's A", inputs: [x5(6, 4, 5, 3, 2), x5(1, 4, 5, 3, 2)], attrs: { stride: [1, 1, 1], pads: [1, 1, 1], kernel: [3, 3, 3] } },
+      { label: "g's stack as the GEMM's A", inputs: [x5(3, 4, 5, 3, 2), x5(3, 4, 5, 3, 2)], attrs: { stride: [1, 1, 1], pads: [1, 1, 1], kernel: [3, 3, 3] } },
+      { label: 'kernel [1,3,3], pads [0,1,1]', inputs: [x5(2, 3, 5, 4), x5(3, 3, 5, 4)], attrs: { stride: [1, 1, 1], pads: [0, 1, 1], kernel: [1, 3, 3] } },
+      { label: 'chunks of 16 shifted columns', inputs: [x5(3, 4, 5, 3, 2), x5(3, 4, 5, 3, 2)], attrs: { stride: [1, 1, 1], pads: [1, 1, 1], kernel: [3, 3, 3] }, chunk: 16 },
+    ].map(({ label, inputs, attrs, chunk }) => ({
+      label: `shifted, ${label}`, inputs, attrs, diff: false,
+      lowering: { convWeightGrad: 'shifted' as const, ...(chunk ? { weightGradChunkMiB: (chunk * 4 * (3 * 3 + 9 * 3)) / 2 ** 20 } : {}) },
+    })),
   ],
   topk_mask: [{ inputs: [{ shape: [20], kind: 'any' }], attrs: { k: 3 }, diff: false }],
 };

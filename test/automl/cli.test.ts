@@ -101,6 +101,7 @@ describe('hnas optimize (synthetic objective) on a generated dataset', () => {
       ['--approach', 'hpo', '--total-epochs', '100', '--time-limit', '1h'],
       ['--approach', 'hpo', '--device', 'tpu'],
       ['--approach', 'hpo', '--workers', '0'],
+      ['--approach', 'hpo', '--threads', '0'],
       ['--approach', 'hpo', '--time-limit', 'soon'],
       ['--approach', 'hpo', '--patch', '40x56'],
       ['--approach', 'hpo', '--objective', 'synthetic', '--name', '../escape'],

@@ -29,7 +29,7 @@ const setup: ObjectiveSetup = {
   plan: null,
   training: { folds: [0, 1], iterationsPerEpoch: 2, patchSize: null, batchSize: 2 },
   device: 'cpu',
-  options: { maxEpochs: 9, featuresBase: 4, featuresMax: 16 },
+  options: { maxEpochs: 9, featuresBase: 4, featuresMax: 16, threads: 1 },
 };
 
 function job(budget: number, previousBudget: number, config: Record<string, unknown> = { learning_rate: 3e-3 }): Job {

@@ -35,7 +35,7 @@ export const convInputGrad: OpDef<OpAttrs['conv_input_grad']> = {
   flops: (inputs, [out]) => 2 * (inputs[0]![1] as number) * prod(inputs[1]!.slice(2) as number[]) * perSample(inputs[0]!.slice(2)) * ((out![1] as number) / 1),
   emit(ctx, node) {
     const strided = node.attrs.stride.some((s) => s > 1);
-    const how = ctx.lowering.convInputGrad ?? 'phase_convs';
+    const how = ctx.lowering.convInputGrad;
     if (strided && how === 'conv_transpose') emitInputGradTransposed(ctx, node);
     else emitInputGradPhases(ctx, node, how === 'phase_conv');
   },
@@ -53,7 +53,10 @@ export const convWeightGrad: OpDef<OpAttrs['conv_weight_grad']> = {
   },
   flops: ([x, g], _out, { kernel }) => 2 * (x![1] as number) * (g![1] as number) * prod(kernel) * perSample(g!.slice(2)),
   emit(ctx: EmitContext, node) {
-    if ((ctx.lowering.convWeightGrad ?? 'gemm') === 'gemm') emitWeightGradGemm(ctx, node);
+    const how = ctx.lowering.convWeightGrad;
+    if (how === 'gemm') emitWeightGradGemm(ctx, node);
+    else if (how === 'im2col' || (how === 'shifted' && node.attrs.stride.some((v) => v > 1))) emitWeightGradIm2col(ctx, node);
+    else if (how === 'shifted') emitWeightGradShifted(ctx, node);
     else emitWeightGradDilated(ctx, node);
   },
   gradient: null,
@@ -216,10 +219,143 @@ function emitWeightGradGemm(ctx: EmitContext, node: WeightGradNode): void {
     ctx.node('MatMul', [rows, gm], [prod]);
     blocks.push(prod);
   }
-  // [taps * C, O] -> [taps, C, O] -> [O, C, taps] -> [O, C, ...k]
-  const [stacked, cube, oct] = [t('stacked'), t('cube'), t('o_c_taps')];
+  const stacked = t('stacked');
   ctx.node('Concat', blocks, [stacked], { axis: { i: 0 } });
-  ctx.node('Reshape', [stacked, i64('cube_shape', [taps, c, o!])], [cube]);
+  stackedToWeight(ctx, node, stacked, taps, c, o!);
+}
+
+/**
+ * dW by im2col per chunk: for a chunk of output rows of one sample (whole, else slabs of the first
+ * spatial axis), the kernel offsets' strided slices of the padded x are stacked into [taps*C, rows] and
+ * one Gemm with g's rows ([O, rows], transposed by the Gemm) gives the chunk's [taps*C, O]; chunks are
+ * summed. Against one GEMM per offset, g is packed once per chunk rather than once per offset, the
+ * GEMM has taps*C rows instead of C, and neither x nor g is transposed. Chunks keep the stacked copy
+ * under `weightGradChunkMiB`.
+ */
+function emitWeightGradIm2col(ctx: EmitContext, node: WeightGradNode): void {
+  const { stride, pads, kernel } = node.attrs;
+  const [x, g] = node.inputs as [string, string];
+  const [n, c] = ctx.shape(x) as [number, number];
+  const [, o, depth, ...rest] = ctx.shape(g) as number[];
+  const plane = prod(rest);
+  const taps = prod(kernel);
+  const t = (s: string) => ctx.tmp(`${node.name}.${s}`);
+  const i64 = (s: string, v: readonly number[]) => ctx.constant(`${node.name}.${s}`, 'int64', [v.length], v);
+  const xp = t('x_pad');
+  ctx.node('Pad', [x, i64('pads', [0, 0, ...pads, 0, 0, ...pads])], [xp]);
+  const spatialAxes = kernel.map((_, a) => a + 2);
+  const [xAxes, xSteps, gAxes] = [i64('x_axes', [0, ...spatialAxes]), i64('x_steps', [1, ...stride]), i64('g_axes', [0, 2])];
+  const budgetRows = (ctx.lowering.weightGradChunkMiB * 2 ** 20) / (4 * taps * c);
+  const slabs = Math.max(1, Math.min(depth!, Math.floor(budgetRows / plane)));
+  const partials: string[] = [];
+  for (let s = 0; s < n; s++)
+    for (let d0 = 0; d0 < depth!; d0 += slabs) {
+      const d1 = Math.min(depth!, d0 + slabs);
+      const tag = `n${s}d${d0}`;
+      const slices = [...grid(kernel)].map((off, k) => {
+        const sl = t(`${tag}.slice${k}`);
+        const starts = [s, off[0]! + d0 * stride[0]!, ...off.slice(1)];
+        const ends = [s + 1, off[0]! + (d1 - 1) * stride[0]! + 1, ...off.slice(1).map((v, a) => v + (rest[a]! - 1) * stride[a + 1]! + 1)];
+        ctx.node('Slice', [xp, i64(`${tag}.starts${k}`, starts), i64(`${tag}.ends${k}`, ends), xAxes, xSteps], [sl]);
+        return sl;
+      });
+      const [cols, colMat, gSlab, gMat, partial] = [t(`${tag}.cols`), t(`${tag}.col_mat`), t(`${tag}.g_slab`), t(`${tag}.g_mat`), t(`${tag}.partial`)];
+      const rows = (d1 - d0) * plane;
+      ctx.node('Concat', slices, [cols], { axis: { i: 0 } });
+      ctx.node('Reshape', [cols, i64(`${tag}.col_shape`, [taps * c, rows])], [colMat]);
+      ctx.node('Slice', [g, i64(`${tag}.g_starts`, [s, d0]), i64(`${tag}.g_ends`, [s + 1, d1]), gAxes], [gSlab]);
+      ctx.node('Reshape', [gSlab, i64(`${tag}.g_shape`, [o!, rows])], [gMat]);
+      ctx.node('Gemm', [colMat, gMat], [partial], { transB: { i: 1 } });
+      partials.push(partial);
+    }
+  let stacked = partials[0]!;
+  if (partials.length > 1) ctx.node('Sum', partials, [(stacked = t('stacked'))]);
+  stackedToWeight(ctx, node, stacked, taps, c, o!);
+}
+
+/**
+ * dW of a stride-1 conv from shifted copies of flattened grids. Lay x (padded) and g out on one flat
+ * grid per sample, g's rows widened to x's padded widths: the forward conv reads x_flat[j + off(k)]
+ * for g's grid index j, with off(k) = a(k's leading axes) + b(the other axes). So
+ *   dW[k] = sum_j g_flat[j] x_flat[j + a + b] = sum_i G_b[i] X_a[i],  X_a[i] = x_flat[i + a], G_b[i] = g_flat[i - b]:
+ * X stacks one shifted slice of x per leading-axes offset a, G one shifted (zero-padded) copy of g per
+ * offset b, and one GEMM [na*C, len] x [len, nb*O] gives every offset. Where the axes split is chosen to
+ * copy the fewest values (for C = O: x's first axis, 3 + 9 copies instead of im2col's 27); the GEMM also
+ * runs over the padding columns of the widened rows (+9 % at 40x56x40). Chunks of the flat grid bound
+ * the copies by `weightGradChunkMiB`; chunks and samples are summed.
+ */
+function emitWeightGradShifted(ctx: EmitContext, node: WeightGradNode): void {
+  const { pads, kernel } = node.attrs;
+  const [x, g] = node.inputs as [string, string];
+  const [n, c, ...xSize] = ctx.shape(x) as number[];
+  const [, o, ...gSize] = ctx.shape(g) as number[];
+  const r = kernel.length;
+  const t = (s: string) => ctx.tmp(`${node.name}.${s}`);
+  const i64 = (s: string, v: readonly number[]) => ctx.constant(`${node.name}.${s}`, 'int64', [v.length], v);
+  const width = xSize.map((d, a) => d + 2 * pads[a]!); // x's padded grid
+  const flatStride = width.map((_, a) => prod(width.slice(a + 1)));
+  // The split: kernel axes < q shift x, the rest shift g; fewest values copied.
+  const split = (q: number) => ({ q, na: prod(kernel.slice(0, q)), nb: prod(kernel.slice(q)) });
+  const { q, na, nb } = [...Array(r + 1).keys()].map(split).reduce((best, cur) => (cur.na * c! + cur.nb * o! < best.na * c! + best.nb * o! ? cur : best));
+  const offsetsA = [...grid(kernel.slice(0, q))].map((k) => k.reduce((f, v, a) => f + v * flatStride[a]!, 0));
+  const offsetsB = [...grid(kernel.slice(q))].map((k) => k.reduce((f, v, a) => f + v * flatStride[q + a]!, 0));
+  const bMax = Math.max(...offsetsB);
+  const gLength = gSize[0]! * flatStride[0]!;
+  // x padded, plus one more row on the first axis when the last offsets read past x's grid.
+  const extra = offsetsA.at(-1)! + bMax + gLength > (gSize[0]! + kernel[0]! - 1) * flatStride[0]! ? 1 : 0;
+  const [xPad, xFlat, gPad, gFlat] = [t('x_pad'), t('x_flat'), t('g_pad'), t('g_flat')];
+  ctx.node('Pad', [x, i64('x_pads', [0, 0, ...pads, 0, 0, pads[0]! + extra, ...pads.slice(1)])], [xPad]);
+  ctx.node('Reshape', [xPad, i64('x_flat_shape', [n!, c!, -1])], [xFlat]);
+  // g widened to x's rows, with whole zero rows before and after (at least bMax values) for the shifts.
+  const zeroRows = Math.ceil(bMax / flatStride[0]!);
+  const gPads = [0, 0, zeroRows, ...gSize.slice(1).map(() => 0), 0, 0, zeroRows, ...gSize.slice(1).map((d, a) => width[a + 1]! - d)];
+  let gIn = g;
+  if (gPads.some((v) => v > 0)) ctx.node('Pad', [g, i64('g_pads', gPads)], [(gIn = gPad)]);
+  ctx.node('Reshape', [gIn, i64('g_flat_shape', [n!, o!, -1])], [gFlat]);
+  const front = zeroRows * flatStride[0]!;
+
+  // Sum over i in [0, gLength + bMax) of G_b[i] X_a[i], in chunks of i.
+  const total = gLength + bMax;
+  const length = Math.max(1, Math.floor((ctx.lowering.weightGradChunkMiB * 2 ** 20) / (4 * (na * c! + nb * o!))));
+  const axes = i64('axes', [0, 2]);
+  const xOnTop = na * c! >= nb * o!; // the larger stack is the GEMM's A (read in place), the smaller is packed
+  const partials: string[] = [];
+  for (let s = 0; s < n!; s++)
+    for (let i0 = 0; i0 < total; i0 += length) {
+      const i1 = Math.min(total, i0 + length);
+      const tag = `n${s}i${i0}`;
+      const stack = (from: string, starts: readonly number[], channels: number, name: string) => {
+        const parts = starts.map((start, k) => {
+          const sl = t(`${tag}.${name}${k}`);
+          ctx.node('Slice', [from, i64(`${tag}.${name}${k}_starts`, [s, start]), i64(`${tag}.${name}${k}_ends`, [s + 1, start + i1 - i0]), axes], [sl]);
+          return sl;
+        });
+        const [cat, mat] = [t(`${tag}.${name}`), t(`${tag}.${name}_mat`)];
+        if (parts.length > 1) ctx.node('Concat', parts, [cat], { axis: { i: 0 } });
+        ctx.node('Reshape', [parts.length > 1 ? cat : parts[0]!, i64(`${tag}.${name}_shape`, [starts.length * channels, i1 - i0])], [mat]);
+        return mat;
+      };
+      const xm = stack(xFlat, offsetsA.map((a) => i0 + a), c!, 'x');
+      const gm = stack(gFlat, offsetsB.map((b) => front + i0 - b), o!, 'g');
+      const partial = t(`${tag}.partial`);
+      ctx.node('Gemm', xOnTop ? [xm, gm] : [gm, xm], [partial], { transB: { i: 1 } });
+      partials.push(partial);
+    }
+  let result = partials[0]!;
+  if (partials.length > 1) ctx.node('Sum', partials, [(result = t('sum'))]);
+  // [na, C, nb, O] (or [nb, O, na, C]) -> [O, C, na, nb] -> [O, C, ...k]
+  const [blocks, oc] = [t('blocks'), t('o_c_taps')];
+  ctx.node('Reshape', [result, i64('blocks_shape', xOnTop ? [na, c!, nb, o!] : [nb, o!, na, c!])], [blocks]);
+  ctx.node('Transpose', [blocks], [oc], { perm: { ints: xOnTop ? [3, 1, 0, 2] : [1, 3, 2, 0] } });
+  ctx.node('Reshape', [oc, i64('out_shape', [o!, c!, ...kernel])], node.outputs);
+}
+
+/** [taps * C, O] (offsets major, last kernel axis fastest) -> [taps, C, O] -> [O, C, taps] -> the weight's [O, C, ...k]. */
+function stackedToWeight(ctx: EmitContext, node: WeightGradNode, stacked: string, taps: number, c: number, o: number): void {
+  const t = (s: string) => ctx.tmp(`${node.name}.${s}`);
+  const i64 = (s: string, v: readonly number[]) => ctx.constant(`${node.name}.${s}`, 'int64', [v.length], v);
+  const [cube, oct] = [t('cube'), t('o_c_taps')];
+  ctx.node('Reshape', [stacked, i64('cube_shape', [taps, c, o])], [cube]);
   ctx.node('Transpose', [cube], [oct], { perm: { ints: [2, 1, 0] } });
-  ctx.node('Reshape', [oct, i64('out_shape', [o!, c, ...kernel])], node.outputs);
+  ctx.node('Reshape', [oct, i64('out_shape', [o, c, ...node.attrs.kernel])], node.outputs);
 }
