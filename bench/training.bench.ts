@@ -148,6 +148,25 @@ export async function run(): Promise<void> {
   }
 }
 
+/**
+ * Times `repeats` runs of each session after one warm-up run each, interleaved so all see the same
+ * load, each round starting one session later so no position in the round is favoured (the first
+ * measured ~7-10 % slow); returns ms per run, per session, and releases the sessions.
+ */
+async function timeInterleaved(sessions: ort.InferenceSession[], feeds: Record<string, ort.Tensor>, repeats: number): Promise<number[][]> {
+  for (const s of sessions) await s.run(feeds);
+  const times: number[][] = sessions.map(() => []);
+  for (let r = 0; r < repeats; r++)
+    for (let j = 0; j < sessions.length; j++) {
+      const i = (j + r) % sessions.length;
+      const t = performance.now();
+      await sessions[i]!.run(feeds);
+      times[i]!.push(performance.now() - t);
+    }
+  await Promise.all(sessions.map((s) => s.release()));
+  return times;
+}
+
 /** A step's inputs: the model's weights, zero optimiser state, lr 1e-2, and a seeded random batch unless given. */
 function stepFeeds(model: ReturnType<typeof compile>, step: ReturnType<typeof compileTrainingStep>, image?: Float32Array, labels?: Float32Array): Record<string, ort.Tensor> {
   const sig = step.signature;
@@ -211,16 +230,7 @@ export async function compareLowerings(only?: readonly string[]): Promise<void> 
   const step = compileTrainingStep(model);
   const feeds = stepFeeds(model, step);
   const sessions = await Promise.all(alternatives.map((a) => ort.InferenceSession.create(step.onnx(a.lowering), { ...TRAINER_SESSION, ...a.session })));
-  for (const s of sessions) await s.run(feeds);
-  const times: number[][] = sessions.map(() => []);
-  for (let r = 0; r < REPEATS; r++)
-    for (const [i, s] of sessions.entries()) {
-      const t = performance.now();
-      await s.run(feeds);
-      times[i]!.push((performance.now() - t) / 1000);
-    }
-  const best = times.map(median);
-  await Promise.all(sessions.map((s) => s.release()));
+  const best = (await timeInterleaved(sessions, feeds, REPEATS)).map((t) => median(t) / 1000);
   console.log(`\nlowering alternatives, ${c.name}, interleaved, median of ${REPEATS}:`);
   const rows = alternatives.map((a, i) => [a.name, best[i]!.toFixed(3), (best[i]! / best[0]!).toFixed(2)]);
   console.log([['lowering', 's/step', 'time vs default'], ['---', '---', '---'], ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
@@ -242,15 +252,7 @@ export async function compareInputGradLowerings(): Promise<void> {
       g.output(dx);
       return ort.InferenceSession.create(emitOnnx(g, { params: 'inputs', lowering: { convInputGrad: how } }), { intraOpNumThreads: THREADS, interOpNumThreads: 1, enableCpuMemArena: false });
     }));
-    for (const s of sessions) await s.run(feeds);
-    const times: number[][] = sessions.map(() => []);
-    for (let r = 0; r < 9; r++)
-      for (const [i, s] of sessions.entries()) {
-        const t = performance.now();
-        await s.run(feeds);
-        times[i]!.push(performance.now() - t);
-      }
-    await Promise.all(sessions.map((s) => s.release()));
+    const times = await timeInterleaved(sessions, feeds, 9);
     rows.push([`[2,${o},${gs.join(',')}] -> [2,${c},${xs.join(',')}]`, ...times.map((t) => median(t).toFixed(1))]);
   }
   console.log('\nstrided conv input gradient alone (k 3, s 2), interleaved, median of 9, ms:');
@@ -280,15 +282,7 @@ export async function compareWeightGradLowerings(): Promise<void> {
       g.output(dw);
       return ort.InferenceSession.create(emitOnnx(g, { params: 'inputs', lowering: { ...lowering } }), { intraOpNumThreads: THREADS, interOpNumThreads: 1, enableCpuMemArena: false });
     }));
-    for (const s of sessions) await s.run(feeds);
-    const times: number[][] = sessions.map(() => []);
-    for (let r = 0; r < 9; r++)
-      for (const [i, s] of sessions.entries()) {
-        const t = performance.now();
-        await s.run(feeds);
-        times[i]!.push(performance.now() - t);
-      }
-    await Promise.all(sessions.map((s) => s.release()));
+    const times = await timeInterleaved(sessions, feeds, 9);
     rows.push([`x [2,${c},${xs.join(',')}], g [2,${o},${gs.join(',')}], stride ${s}`, ...times.map((t) => median(t).toFixed(1))]);
   }
   console.log('\nconv weight gradient alone (k 3), interleaved, median of 9, ms:');

@@ -5,9 +5,11 @@
  *   (stride 1: w's channels swapped and its kernel flipped, pad k-1-p), faster on CPU than ONNX
  *   ConvTranspose at the sizes that dominate a step; ConvTranspose stays selectable
  *   (LoweringOptions.convInputGrad).
- * - conv_weight_grad: dW from x and g, as a Conv of x (N and C swapped) with g (N and O
- *   swapped) as weights, dilated by the stride, sliced to the kernel and transposed back.
- * Both were verified against float64 finite differences (see ../shared/reference/onnxruntime-node.md).
+ * - conv_weight_grad: dW from x and g as GEMMs over copies of x (and g) per kernel offset: by default
+ *   one GEMM per chunk over shifted copies on a flat grid (stride 1) or over stacked strided slices
+ *   (im2col, strided); one GEMM per offset and a dilated Conv stay selectable
+ *   (LoweringOptions.convWeightGrad; measurements in docs/training.md).
+ * Every form is checked against float64 references (test/autodiff/ops.test.ts).
  * Neither is differentiated again (no second-order gradients).
  */
 import { ShapeError } from '../../../src/errors.js';
