@@ -201,7 +201,7 @@ function emitWeightGradGemm(ctx: EmitContext, node: WeightGradNode): void {
   const [n, c] = ctx.shape(x) as [number, number];
   const [, o, ...out] = ctx.shape(g) as number[];
   const r = stride.length;
-  const np = n * out.reduce((a, b) => a * b, 1);
+  const np = n * prod(out);
   const t = (s: string) => ctx.tmp(`${node.name}.${s}`);
   const i64 = (s: string, v: readonly number[]) => ctx.constant(`${node.name}.${s}`, 'int64', [v.length], v);
   const [xt, xp, gt, gm] = [t('x_t'), t('x_pad'), t('g_t'), t('g_mat')];
@@ -209,22 +209,19 @@ function emitWeightGradGemm(ctx: EmitContext, node: WeightGradNode): void {
   ctx.node('Pad', [xt, i64('pads', [0, 0, ...pads, 0, 0, ...pads])], [xp]);
   ctx.node('Transpose', [g], [gt], { perm: { ints: [0, ...out.map((_, a) => a + 2), 1] } });
   ctx.node('Reshape', [gt, i64('g_shape', [np, o!])], [gm]);
-  const taps = kernel.reduce((a, b) => a * b, 1);
   const axes = i64('axes', kernel.map((_, a) => a + 2));
   const steps = i64('steps', stride);
   const rowShape = i64('row_shape', [c, np]);
-  const blocks: string[] = [];
-  for (let k = 0; k < taps; k++) {
-    const offset = kernel.map((_, a) => Math.floor(k / kernel.slice(a + 1).reduce((p, v) => p * v, 1)) % kernel[a]!);
-    const [sl, rows, prod] = [t(`slice${k}`), t(`rows${k}`), t(`block${k}`)];
+  const blocks = [...grid(kernel)].map((offset, k) => {
+    const [sl, rows, block] = [t(`slice${k}`), t(`rows${k}`), t(`block${k}`)];
     ctx.node('Slice', [xp, i64(`starts${k}`, offset), i64(`ends${k}`, offset.map((s, a) => s + (out[a]! - 1) * stride[a]! + 1)), axes, steps], [sl]);
     ctx.node('Reshape', [sl, rowShape], [rows]);
-    ctx.node('MatMul', [rows, gm], [prod]);
-    blocks.push(prod);
-  }
+    ctx.node('MatMul', [rows, gm], [block]);
+    return block;
+  });
   const stacked = t('stacked');
   ctx.node('Concat', blocks, [stacked], { axis: { i: 0 } });
-  stackedToWeight(ctx, node, stacked, taps, c, o!);
+  stackedToWeight(ctx, node, stacked, blocks.length, c, o!);
 }
 
 /**
@@ -305,7 +302,7 @@ function emitWeightGradShifted(ctx: EmitContext, node: WeightGradNode): void {
   const bMax = Math.max(...offsetsB);
   const gLength = gSize[0]! * flatStride[0]!;
   // x padded, plus one more row on the first axis when the last offsets read past x's grid.
-  const extra = offsetsA.at(-1)! + bMax + gLength > (gSize[0]! + kernel[0]! - 1) * flatStride[0]! ? 1 : 0;
+  const extra = offsetsA.at(-1)! + bMax + gLength > width[0]! * flatStride[0]! ? 1 : 0;
   const [xPad, xFlat, gPad, gFlat] = [t('x_pad'), t('x_flat'), t('g_pad'), t('g_flat')];
   ctx.node('Pad', [x, i64('x_pads', [0, 0, ...pads, 0, 0, pads[0]! + extra, ...pads.slice(1)])], [xPad]);
   ctx.node('Reshape', [xPad, i64('x_flat_shape', [n!, c!, -1])], [xFlat]);
