@@ -1,21 +1,14 @@
 /** `hnas plan`, `hnas preprocess`, `hnas evaluate` end to end: outputs, exit codes, nothing lost on failure. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { captureOutput } from '../helpers/cli.js';
 import { main } from '../../src/cli/main.js';
 import { writeNifti } from '../../src/data/nifti.js';
 import { identityGeometry } from '../../src/data/nifti-types.js';
 import { tempDir, writeMsdDataset } from './helpers.js';
 
-let out: string[];
-let err: string[];
-beforeEach(() => {
-  out = [];
-  err = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureOutput();
 
 describe('hnas plan / preprocess', () => {
   it('writes plans.json with nStages and network; preprocess caches; errors exit 1 or 2', async () => {
@@ -26,11 +19,11 @@ describe('hnas plan / preprocess', () => {
     const plan = JSON.parse(readFileSync(planFile, 'utf8'));
     expect(plan.nStages).toBe(plan.network.strides.length);
     expect(plan.network).toMatchObject({ inputChannels: 1, numClasses: 3 });
-    expect(out.join('')).toMatch(/n_stages \d, patch \[/);
+    expect(io.out()).toMatch(/n_stages \d, patch \[/);
 
-    out = [];
+    io.clear();
     expect(await main(['plan', root, '-o', planFile, '--planner', 'resenc-m', '--json'])).toBe(0);
-    expect(JSON.parse(out.join('')).network.architecture).toBe('ResidualEncoderUNet');
+    expect(JSON.parse(io.out()).network.architecture).toBe('ResidualEncoderUNet');
 
     const cache = join(root, 'cache');
     expect(await main(['preprocess', root, '--plan', planFile, '-o', cache])).toBe(0);
@@ -43,7 +36,7 @@ describe('hnas plan / preprocess', () => {
     expect(readFileSync(planFile, 'utf8')).toBe(before); // a failed run leaves the old plan alone
     writeFileSync(join(root, 'bad.json'), '{"format": "other"}');
     expect(await main(['preprocess', root, '--plan', join(root, 'bad.json'), '-o', cache])).toBe(1);
-    expect(err.join('')).toMatch(/PlanError: .*bad\.json/);
+    expect(io.err()).toMatch(/PlanError: .*bad\.json/);
     expect(await main(['plan'])).toBe(2);
   });
 });
@@ -57,7 +50,7 @@ describe('hnas evaluate', () => {
     writeNifti(join(dir, 'p', 'a.nii.gz'), [0, 1, 0, 0], [4, 1, 1], identityGeometry(), { datatype: 'uint8' });
     const summary = join(dir, 'summary.json');
     expect(await main(['evaluate', join(dir, 'p'), join(dir, 'g'), '--classes', '1,2', '--per-case', '-o', summary])).toBe(0);
-    expect(out.join('')).toMatch(/a\s+66\.67\s+NaN/);
+    expect(io.out()).toMatch(/a\s+66\.67\s+NaN/);
     const json = JSON.parse(readFileSync(summary, 'utf8'));
     expect(json.meanPerClass['2']).toBeNull();
     expect(json.foregroundMean).toBeCloseTo(2 / 3, 10);

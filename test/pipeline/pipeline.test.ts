@@ -7,7 +7,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureOutput } from '../helpers/cli.js';
 import { main } from '../../src/cli/main.js';
 import { readNifti } from '../../src/data/nifti.js';
 import { evaluateFolders } from '../../src/data/evaluate.js';
@@ -20,15 +21,7 @@ const TINY = join(repoRoot, 'fixtures', 'data', 'tiny-msd');
 const SMALL = ['--features', '4,16', '--batch', '2', '--threads', '1', '--no-progress'];
 let planFile: string;
 
-let out: string[];
-let err: string[];
-beforeEach(() => {
-  out = [];
-  err = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureOutput();
 
 let work: string;
 let prepared: Prepared;
@@ -46,7 +39,7 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
     const model = join(work, 'model');
     const common = ['--epochs', '2', '--iterations-per-epoch', '2', '-o', model, ...SMALL];
     expect(await main(['train', TINY, '--fold', '0', ...common, '--json'])).toBe(0);
-    const summary = JSON.parse(out.join(''));
+    const summary = JSON.parse(io.out());
     expect(summary.folds[0]).toMatchObject({ fold: 0, epochs: 2 });
     const fold0 = join(model, 'fold_0');
     for (const f of ['model.onnx', 'weights.safetensors', 'checkpoint.safetensors', 'log.jsonl', 'fold.json', 'validation.json'])
@@ -62,13 +55,13 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
     expect(summary.folds[0].dice ?? NaN).toBeCloseTo(again.foregroundMean, 10);
 
     // A second fold, then predict with both (ensemble) into a fresh folder.
-    out = [];
+    io.clear();
     expect(await main(['train', TINY, '--fold', '1', ...common])).toBe(0);
-    expect(out.join('')).toMatch(/\n1 \| 2 \| /);
+    expect(io.out()).toMatch(/\n1 \| 2 \| /);
     const preds = join(work, 'preds');
-    out = [];
+    io.clear();
     expect(await main(['predict', model, join(TINY, 'imagesTr'), '-o', preds, '--no-progress', '--json'])).toBe(0);
-    const p = JSON.parse(out.join(''));
+    const p = JSON.parse(io.out());
     expect(p.folds).toEqual([0, 1]);
     expect(p.cases).toHaveLength(6);
     for (const id of ['tiny_001', 'tiny_004']) {
@@ -77,9 +70,9 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
       expect(seg.dims.slice(0, 3)).toEqual(img.dims.slice(0, 3));
       expect(seg.geometry.affine).toEqual(img.geometry.affine);
     }
-    out = [];
+    io.clear();
     expect(await main(['evaluate', preds, join(TINY, 'labelsTr'), '--json'])).toBe(0);
-    expect(JSON.parse(out.join('')).cases).toHaveLength(6);
+    expect(JSON.parse(io.out()).cases).toHaveLength(6);
   }, 120_000);
 
   it('a stopped run continued from its checkpoint in another folder gives the weights of one uninterrupted run', async () => {
@@ -112,7 +105,7 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
     const cfg = join(work, 'adam.json');
     writeFileSync(cfg, JSON.stringify({ optimizer: 'adam' }));
     expect(await main(['train', TINY, '--fold', '0', '--config', cfg, ...args])).toBe(1);
-    expect(err.join('')).toMatch(/ConfigError: .*configuration\.json: the folder holds a model trained with a different configuration/);
+    expect(io.err()).toMatch(/ConfigError: .*configuration\.json: the folder holds a model trained with a different configuration/);
     expect(readFileSync(join(model, 'configuration.json'), 'utf8')).toBe(config);
     expect(readFileSync(join(model, 'fold_0', 'weights.safetensors')).equals(weights)).toBe(true);
 
@@ -132,21 +125,21 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
       [['predict', model, join(TINY, 'imagesTr')], 2, /output/],
     ];
     for (const [argv, code, msg] of cases) {
-      err = [];
+      io.clear();
       expect(await main(argv), argv.join(' ')).toBe(code);
-      expect(err.join(''), argv.join(' ')).toMatch(msg);
+      expect(io.err(), argv.join(' ')).toMatch(msg);
     }
     // A damaged model file is named.
     cpSync(model, join(work, 'corrupt'), { recursive: true });
     writeFileSync(join(work, 'corrupt', 'fold_0', 'model.onnx'), 'not onnx');
-    err = [];
+    io.clear();
     expect(await main(['predict', join(work, 'corrupt'), join(TINY, 'imagesTr'), '-o', join(work, 'o2'), '--no-progress'])).toBe(1);
-    expect(err.join('')).toMatch(/DatasetError: .*fold_0\/model\.onnx: not a loadable ONNX model/);
+    expect(io.err()).toMatch(/DatasetError: .*fold_0\/model\.onnx: not a loadable ONNX model/);
     // A config that does not parse names its file.
     writeFileSync(cfg, '{ "learning_rate": ');
-    err = [];
+    io.clear();
     expect(await main(['train', TINY, '--fold', '0', '--config', cfg, '-o', join(work, 'q'), ...SMALL])).toBe(1);
-    expect(err.join('')).toMatch(/adam\.json: not valid JSON/);
+    expect(io.err()).toMatch(/adam\.json: not valid JSON/);
   }, 120_000);
 
   it('trainModel with fold "all" trains on every case and writes no validation', async () => {
