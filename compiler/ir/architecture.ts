@@ -27,7 +27,7 @@ export interface Architecture {
   readonly decoder: BlockChoices;
 }
 
-/** ResEnc M residual blocks per stage: 1, 3, 4, 6, 6, 6, ... */
+/** ResEnc M residual blocks per stage: 1, 3, 4, 6, 6, 6, ... (the one definition: the planner and the grammar read it too). */
 export function resEncDefaultBlocks(stage: number): number {
   return [1, 3, 4][stage] ?? 6;
 }
