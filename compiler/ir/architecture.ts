@@ -4,7 +4,9 @@
  * norm / nonlinearity / dropout choices of encoder and decoder.
  */
 
-export type EncoderType = 'conv' | 'residual';
+/** The encoder kinds, in the one vocabulary hnas uses for them (plans.json adds nnU-Net's class names). */
+export const ENCODER_TYPES = ['conv', 'residual'] as const;
+export type EncoderType = (typeof ENCODER_TYPES)[number];
 export const NORMS = ['instance_norm', 'batch_norm'] as const;
 export type NormKind = (typeof NORMS)[number];
 export const NONLINS = ['leaky_relu', 'relu', 'elu', 'gelu', 'prelu'] as const;
