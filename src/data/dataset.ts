@@ -90,30 +90,57 @@ function checkLabels(labels: LabelDef[], file: string): LabelDef[] {
   return sorted;
 }
 
+/** What dataset.json says about a dataset, in either layout, without looking at its files. */
+export interface DatasetDescription {
+  readonly name?: string;
+  readonly layout: Dataset['layout'];
+  readonly channelNames: readonly string[];
+  readonly labels: readonly LabelDef[];
+  readonly numTraining: number;
+}
+
+type Described =
+  | (DatasetDescription & { layout: 'msd'; json: z.infer<typeof msdSchema> })
+  | (DatasetDescription & { layout: 'nnunet-v2'; json: z.infer<typeof v2Schema> });
+
+function describe(json: unknown, file: string): Described {
+  if (typeof json === 'object' && json !== null && 'channel_names' in json) {
+    const d = parseWith(v2Schema, json, file);
+    const labels = checkLabels(Object.entries(d.labels).map(([name, value]) => ({ name, value })), file);
+    return { layout: 'nnunet-v2', json: d, name: d.name, channelNames: indexedList(d.channel_names, file, 'channel_names'), labels, numTraining: d.numTraining };
+  }
+  const d = parseWith(msdSchema, json, file);
+  const labels = checkLabels(Object.entries(d.labels).map(([value, name]) => ({ name, value: Number(value) })), file);
+  return { layout: 'msd', json: d, name: d.name, channelNames: indexedList(d.modality, file, 'modality'), labels, numTraining: d.training.length };
+}
+
+function readJson(file: string): unknown {
+  if (!existsSync(file)) throw new DatasetError('no such file', { file });
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new DatasetError(`not valid JSON (${(err as Error).message})`, { file }, { cause: err });
+  }
+}
+
+/** Read a dataset.json (either layout) for its channels, labels and case count; throws DatasetError naming the field. */
+export function readDatasetDescription(file: string): DatasetDescription {
+  const { json: _json, ...description } = describe(readJson(file), file);
+  return description;
+}
+
 /** Read `<root>/dataset.json` in either layout; throws DatasetError naming the file and field. */
 export function loadDataset(rootDir: string): Dataset {
   const root = resolve(rootDir);
   const file = join(root, 'dataset.json');
   if (!existsSync(file)) throw new DatasetError('no dataset.json in the dataset folder', { file });
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new DatasetError(`dataset.json is not valid JSON (${(err as Error).message})`, { file }, { cause: err });
-  }
-  const isV2 = typeof json === 'object' && json !== null && 'channel_names' in json;
-  const dataset = isV2 ? loadV2(root, file, json) : loadMsd(root, file, json);
-  if (dataset.cases.length === 0) throw new DatasetError('the dataset has no training cases', { file, path: isV2 ? '$.numTraining' : '$.training' });
+  const described = describe(readJson(file), file);
+  const dataset = described.layout === 'nnunet-v2' ? loadV2(root, file, described) : loadMsd(root, file, described);
+  if (dataset.cases.length === 0) throw new DatasetError('the dataset has no training cases', { file, path: described.layout === 'nnunet-v2' ? '$.numTraining' : '$.training' });
   return dataset;
 }
 
-function loadMsd(root: string, file: string, json: unknown): Dataset {
-  const d = parseWith(msdSchema, json, file);
-  const channelNames = indexedList(d.modality, file, 'modality');
-  const labels = checkLabels(
-    Object.entries(d.labels).map(([value, name]) => ({ name, value: Number(value) })),
-    file,
-  );
+function loadMsd(root: string, file: string, { json: d, channelNames, labels }: Described & { layout: 'msd' }): Dataset {
   const cases = d.training.map((entry, i) => {
     const image = requireFile(join(root, entry.image), file, `$.training[${i}].image`);
     const label = requireFile(join(root, entry.label), file, `$.training[${i}].label`);
@@ -122,13 +149,7 @@ function loadMsd(root: string, file: string, json: unknown): Dataset {
   return { root, name: d.name ?? basename(root), layout: 'msd', channelNames, labels, cases: sortUnique(cases, file) };
 }
 
-function loadV2(root: string, file: string, json: unknown): Dataset {
-  const d = parseWith(v2Schema, json, file);
-  const channelNames = indexedList(d.channel_names, file, 'channel_names');
-  const labels = checkLabels(
-    Object.entries(d.labels).map(([name, value]) => ({ name, value })),
-    file,
-  );
+function loadV2(root: string, file: string, { json: d, channelNames, labels }: Described & { layout: 'nnunet-v2' }): Dataset {
   const imagesDir = join(root, 'imagesTr');
   if (!existsSync(imagesDir)) throw new DatasetError('missing imagesTr folder', { file: imagesDir });
   const suffix = `_0000${d.file_ending}`;

@@ -1,8 +1,14 @@
-/** Reading plans.json as `hnas plan` writes it, with errors that name the file and field. */
+/**
+ * Reading a plan for every command that takes --plan: plans.json as `hnas plan` writes it, or
+ * nnU-Net v2's plans file (nnUNetPlans.json with the dataset.json beside it), told apart by shape.
+ * Errors name the file and field.
+ */
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { networkPlanSchema, planIssueError } from '../../compiler/ir/plan.js';
+import { networkPlanSchema, planIssueError, readNetworkPlanFile, type NetworkPlan } from '../../compiler/ir/plan.js';
 import { PlanError } from '../errors.js';
+import { isNnUNetPlans, parseNnUNetPlans } from './nnunet-plans.js';
 import type { Plan } from './plan-types.js';
 
 const axis = z.number().int().min(0).max(2);
@@ -17,6 +23,7 @@ const planShape = z.looseObject({
   network: networkPlanSchema.loose(),
 });
 
+/** A plan as `hnas plan` writes it (format 'hnas-plan'). */
 export function parsePlan(json: unknown, file: string): Plan {
   const result = planShape.safeParse(json);
   if (!result.success) throw planIssueError(result.error, file, 'not a plan written by `hnas plan`: ');
@@ -27,12 +34,46 @@ export function parsePlan(json: unknown, file: string): Plan {
   return plan;
 }
 
-export function readPlanFile(file: string): Plan {
-  let json: unknown;
+/** Where nnU-Net's fields sit in its plans file, for errors the compiler's schema finds in a converted plan. */
+const NNUNET_FIELDS: Record<string, string> = {
+  patchSize: '$.configurations.3d_fullres.patch_size',
+  batchSize: '$.configurations.3d_fullres.batch_size',
+  kernelSizes: '$.configurations.3d_fullres.architecture.arch_kwargs.kernel_sizes',
+  strides: '$.configurations.3d_fullres.architecture.arch_kwargs.strides',
+};
+
+/** nnU-Net's plans file, converted, with the network checked by the compiler's schema like hnas's own. */
+function parseNnUNetPlanFile(json: unknown, file: string): Plan {
+  const plan = parseNnUNetPlans(json, file, join(dirname(file), 'dataset.json'));
+  const result = networkPlanSchema.safeParse(plan.network);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const [field, ...rest] = issue.path;
+    const base = NNUNET_FIELDS[String(field)] ?? '$.configurations.3d_fullres';
+    throw new PlanError(issue.message, { file, path: base + rest.map((p) => `[${String(p)}]`).join('') });
+  }
+  return plan;
+}
+
+/** hnas's plan or nnU-Net's, by shape. */
+export function parseAnyPlan(json: unknown, file: string): Plan {
+  return isNnUNetPlans(json) ? parseNnUNetPlanFile(json, file) : parsePlan(json, file);
+}
+
+function readJson(file: string): unknown {
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new PlanError(`cannot read the plan (${(err as Error).message})`, { file }, { cause: err });
   }
-  return parsePlan(json, file);
+}
+
+export function readPlanFile(file: string): Plan {
+  return parseAnyPlan(readJson(file), file);
+}
+
+/** The network part only (`hnas compile --plan`): nnU-Net's plans, or the compiler's bare / nested NetworkPlan. */
+export function readNetworkPlan(file: string): NetworkPlan {
+  const json = readJson(file);
+  return isNnUNetPlans(json) ? parseNnUNetPlanFile(json, file).network : readNetworkPlanFile(file);
 }

@@ -66,7 +66,7 @@ export function registerTrain(program: Command): void {
     .argument('<dataset>', 'dataset folder holding dataset.json (MSD or nnU-Net v2 layout)')
     .requiredOption('--fold <F>', "fold 0..4, a list like 0,1, or 'all' (every case, no validation)", parseFoldList)
     .option('--config <file>', 'configuration JSON (hyperparameters of the hpo/nas/hnas spaces; missing ones take their defaults)')
-    .option('--plan <file>', 'plans.json from `hnas plan` (default: plan the dataset now)')
+    .option('--plan <file>', 'plans.json from `hnas plan`, or nnU-Net\'s nnUNetPlans.json (default: plan the dataset now)')
     .option('--epochs <E>', 'epochs to train', intOption('--epochs', 1), 1000)
     .option('--max-epochs <M>', 'epochs the LR schedule spans (default: --epochs; a short run of a long schedule)', intOption('--max-epochs', 1))
     .option('--iterations-per-epoch <I>', 'batches per epoch', intOption('--iterations-per-epoch', 1), 250)
