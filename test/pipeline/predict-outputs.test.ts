@@ -4,24 +4,19 @@
  */
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { niftiValues, readNifti } from '../../src/data/nifti.js';
-import { prepareTraining, resolveConfiguration, trainModel } from '../../src/pipeline/index.js';
 import { runCli } from '../helpers/cli.js';
+import { TINY, trainTinyModel } from '../helpers/tiny-model.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const TINY = join(repoRoot, 'fixtures', 'data', 'tiny-msd');
 const IMAGES = join(TINY, 'imagesTr');
 let work: string;
 let model: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'hnas-predict-'));
-  const prepared = prepareTraining(TINY, { cacheDir: join(work, 'cache'), overrides: { batchSize: 2 } });
-  model = join(work, 'model');
-  await trainModel({ ...prepared, configuration: resolveConfiguration({}, prepared.plan.nStages), folds: ['all'], epochs: 1, iterationsPerEpoch: 1, features: { base: 4, max: 8 }, seed: 0, threads: 1, outDir: model });
+  model = await trainTinyModel(work);
 }, 60_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

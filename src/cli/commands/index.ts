@@ -16,6 +16,7 @@ import { registerReport } from './report.js';
 import { registerIncumbent } from './incumbent.js';
 import { registerTrain } from './train.js';
 import { registerPredict } from './predict.js';
+import { registerExport } from './export.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -31,6 +32,7 @@ export const commands: RegisterCommand[] = [
   registerPreprocess,
   registerTrain,
   registerPredict,
+  registerExport,
   registerEvaluate,
   registerOptimize,
   registerReport,
