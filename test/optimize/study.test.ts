@@ -166,6 +166,31 @@ describe('failures and recovery', () => {
     expect([...beats].sort((a, b) => a - b)).toEqual(beats);
   });
 
+  it('an abort mid-trial stops the loop and leaves that trial running; a time limit stops it before the next trial', async () => {
+    const storage = new MemoryStorage();
+    const study = await Study.open({ storage, name: 's', settings: { algorithm: 'hyperband', space: syntheticSpace('good'), ...reference } });
+    const controller = new AbortController();
+    let calls = 0;
+    const interrupted = await study.optimize(
+      async (job, trial) => {
+        if (++calls === 3) {
+          controller.abort();
+          expect(trial.signal.aborted).toBe(true);
+          throw new Error('stopped by the signal'); // not an HnasError, yet no bug: the signal explains it
+        }
+        return objective(job, trial);
+      },
+      { signal: controller.signal },
+    );
+    expect(interrupted).toEqual({ evaluated: 2, stopped: 'interrupted' });
+    expect((await study.trials()).map((t) => t.status)).toEqual(['complete', 'complete', 'running']);
+    let clock = Date.now();
+    const timed = await Study.open({ storage, name: 's', now: () => clock });
+    expect(await timed.optimize(objective, { timeLimitS: 3600 * 24, maxTrials: 2 })).toEqual({ evaluated: 2, stopped: 'max-trials' });
+    clock += 3600 * 1000 * 48; // the abandoned running trial counts as busy until now
+    expect(await timed.optimize(objective, { timeLimitS: 3600 * 24 })).toEqual({ evaluated: 0, stopped: 'time-limit' });
+  });
+
   it('opening with different settings, or an unknown study, is a typed error', async () => {
     const storage = new MemoryStorage();
     await Study.open({ storage, name: 's', settings: { algorithm: 'hyperband', space: syntheticSpace('good') } });
