@@ -18,7 +18,7 @@ import { Rng } from '../util/rng.js';
 import { type Schedule, hyperbandSchedule } from './brackets.js';
 import { bestLossTrial, paretoTrials } from './incumbent.js';
 import { bareTrial, type Job, type Objective, type ObjectiveResult } from './objective.js';
-import { drawConfiguration } from './sampler.js';
+import { drawConfiguration } from './config-sampler.js';
 import { type Slot, nextStep } from './schedule.js';
 import { makeSettings, type StudySettings, type StudySettingsInput } from './settings.js';
 import type { StudyStorage } from './storage.js';

@@ -9,9 +9,9 @@ import { type Grammar, alternativesOf } from '../grammar/grammar.js';
 import type { TreeNode } from '../grammar/tree-types.js';
 import { treesEqual, validateTree } from '../grammar/tree.js';
 import { unetGrammar } from '../grammar/unet.js';
-import { mutateTree } from '../sampling/mutate.js';
-import { type GrammarPrior, unetPrior } from '../sampling/prior.js';
-import { sampleTree, treeLogPrior } from '../sampling/sample.js';
+import { mutateTree } from '../tree-sampling/mutate.js';
+import { type GrammarPrior, unetPrior } from '../tree-sampling/prior.js';
+import { sampleTree, treeLogPrior } from '../tree-sampling/sample.js';
 import type { KindOps } from './kind.js';
 import type { ParamValue, TreeParam } from './types.js';
 

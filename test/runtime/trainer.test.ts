@@ -52,10 +52,10 @@ function setup(over: Partial<TrainOptions> = {}, net: Parameters<typeof tinyUNet
 
 async function evaluate(modelPath: string): Promise<number> {
   const session = await ort.InferenceSession.create(readFileSync(modelPath));
-  const { image, labels } = spheres(Rng.seeded(999), 4, PATCH);
+  const { image, label } = spheres(Rng.seeded(999), 4, PATCH);
   const out = await session.run({ input: new ort.Tensor('float32', image, [4, 1, ...PATCH]) });
   await session.release();
-  return dice(out[session.outputNames[0]!]!.data as Float32Array, labels, 4);
+  return dice(out[session.outputNames[0]!]!.data as Float32Array, label, 4);
 }
 
 describe('training engine', () => {
