@@ -46,7 +46,7 @@ export async function run(): Promise<void> {
       ['ms per trial', (bareMs / bareTrials).toFixed(2), (driverMs / driverTrials).toFixed(2), `${(driverMs / driverTrials / (bareMs / bareTrials)).toFixed(2)}x`],
       ['report (3 plots, SVG + PNG), ms', '', reportMs.toFixed(0), ''],
     ];
-    console.log(['', 'study.optimize (reference)', 'hnas optimize driver', 'ratio'].map((h) => h.padEnd(32)).join(''));
+    console.log(['', 'bare study.optimize (reference)', 'hnas optimize driver', 'ratio'].map((h) => h.padEnd(32)).join(''));
     for (const r of rows) console.log(r.map((c) => c.padEnd(32)).join(''));
   } finally {
     rmSync(dir, { recursive: true, force: true });

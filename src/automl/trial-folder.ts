@@ -23,11 +23,11 @@ function prepareTrialFolder(dir: string, job: Job): void {
 }
 
 /** `objective`, run in the trial folders of the study folder `folder`. */
-export function inTrialFolders(folder: string, objective: Objective, now: () => number = Date.now): Objective {
+export function inTrialFolders(folder: string, objective: Objective): Objective {
   return async (job, { signal }) => {
     const dir = join(folder, 'trials', trialFolderName(job.key));
     prepareTrialFolder(dir, job);
-    const log = (line: string) => appendFileSync(join(dir, 'log.txt'), `${new Date(now()).toISOString()} ${line}\n`);
+    const log = (line: string) => appendFileSync(join(dir, 'log.txt'), `${new Date().toISOString()} ${line}\n`);
     const previousCheckpoint = job.checkpoint === null ? null : join(folder, job.checkpoint);
     let result: ObjectiveResult;
     try {
