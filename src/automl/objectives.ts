@@ -3,8 +3,8 @@
  * one file with an ObjectiveFactory (objective-setup.ts; the contract it returns is
  * src/optimize/objective.ts) and one entry here.
  */
-import { UsageError } from '../errors.js';
 import { syntheticObjective } from '../optimize/synthetic.js';
+import { entryNamed } from '../util/registry.js';
 import type { ObjectiveFactory } from './objective-setup.js';
 import { nnunetObjective } from './nnunet-objective.js';
 
@@ -27,7 +27,4 @@ export const OBJECTIVES = {
 export type ObjectiveName = keyof typeof OBJECTIVES;
 export const OBJECTIVE_NAMES = Object.keys(OBJECTIVES) as ObjectiveName[];
 
-export function objectiveNamed(name: string): ObjectiveEntry {
-  if (!(name in OBJECTIVES)) throw new UsageError(`--objective must be one of ${OBJECTIVE_NAMES.join(', ')}, got '${name}'`);
-  return OBJECTIVES[name as ObjectiveName];
-}
+export const objectiveNamed = (name: string): ObjectiveEntry => entryNamed<ObjectiveEntry>(OBJECTIVES, '--objective', name);

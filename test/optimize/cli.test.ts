@@ -16,9 +16,8 @@ const cli = runCli;
 beforeAll(async () => {
   const storage = new SqliteStorage(db);
   const study = await Study.open({ storage, name: 'demo', settings: { algorithm: 'regularized-priorband', space: syntheticSpace('good'), minBudget: 1, maxBudget: 27 } });
-  const objective = syntheticObjective({ surface: benchmarkSurface(1, 27) });
   let n = 0;
-  await study.optimize(async (job, trial) => (++n % 10 === 0 ? { loss: NaN, cost: 1 } : objective(job, trial)));
+  await study.optimize(async (job, trial) => (++n % 10 === 0 ? { loss: NaN, cost: 1 } : syntheticObjective({ surface: benchmarkSurface(1, 27) })(job, trial)));
   await storage.close();
 });
 

@@ -57,9 +57,8 @@ describe('writeReport', () => {
     const db = join(dir, 'lib.db');
     const storage = new SqliteStorage(db);
     const study = await Study.open({ storage, name: 'lib', settings: { algorithm: 'regularized-priorband', space: syntheticSpace('good'), minBudget: 1, maxBudget: 9 } });
-    const objective = syntheticObjective({ surface: benchmarkSurface(1, 9) });
     let n = 0;
-    await study.optimize(async (job, trial) => (++n % 4 === 0 ? { loss: NaN, cost: 1 } : objective(job, trial)));
+    await study.optimize(async (job, trial) => (++n % 4 === 0 ? { loss: NaN, cost: 1 } : syntheticObjective({ surface: benchmarkSurface(1, 9) })(job, trial)));
     await storage.close();
     const { model } = await writeReport(await loadStudy(db), join(dir, 'lib-report'));
     expect(model.meta).toBeNull();
