@@ -15,6 +15,7 @@ import { ConfigError, HnasError } from '../errors.js';
 import { defaultConfig } from '../space/config.js';
 import { hashString } from '../util/hash.js';
 import { Rng } from '../util/rng.js';
+import { sleep } from '../util/sleep.js';
 import { type Schedule, hyperbandSchedule } from './brackets.js';
 import { bestLossTrial, paretoTrials } from './incumbent.js';
 import { bareTrial, type Job, type Objective, type ObjectiveResult } from './objective.js';
@@ -53,12 +54,6 @@ export interface OptimizeOptions {
 }
 
 export type StopReason = 'done' | 'time-limit' | 'max-trials' | 'interrupted';
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
 
 export class Study {
   readonly schedule: Schedule;

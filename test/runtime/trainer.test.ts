@@ -109,6 +109,17 @@ describe('training engine', () => {
     expect(resumed.epochsDone).toBe(1);
   });
 
+  it('takes src/data batches with int16 labels as their float copies (same weights, bit for bit)', async () => {
+    const base = { epochs: 1, iterationsPerEpoch: 2 };
+    const floats = await train(setup(base));
+    const o = setup(base);
+    const ints = await train({ ...o, batches: async (ctx) => {
+      const b = await o.batches(ctx);
+      return { image: b.image, label: Int16Array.from(b.label) };
+    } });
+    for (const [name, w] of floats.weights) expect(Buffer.from(ints.weights.get(name)!.buffer).equals(Buffer.from(w.buffer)), name).toBe(true);
+  });
+
   it.skipIf(providerInstalled(PROVIDERS.cuda))('a missing CUDA provider fails with TrainingFailure("provider") naming how to install it', async () => {
     const run = train(setup({ device: 'cuda', epochs: 1, iterationsPerEpoch: 1 }));
     await expect(run).rejects.toSatisfy((e: unknown) => e instanceof TrainingFailure && e.reason === 'provider' && /ONNXRUNTIME_NODE_INSTALL=cuda12/.test(e.message));
