@@ -1,6 +1,6 @@
 /**
  * The derivation-tree kind: an architecture from the U-Net grammar. Sampling, prior
- * log-probability and mutation come from the grammar toolkit (src/grammar, src/sampling);
+ * log-probability and mutation come from the grammar toolkit (src/grammar, src/tree-sampling);
  * the tree's prior is always the grammar prior centred on nnU-Net's default (the
  * reference scores trees by their prior log-probability under both distributions).
  */
