@@ -3,7 +3,7 @@
  * (how one graph op becomes ONNX nodes) live only in the op's rule; the switches that
  * select between alternatives are the LoweringOptions.
  */
-import type { Shape } from '../graph/graph.js';
+import type { Shape } from '../graph/shape.js';
 
 export type AttrValue = { readonly i: number } | { readonly f: number } | { readonly ints: readonly number[] } | { readonly s: string };
 

@@ -7,8 +7,9 @@
 import { endianness } from 'node:os';
 import pkg from 'onnx-proto';
 import { ConfigError } from '../../src/errors.js';
-import type { Graph, Shape } from '../graph/graph.js';
-import { ops } from '../graph/ops.js';
+import type { Graph } from '../graph/graph.js';
+import { ops } from '../graph/registry.js';
+import type { Shape } from '../graph/shape.js';
 import type { Weights } from '../weights/init.js';
 import { DEFAULT_LOWERING, type AttrValue, type EmitContext, type LoweringOptions } from './context.js';
 

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder } from '../../compiler/autodiff/builder.js';
+import { GraphBuilder } from '../../compiler/graph/builder.js';
 import { Graph } from '../../compiler/graph/graph.js';
 import { deepSupervisionWeights, supervisedLoss } from '../../compiler/train/deep-supervision.js';
 import { DEFAULT_LOSS, headLoss, LOSSES, type LossKind, type LossOptions } from '../../compiler/train/losses.js';

@@ -14,7 +14,7 @@
  */
 import { ShapeError } from '../../../src/errors.js';
 import type { EmitContext } from '../../onnx/context.js';
-import type { Shape } from '../graph.js';
+import type { Shape } from '../shape.js';
 import type { OpAttrs, OpDef } from '../ops.js';
 import { perSample, prod, rank, sameDim, spatialSize } from './shape-util.js';
 
@@ -41,7 +41,6 @@ export const convInputGrad: OpDef<OpAttrs['conv_input_grad']> = {
     if (strided && how === 'conv_transpose') emitInputGradTransposed(ctx, node);
     else emitInputGradPhases(ctx, node, how === 'phase_conv');
   },
-  gradient: null,
 };
 
 export const convWeightGrad: OpDef<OpAttrs['conv_weight_grad']> = {
@@ -61,7 +60,6 @@ export const convWeightGrad: OpDef<OpAttrs['conv_weight_grad']> = {
     else if (how === 'shifted') emitWeightGradShifted(ctx, node);
     else emitWeightGradDilated(ctx, node);
   },
-  gradient: null,
 };
 
 type InputGradNode = Parameters<typeof convInputGrad.emit>[1];

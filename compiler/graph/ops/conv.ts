@@ -1,6 +1,6 @@
 /** Convolution-type ops: conv, transposed conv (kernel = stride), average pooling. */
 import { ShapeError } from '../../../src/errors.js';
-import type { Shape } from '../graph.js';
+import type { Shape } from '../shape.js';
 import type { OpAttrs, OpDef } from '../ops.js';
 import { perSample, prod, rank, sameDim, spatialSize } from './shape-util.js';
 
@@ -45,7 +45,6 @@ export const conv: OpDef<OpAttrs['conv']> = {
       pads: { ints: [...node.attrs.pads, ...node.attrs.pads] },
     });
   },
-  gradient: null,
 };
 
 export const convTranspose: OpDef<OpAttrs['conv_transpose']> = {
@@ -96,7 +95,6 @@ export const convTranspose: OpDef<OpAttrs['conv_transpose']> = {
       ctx.node('Add', [up, bb], node.outputs);
     }
   },
-  gradient: null,
 };
 
 export const avgPool: OpDef<OpAttrs['avg_pool']> = {
@@ -113,5 +111,4 @@ export const avgPool: OpDef<OpAttrs['avg_pool']> = {
   emit(ctx, node) {
     ctx.node('AveragePool', node.inputs, node.outputs, { kernel_shape: { ints: node.attrs.kernel }, strides: { ints: node.attrs.kernel } });
   },
-  gradient: null,
 };

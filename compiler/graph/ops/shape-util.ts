@@ -1,6 +1,6 @@
 /** Small shared checks for op shape rules. */
 import { ShapeError } from '../../../src/errors.js';
-import type { Dim, Shape } from '../graph.js';
+import type { Dim, Shape } from '../shape.js';
 
 export function rank(s: Shape, r: number, what: string): void {
   if (s.length !== r) throw new ShapeError(`${what} must have rank ${r}, got [${s.join(', ')}]`);

@@ -3,8 +3,6 @@
  * running-statistics update as extra outputs) and the top-k mask of the TopK loss.
  */
 import { ShapeError } from '../../../src/errors.js';
-import { normGrad } from '../../autodiff/rules/norm.js';
-import { GraphBuilder } from '../../autodiff/builder.js';
 import type { OpAttrs, OpDef } from '../ops.js';
 import { perSample, prod, rank, sameDim, spatialSize } from './shape-util.js';
 
@@ -58,16 +56,9 @@ export const batchNormTrain: OpDef<OpAttrs['batch_norm_train']> = {
     update(rm, mean!, 1, node.outputs[1]!, 'mean');
     update(rv, variance!, count > 1 ? count / (count - 1) : 1, node.outputs[2]!, 'var');
   },
-  gradient(graph, node, [g]) {
-    if (!g) return [null, null, null, null, null];
-    const b = new GraphBuilder(graph, `${node.name}.grad`);
-    const [x, scale] = node.inputs as [string, string];
-    const axes = b.dims(x).map((_, i) => i).filter((i) => i !== 1);
-    return [...normGrad(b, g, x, scale, axes, node.attrs.eps), null, null];
-  },
 };
 
-/** 1.0 at the k largest entries of a vector, else 0.0 (ties broken by position); no gradient. */
+/** 1.0 at the k largest entries of a vector, else 0.0 (ties broken by position). */
 export const topkMask: OpDef<OpAttrs['topk_mask']> = {
   arity: [1, 1],
   shape([x], { k }) {
@@ -87,5 +78,4 @@ export const topkMask: OpDef<OpAttrs['topk_mask']> = {
     ctx.node('Add', [valueZeros, ctx.constant(`${node.name}.one`, 'float', [], [1])], [ones]);
     ctx.node('ScatterElements', [zeros, indices, ones], node.outputs, { axis: { i: 0 } });
   },
-  gradient: () => [null],
 };
