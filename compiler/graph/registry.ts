@@ -4,7 +4,8 @@
  */
 import type { OpAttrs, OpDef, OpKind } from './ops.js';
 import { affine, binary, constant, unary } from './ops/arith.js';
-import { convInputGrad, convWeightGrad } from './ops/conv-grad.js';
+import { convInputGrad } from './ops/conv-input-grad.js';
+import { convWeightGrad } from './ops/conv-weight-grad.js';
 import { avgPool, conv, convTranspose } from './ops/conv.js';
 import { batchNorm, instanceNorm } from './ops/norm.js';
 import { add, concat, dropout, elu, gelu, leakyRelu, prelu, relu, softmax } from './ops/pointwise.js';
