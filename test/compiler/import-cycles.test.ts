@@ -1,13 +1,14 @@
 /**
  * No import cycle inside the listed folders: every .ts file's imports and re-exports (type-only
- * ones included, as madge counts them) form a graph, and any strongly connected component of
- * more than one file, or a file importing itself, fails the test with one cycle spelled out.
+ * ones included, as madge counts them) form a graph; any file on a cycle of it (cyclicNodes, the
+ * grammar toolkit's Tarjan walk) fails the test, with the cycles spelled out.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cyclicNodes } from '../../src/grammar/analysis.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 /** Folders that must stay cycle-free (src/cli joins once its option helpers leave main.ts). */
@@ -30,58 +31,33 @@ function importGraph(files: readonly string[]): Map<string, string[]> {
   }));
 }
 
-/** The import cycles of a graph, one per strongly connected component (Tarjan), each as a closed path. */
+/** The import cycles: from each file on a cycle not yet shown, a shortest path back to it (breadth first). */
 function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const stack: string[] = [];
-  const onStack = new Set<string>();
+  const onCycle = cyclicNodes(graph);
+  const shown = new Set<string>();
   const found: string[][] = [];
-  const visit = (v: string) => {
-    index.set(v, index.size);
-    low.set(v, index.get(v)!);
-    stack.push(v);
-    onStack.add(v);
-    for (const w of graph.get(v) ?? []) {
-      if (!index.has(w)) {
-        visit(w);
-        low.set(v, Math.min(low.get(v)!, low.get(w)!));
-      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
-    }
-    if (low.get(v) !== index.get(v)) return;
-    const component: string[] = [];
-    let w: string;
-    do {
-      w = stack.pop()!;
-      onStack.delete(w);
-      component.push(w);
-    } while (w !== v);
-    if (component.length > 1 || graph.get(v)!.includes(v)) found.push(pathWithin(graph, new Set(component), v));
-  };
-  for (const v of graph.keys()) if (!index.has(v)) visit(v);
-  return found;
-}
-
-/** A shortest path from `start` back to itself inside one component (breadth first). */
-function pathWithin(graph: ReadonlyMap<string, readonly string[]>, component: ReadonlySet<string>, start: string): string[] {
-  const previous = new Map<string, string>();
-  const queue = [start];
-  while (queue.length) {
-    const v = queue.shift()!;
-    for (const w of graph.get(v)!) {
-      if (!component.has(w)) continue;
-      if (w === start) {
-        const between: string[] = [];
-        for (let u = v; u !== start; u = previous.get(u)!) between.unshift(u);
-        return [start, ...between, start];
-      }
-      if (!previous.has(w)) {
-        previous.set(w, v);
-        queue.push(w);
+  for (const start of [...graph.keys()].sort()) {
+    if (!onCycle.has(start) || shown.has(start)) continue;
+    const previous = new Map<string, string>();
+    const queue = [start];
+    search: while (queue.length) {
+      const v = queue.shift()!;
+      for (const w of graph.get(v)!) {
+        if (w === start) {
+          const path = [start];
+          for (let u = v; u !== start; u = previous.get(u)!) path.splice(1, 0, u);
+          found.push([...path, start]);
+          path.forEach((p) => shown.add(p));
+          break search;
+        }
+        if (onCycle.has(w) && !previous.has(w)) {
+          previous.set(w, v);
+          queue.push(w);
+        }
       }
     }
   }
-  return [start, start];
+  return found;
 }
 
 const cyclesUnder = (root: string) => cycles(importGraph(tsFiles(root))).map((c) => c.map((f) => relative(root, f)).join(' -> '));
@@ -101,24 +77,28 @@ describe('import cycles', () => {
       return root;
     };
 
-    it('finds a cycle through a type-only, multi-line import and a re-export', () => {
-      const root = write({
-        'a.ts': "import type {\n  B,\n} from './sub/b.js';\nexport const a = 1;\n",
-        'sub/b.ts': "export { c } from '../c.js';\nexport type B = number;\n",
-        'c.ts': "import { a } from './a.js';\nexport const c = a;\n",
-        'd.ts': "import { a } from './a.js';\nexport const d = a;\n",
-      });
-      expect(cyclesUnder(root)).toEqual(['a.ts -> sub/b.ts -> c.ts -> a.ts']);
-    });
-
-    it('finds a file importing itself and folder index imports; ignores packages and one-way imports', () => {
-      const root = write({
-        'self.ts': "import * as me from './self.js';\nexport const x = me;\n",
-        'lib/index.ts': "import { y } from '../user.js';\nexport const z = y;\n",
-        'user.ts': "import { z } from './lib';\nimport fc from 'fast-check';\nexport const y = 1;\nexport const w = [z, fc];\n",
-        'leaf.ts': "import { x } from './self.js';\nexport const v = x;\n",
-      });
-      expect(cyclesUnder(root).sort()).toEqual(['lib/index.ts -> user.ts -> lib/index.ts', 'self.ts -> self.ts']);
-    });
+    const cases: { label: string; files: Record<string, string>; want: string[] }[] = [
+      {
+        label: 'a cycle through a type-only, multi-line import and a re-export; a one-way importer is not on it',
+        files: {
+          'a.ts': "import type {\n  B,\n} from './sub/b.js';\nexport const a = 1;\n",
+          'sub/b.ts': "export { c } from '../c.js';\nexport type B = number;\n",
+          'c.ts': "import { a } from './a.js';\nexport const c = a;\n",
+          'd.ts': "import { a } from './a.js';\nexport const d = a;\n",
+        },
+        want: ['a.ts -> sub/b.ts -> c.ts -> a.ts'],
+      },
+      {
+        label: 'a file importing itself, a cycle through a folder index; packages ignored',
+        files: {
+          'self.ts': "import * as me from './self.js';\nexport const x = me;\n",
+          'lib/index.ts': "import { y } from '../user.js';\nexport const z = y;\n",
+          'user.ts': "import { z } from './lib';\nimport fc from 'fast-check';\nexport const y = 1;\nexport const w = [z, fc];\n",
+          'leaf.ts': "import { x } from './self.js';\nexport const v = x;\n",
+        },
+        want: ['lib/index.ts -> user.ts -> lib/index.ts', 'self.ts -> self.ts'],
+      },
+    ];
+    for (const c of cases) it(`finds ${c.label}`, () => expect(cyclesUnder(write(c.files)).sort()).toEqual(c.want));
   });
 });

@@ -32,27 +32,22 @@ const castFloat = (ctx: EmitContext, op: string, inputs: readonly string[], out:
   ctx.node('Cast', [bool], [out], { to: { i: 1 } });
 };
 
+/** Functions that are one ONNX op of the same name. */
+function oneOp<K extends string>(opTypes: Record<K, string>): Record<K, Emit> {
+  const emits = {} as Record<K, Emit>;
+  for (const fn in opTypes) emits[fn] = (c, i, o) => c.node(opTypes[fn], i, [o]);
+  return emits;
+}
+
 const BINARY: Record<BinaryFnName, Emit> = {
-  add: (c, i, o) => c.node('Add', i, [o]),
-  sub: (c, i, o) => c.node('Sub', i, [o]),
-  mul: (c, i, o) => c.node('Mul', i, [o]),
-  div: (c, i, o) => c.node('Div', i, [o]),
-  min: (c, i, o) => c.node('Min', i, [o]),
-  max: (c, i, o) => c.node('Max', i, [o]),
-  pow: (c, i, o) => c.node('Pow', i, [o]),
+  ...oneOp({ add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div', min: 'Min', max: 'Max', pow: 'Pow' }),
   /** 1.0 where equal, else 0.0. */
   eq: (c, i, o, n) => castFloat(c, 'Equal', i, o, n),
 };
 
 const UNARY: Record<UnaryFnName, Emit> = {
-  /** Gives a value a chosen name (e.g. a training step's `updated.<param>` outputs). */
-  identity: (c, i, o) => c.node('Identity', i, [o]),
-  neg: (c, i, o) => c.node('Neg', i, [o]),
-  exp: (c, i, o) => c.node('Exp', i, [o]),
-  log: (c, i, o) => c.node('Log', i, [o]),
-  sqrt: (c, i, o) => c.node('Sqrt', i, [o]),
-  reciprocal: (c, i, o) => c.node('Reciprocal', i, [o]),
-  erf: (c, i, o) => c.node('Erf', i, [o]),
+  // identity gives a value a chosen name (e.g. a training step's `updated.<param>` outputs).
+  ...oneOp({ identity: 'Identity', neg: 'Neg', exp: 'Exp', log: 'Log', sqrt: 'Sqrt', reciprocal: 'Reciprocal', erf: 'Erf' }),
   /** 1.0 where x > 0, else 0.0: masks for ReLU-type gradients. */
   step: (c, i, o, n) => castFloat(c, 'Greater', [i[0]!, c.constant(`${n}.zero`, 'float', [], [0])], o, n),
 };
