@@ -2,7 +2,7 @@
  * conv_input_grad, dx of a conv from upstream g and w, as an op of its own so its lowering (a
  * large part of a training step) is decided here, by one row of INPUT_GRAD_LOWERINGS per
  * LoweringOptions.convInputGrad (measurements in docs/training.md). Every row is checked against
- * float64 references (test/autodiff/ops.test.ts). Stride 1 is always the flipped-weight Conv.
+ * float64 references (test/compiler/autodiff/ops.test.ts). Stride 1 is always the flipped-weight Conv.
  */
 import { ShapeError } from '../../../src/errors.js';
 import type { LoweringOptions } from '../../onnx/context.js';

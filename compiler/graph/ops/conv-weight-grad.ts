@@ -4,7 +4,7 @@
  * LoweringOptions.convWeightGrad (measurements in docs/training.md). ONNX has no strided views, so
  * each form copies x (and g) once per kernel offset somewhere and differs in how many values it
  * copies and how well its GEMMs are shaped. Every row is checked against float64 references
- * (test/autodiff/ops.test.ts).
+ * (test/compiler/autodiff/ops.test.ts).
  */
 import type { LoweringOptions } from '../../onnx/context.js';
 import { Emitter } from '../../onnx/emitter.js';
