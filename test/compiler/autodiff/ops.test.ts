@@ -4,10 +4,13 @@
  * against float64 finite differences. A new op kind without a case is a type error here.
  */
 import { describe, expect, it } from 'vitest';
+import { gradients } from '../../../compiler/autodiff/engine.js';
+import { GRADIENTS } from '../../../compiler/autodiff/gradients.js';
 import { Graph } from '../../../compiler/graph/graph.js';
 import type { OpAttrs, OpKind } from '../../../compiler/graph/ops.js';
 import { INPUT_GRAD_LOWERINGS } from '../../../compiler/graph/ops/conv-input-grad.js';
 import { WEIGHT_GRAD_LOWERINGS } from '../../../compiler/graph/ops/conv-weight-grad.js';
+import { ops } from '../../../compiler/graph/registry.js';
 import { DEFAULT_LOWERING, type LoweringOptions } from '../../../compiler/onnx/context.js';
 import { Rng } from '../../../src/util/rng.js';
 import { checkGradients, randomT64, runOrt, size } from './harness.js';
@@ -158,4 +161,20 @@ describe('every op: ONNX forward vs float64 reference, gradient vs finite differ
       });
     }
   }
+});
+
+describe('the gradient table', () => {
+  it('has a row for every op of the registry, and the engine names an op whose row is null', () => {
+    expect(Object.keys(GRADIENTS).sort()).toEqual(Object.keys(ops).sort());
+    const { topk_mask: _omitted, ...partial } = GRADIENTS;
+    // @ts-expect-error GRADIENTS's type is mapped over OpKind: a table missing an op kind does not compile
+    const incomplete: typeof GRADIENTS = partial;
+    expect(Object.keys(incomplete)).not.toContain('topk_mask');
+
+    const g = new Graph();
+    const [x, w] = [g.input('x', [1, 2, 3, 3, 3]), g.input('w', [2, 2, 3, 3, 3])];
+    const dx = g.op('conv_input_grad', 'dx', [x, w], { stride: [1, 1, 1], pads: [1, 1, 1], inputSize: [3, 3, 3] });
+    const loss = g.op('reduce', 'loss', [dx], { fn: 'sum', axes: [0, 1, 2, 3, 4], keepdims: false });
+    expect(() => gradients(g, loss, [w])).toThrow("no gradient rule for op 'conv_input_grad' (node 'dx')");
+  });
 });
