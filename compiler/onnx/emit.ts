@@ -1,6 +1,6 @@
 /**
  * Graph -> ONNX ModelProto bytes (onnx-proto). Each graph op is lowered by its own
- * emission rule (graph/ops.ts); this module only assembles the model: inputs with a
+ * emission rule (graph/registry.ts); this module only assembles the model: inputs with a
  * symbolic batch dimension, parameters as initializers (inference) or graph inputs
  * (training graphs feed them), constants, outputs with their inferred shapes.
  */
