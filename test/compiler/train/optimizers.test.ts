@@ -6,13 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder } from '../../compiler/autodiff/builder.js';
-import { Graph } from '../../compiler/graph/graph.js';
-import { clipByGlobalNorm, DEFAULT_OPTIMIZER, OPTIMIZERS, type OptimizerOptions } from '../../compiler/train/optimizers.js';
+import { GraphBuilder } from '../../../compiler/autodiff/builder.js';
+import { Graph } from '../../../compiler/graph/graph.js';
+import { clipByGlobalNorm, DEFAULT_OPTIMIZER, OPTIMIZERS, type OptimizerOptions } from '../../../compiler/train/optimizers.js';
 import { runOrt } from '../autodiff/harness.js';
 import type { T64 } from '../autodiff/reference64.js';
-import { Rng } from '../../src/util/rng.js';
-import { skipAllUnless } from '../helpers/skip.js';
+import { Rng } from '../../../src/util/rng.js';
+import { skipAllUnless } from '../../helpers/skip.js';
 
 const t64 = (data: number[], shape = [data.length]): T64 => ({ shape, data: Float64Array.from(data) });
 
