@@ -2,7 +2,7 @@
  * The strongest correctness check: the compiled ONNX model and an independent PyTorch build of
  * the same IR (bench/unet_reference.py), loaded with the same safetensors weights, agree on every
  * head. Covers every terminal: both encoders, both norms, all five nonlinearities, dropout.
- * Skips with a message when Debian's python3-torch is not installed.
+ * Skips, with the reason in the test report, when Debian's python3-torch is not installed.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,12 +14,12 @@ import { compile } from '../../compiler/index.js';
 import type { NetworkPlan } from '../../src/data/plan-types.js';
 import type { TreeNode } from '../../src/grammar/tree-types.js';
 import { Rng } from '../../src/util/rng.js';
+import { skipAllUnless } from '../helpers/skip.js';
 import { isoPlan, unetTree } from './trees.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(import.meta.dirname, '../../bench/unet_reference.py');
 const haveTorch = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-if (!haveTorch) console.warn(`skipping the PyTorch agreement test: ${PYTHON} cannot import torch (apt-get install python3-torch)`);
 
 const aniso: NetworkPlan = { inputChannels: 2, numClasses: 3, patchSize: [4, 8, 8], batchSize: 2,
   kernelSizes: [[1, 3, 3], [3, 3, 3], [3, 3, 3]], strides: [[1, 1, 1], [1, 2, 2], [2, 2, 2]] };
@@ -30,7 +30,8 @@ const CASES: [string, TreeNode, NetworkPlan][] = [
   ['residual, instance norm / batch norm, ReLU', unetTree({ encoder: 'res_encoder', encoderBlocks: [2, 2], decoderBlocks: [1], enonlin: 'relu', dnorm: 'batch_norm' }), isoPlan(2, [8, 8, 8], 2, 4)],
 ];
 
-describe.skipIf(!haveTorch)('agreement with PyTorch', () => {
+describe('agreement with PyTorch', () => {
+  skipAllUnless(haveTorch, `needs PyTorch for ${PYTHON} (apt-get install python3-torch)`);
   for (const [name, tree, plan] of CASES) {
     it(name, async () => {
       const base = compile(tree, plan, { seed: 1, baseFeatures: 4, maxFeatures: 16 });
