@@ -4,7 +4,8 @@
  * ResidualEncoderUNet in PyTorch from nnU-Net's own plan entry (network class + arch_kwargs), never
  * seeing the hnas IR. Both must have the same parameters (count, names, shapes), and with one set of
  * weights, mapped by name, the same output shapes and logits on every deep-supervision head.
- * Hippocampus uses the plans nnU-Net itself wrote (../shared/reference/nnunet-plans); the other two
+ * Hippocampus uses the plans nnU-Net itself wrote (../shared/reference/nnunet-plans, copied to
+ * fixtures/ so CI has them); the other two
  * plans are written out here from nnU-Net's rules, with an anisotropic first stages ([1,3,3] kernels,
  * [1,2,2] strides) and a feature cap reached before the bottleneck (a strided residual block whose
  * channel count does not change has a pooling skip without projection).
@@ -18,8 +19,11 @@ import { Rng } from '../../src/util/rng.js';
 import { skipAllUnless } from '../helpers/skip.js';
 import { benchScript, haveTorch, NO_TORCH, randomisedModel, relativeDifference, runOnnx, runReference } from './torch.js';
 
+/** nnU-Net's 3d_fullres architecture entries for Hippocampus, copied from ../shared so CI has them (checked below). */
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'hippocampus-nnunet-architectures.json');
 const PLANS_DIR = join(import.meta.dirname, '../../../shared/reference/nnunet-plans/Dataset004_Hippocampus');
 const havePlans = existsSync(join(PLANS_DIR, 'nnUNetPlans.json'));
+const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as { plans: Record<string, { patch_size: number[]; architecture: NnUNetArchitecture }> };
 
 interface NnUNetArchitecture {
   readonly network_class_name: string;
@@ -57,7 +61,7 @@ interface Case {
   readonly nnunet: () => NnUNetArchitecture;
 }
 
-const hippocampus = (file: string) => (): NnUNetArchitecture => JSON.parse(readFileSync(join(PLANS_DIR, file), 'utf8')).configurations['3d_fullres'].architecture;
+const hippocampus = (file: string) => (): NnUNetArchitecture => fixture.plans[file]!.architecture;
 const hippocampusPlan: NetworkPlan = {
   inputChannels: 1, numClasses: 3, patchSize: [40, 56, 40], batchSize: 1,
   kernelSizes: [[3, 3, 3], [3, 3, 3], [3, 3, 3], [3, 3, 3]], strides: [[1, 1, 1], [2, 2, 2], [2, 2, 2], [2, 2, 2]],
@@ -96,11 +100,19 @@ interface Report {
   outputs?: number[][];
 }
 
+it("the Hippocampus fixture is nnU-Net's own plan entry", (ctx) => {
+  ctx.skip(!havePlans, `needs nnU-Net's plans in ${PLANS_DIR}, absent here`);
+  for (const [file, entry] of Object.entries(fixture.plans)) {
+    const planned = JSON.parse(readFileSync(join(PLANS_DIR, file), 'utf8')).configurations['3d_fullres'];
+    expect(entry).toEqual({ patch_size: planned.patch_size, architecture: planned.architecture });
+    expect(entry.patch_size).toEqual(hippocampusPlan.patchSize);
+  }
+});
+
 describe("the compiler's default networks against nnU-Net's, built from the plan alone", () => {
   skipAllUnless(haveTorch, NO_TORCH);
   for (const c of CASES) {
-    it(c.name, async (ctx) => {
-      if (c.name.startsWith('Hippocampus')) ctx.skip(!havePlans, `needs nnU-Net's plans in ${PLANS_DIR}, absent here`);
+    it(c.name, async () => {
       const architecture = c.nnunet();
       // The plan's geometry is the same on both sides (Hippocampus: the one nnU-Net planned).
       expect(architecture.arch_kwargs.kernel_sizes).toEqual(c.plan.kernelSizes);
