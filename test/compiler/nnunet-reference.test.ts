@@ -14,7 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_NAS_CONFIG, type NasConfig } from '../../compiler/index.js';
-import type { NetworkPlan, Vec3 } from '../../src/data/plan-types.js';
+import type { NetworkPlan, Vec3 } from '../../compiler/ir/plan.js';
 import { Rng } from '../../src/util/rng.js';
 import { skipAllUnless } from '../helpers/skip.js';
 import { benchScript, haveTorch, NO_TORCH, randomisedModel, relativeDifference, runOnnx, runReference } from './torch.js';

@@ -8,8 +8,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { NetworkPlan } from '../../src/data/plan-types.js';
-import type { TreeNode } from '../../src/grammar/tree-types.js';
+import type { NetworkPlan } from '../../compiler/ir/plan.js';
+import type { TreeNode } from '../../compiler/ir/tree-types.js';
 import { Rng } from '../../src/util/rng.js';
 import { skipAllUnless } from '../helpers/skip.js';
 import { benchScript, haveTorch, NO_TORCH, randomisedModel, relativeDifference, runOnnx, runReference } from './torch.js';

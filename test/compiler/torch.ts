@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { compile, type CompiledModel, type CompileSource } from '../../compiler/index.js';
 import type { CompileOptions } from '../../compiler/index.js';
-import type { NetworkPlan } from '../../src/data/plan-types.js';
+import type { NetworkPlan } from '../../compiler/ir/plan.js';
 import { Rng } from '../../src/util/rng.js';
 
 export const PYTHON = '/usr/bin/python3';

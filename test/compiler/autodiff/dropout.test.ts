@@ -6,12 +6,12 @@
  * input, against the definition's derivative weights * [u > p] / (1 - p).
  */
 import { describe, expect, it } from 'vitest';
-import { gradients } from '../../compiler/autodiff/engine.js';
-import { prune, replay } from '../../compiler/autodiff/replay.js';
-import { Graph } from '../../compiler/graph/graph.js';
-import { BATCH_DIM } from '../../compiler/graph/build-unet.js';
-import { trainingForward } from '../../compiler/train/forward.js';
-import { Rng } from '../../src/util/rng.js';
+import { gradients } from '../../../compiler/autodiff/engine.js';
+import { prune, replay } from '../../../compiler/autodiff/replay.js';
+import { Graph } from '../../../compiler/graph/graph.js';
+import { BATCH_DIM } from '../../../compiler/graph/build-unet.js';
+import { trainingForward } from '../../../compiler/train/forward.js';
+import { Rng } from '../../../src/util/rng.js';
 import { checkGradients, randomT64, runOrt, size } from './harness.js';
 import type { T64 } from './reference64.js';
 
