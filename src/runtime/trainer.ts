@@ -204,7 +204,7 @@ function tensor(data: Float32Array, shape: readonly number[], what: string): ort
   return new ort.Tensor('float32', data, shape);
 }
 
-/** Uniform [0, 1) floats from a 32-bit seed (mulberry32): fast enough for per-voxel dropout masks. */
+/** Uniform [0, 1) floats from a 32-bit seed (mulberry32): fast enough for dropout masks and large batches. */
 export function uniformNoise(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   let a = seed >>> 0;
