@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { gradients } from '../../../compiler/autodiff/engine.js';
-import { prune, replay } from '../../../compiler/autodiff/replay.js';
+import { prune, replay } from '../../../compiler/graph/replay.js';
 import { Graph } from '../../../compiler/graph/graph.js';
 import { BATCH_DIM } from '../../../compiler/graph/build-unet.js';
 import { trainingForward } from '../../../compiler/train/forward.js';
