@@ -23,7 +23,7 @@ export const PROVIDERS: Readonly<Record<Device, ProviderDef>> = {
   cuda: {
     backend: 'cuda',
     library: 'libonnxruntime_providers_cuda.so',
-    installHint: 'reinstall onnxruntime-node with the CUDA provider: ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node (needs CUDA 12 and cuDNN 9 on this machine, and internet access)',
+    installHint: 'install it with `hnas setup cuda` (from the npm registry, or `--from DIR|TARBALL` offline), then check with `hnas doctor` (needs an NVIDIA driver for CUDA 13, and CUDA 13 + cuDNN 9 libraries)',
   },
   webgpu: { backend: 'webgpu', experimental: true, installHint: 'the WebGPU provider needs libvulkan.so.1 and a GPU driver (bundled with onnxruntime-node >= 1.29)' },
 };
@@ -58,7 +58,7 @@ export async function createSession(model: Uint8Array, device: Device = 'cpu', t
 }
 
 /** onnxruntime-node's native folder (bin/napi-v6/<platform>/<arch>), where non-bundled provider libraries go. */
-const nativeDir = (): string =>
+export const nativeDir = (): string =>
   join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
 
 /** Bundled providers are always there; CUDA only once its library was installed (listSupportedBackends says bundled: false either way). */
