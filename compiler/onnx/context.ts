@@ -34,10 +34,17 @@ export interface LoweringOptions {
    * a flipped-weight Conv.
    */
   readonly convInputGrad: 'phase_convs' | 'phase_conv' | 'conv_transpose';
+  /**
+   * 'full': any ONNX op. 'webgpu': only ops onnxruntime's WebGPU provider has kernels for; the
+   * emitter rewrites Identity as Add(x, 0), Sum as a chain of Add, Min/Max as Where(Less|Greater),
+   * PRelu as Where(Less(x, 0), x * slope, x). Otherwise those nodes run on the CPU, with copies on
+   * both sides (test/onnx/gpu-kernels.test.ts).
+   */
+  readonly opSubset: 'full' | 'webgpu';
 }
 
 /** The defaults are the fastest measured on the CPU (docs/training.md#lowering-choices-one-at-a-time). */
-export const DEFAULT_LOWERING: LoweringOptions = { convTranspose: 'conv1x1', gelu: 'erf', convWeightGrad: 'shifted', weightGradChunkMiB: 16, convInputGrad: 'phase_convs' };
+export const DEFAULT_LOWERING: LoweringOptions = { convTranspose: 'conv1x1', gelu: 'erf', convWeightGrad: 'shifted', weightGradChunkMiB: 16, convInputGrad: 'phase_convs', opSubset: 'full' };
 
 export interface EmitContext {
   readonly lowering: LoweringOptions;

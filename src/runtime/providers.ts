@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { LoweringOptions } from '../../compiler/onnx/context.js';
 import { TrainingFailure } from '../errors.js';
 
 export type Device = 'cpu' | 'cuda' | 'webgpu';
@@ -26,6 +27,17 @@ export const PROVIDERS: Readonly<Record<Device, ProviderDef>> = {
     installHint: 'install it with `hnas setup cuda` (from the npm registry, or `--from DIR|TARBALL` offline), then check with `hnas doctor` (needs an NVIDIA driver for CUDA 13, and CUDA 13 + cuDNN 9 libraries)',
   },
   webgpu: { backend: 'webgpu', experimental: true, installHint: 'the WebGPU provider needs libvulkan.so.1 and a GPU driver (bundled with onnxruntime-node >= 1.29)' },
+};
+
+/**
+ * The lowering each device's graphs are emitted with: every node must have a kernel on the
+ * device (test/onnx/gpu-kernels.test.ts checks it against the providers' kernel tables). The
+ * CUDA provider has kernels for every default lowering; WebGPU lacks Identity/Sum/Min/Max/PRelu.
+ */
+export const DEVICE_LOWERING: Readonly<Record<Device, Partial<LoweringOptions>>> = {
+  cpu: {},
+  cuda: {},
+  webgpu: { opSubset: 'webgpu' },
 };
 
 /** Session options for `device`; throws TrainingFailure('provider') naming how to install it when missing. */

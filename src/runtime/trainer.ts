@@ -26,7 +26,7 @@ import { Rng } from '../util/rng.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { EpochLog, type EpochRecord } from './log.js';
 import { Progress } from './progress.js';
-import { createSession, type Device } from './providers.js';
+import { createSession, DEVICE_LOWERING, type Device } from './providers.js';
 import { SCHEDULES, type ScheduleKind } from './schedules.js';
 
 /** One batch: image [B, C, ...patch] and labels [B, 1, ...patch] (class ids as floats, -1 = ignore), row-major. */
@@ -106,7 +106,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
 
   const log = EpochLog.open(files.log, start);
-  const session = await createSession(o.step.onnx(), o.device ?? 'cpu', o.threads);
+  const session = await createSession(o.step.onnx(DEVICE_LOWERING[o.device ?? 'cpu']), o.device ?? 'cpu', o.threads);
   const progress = o.progress ? new Progress((o.epochs - start) * o.iterationsPerEpoch, o.epochs) : null;
   const records: EpochRecord[] = [];
   const schedule = SCHEDULES[o.schedule ?? 'poly'];
