@@ -93,3 +93,14 @@ describe("the WebGPU op subset computes the same step", () => {
     }
   });
 });
+
+describe('the K-step Loop model (--steps-per-run)', () => {
+  it('has a CUDA kernel for every node, the Loop and its body included; WebGPU has no Loop kernel', async () => {
+    const { multiStepModel } = await import('../../compiler/train/multi-step.js');
+    const { step } = graphs[0]!;
+    const model = multiStepModel(step.onnx(DEVICE_LOWERING.cuda), step.signature);
+    expect(uncoveredNodes(model, kernelTable('cuda'))).toEqual([]);
+    // WebGPU: the Loop (and its bool condition) would run on the CPU: --steps-per-run is for CUDA.
+    expect(uncoveredNodes(multiStepModel(step.onnx(DEVICE_LOWERING.webgpu), step.signature), kernelTable('webgpu')).map((u) => u.op)).toContain('Loop');
+  });
+});
