@@ -15,7 +15,7 @@ import { initWeights } from '../../compiler/weights/init.js';
 import { EpochLog } from '../../src/runtime/log.js';
 import { train, type TrainOptions } from '../../src/runtime/trainer.js';
 import { Rng } from '../../src/util/rng.js';
-import { tinyPlan, tinyUNet, type TinyNet } from '../train/nets.js';
+import { tinyPlan, tinyUNet, type TinyNet } from '../compiler/train/nets.js';
 import { spheres } from './spheres.js';
 
 const dirs: string[] = [];

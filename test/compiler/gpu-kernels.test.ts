@@ -13,7 +13,7 @@ import { emitOnnx } from '../../compiler/onnx/emit.js';
 import { kernelTable, missingKernel, uncoveredNodes, type KernelProvider } from '../../compiler/onnx/kernels/coverage.js';
 import { buildTrainingStep, LOSSES, OPTIMIZERS, type LossKind, type OptimizerKind } from '../../compiler/train/index.js';
 import { DEVICE_LOWERING } from '../../src/runtime/providers.js';
-import { tinyPlan, tinyUNet, type TinyNet } from '../train/nets.js';
+import { tinyPlan, tinyUNet, type TinyNet } from './train/nets.js';
 
 interface Variant { label: string; net: TinyNet; loss?: LossKind; optimizer?: OptimizerKind }
 
