@@ -94,6 +94,7 @@ function cpuPlacement(file, ep) {
 const runs = [
   { label: 'inference forward', file: 'infer.onnx', providers },
   { label: 'training step', file: 'step.onnx', providers: providers.filter((p) => p !== 'webgpu') },
+  { label: 'training step, CPU lowering', file: 'step.cpu-lowering.onnx', providers: providers.filter((p) => p === 'cuda') },
   { label: 'training step', file: 'step.webgpu.onnx', providers: providers.filter((p) => p === 'webgpu') },
   { label: `training, ${K} steps per run`, file: 'steps.onnx', providers: providers.filter((p) => p !== 'webgpu'), steps: K },
 ];
@@ -111,7 +112,8 @@ for (const run of runs) {
       line.createSeconds = (performance.now() - t0) / 1000;
       const feeds = feedsFor(session, run.steps ?? 1);
       const first = await session.run(feeds);
-      const key = run.file.replace('.webgpu', '');
+      // Every lowering of the step computes the same step: all compare with the first (CPU) run.
+      const key = run.file.replace(/\.(webgpu|cpu-lowering)/, '');
       if (!reference.has(key)) reference.set(key, first);
       else {
         const ref = reference.get(key);

@@ -2,7 +2,8 @@
  * Prepares the GPU check (bench/gpu/run-device.sh) for a borrowed GPU machine that has python3 +
  * PyTorch but maybe no Node.js and no network, and takes at most 64 MiB per call (working tree +
  * carried paths). Writes, under OUT (default .gpu, git-ignored):
- *   models/   infer.onnx, step.onnx (CUDA lowering), step.webgpu.onnx (WebGPU op subset),
+ *   models/   infer.onnx, step.onnx (CUDA lowering), step.cpu-lowering.onnx (the CPU's, to compare
+ *             on the GPU), step.webgpu.onnx (WebGPU op subset),
  *             steps.onnx (the K-step Loop model, CUDA lowering), ir.json: the nnU-Net default
  *             4-stage U-Net, batch 2 x [40,56,40], parameters as inputs (so the files stay small)
  *   runtime/  node.xz (this Node binary), ortmods.tar.xz (onnxruntime-node 1.29.0 linux/x64 +
@@ -10,7 +11,7 @@
  *   cuda/     libonnxruntime_providers_cuda.so.xz (only sm_90 cubins kept by
  *             ../shared/tools/fatbin-keep.py, so xz shrinks it ~4x) + libonnxruntime_providers_shared.so
  *   plan.json the calls to make: one when everything fits the limit, else runtime first, then cuda.
- *   npx tsx bench/gpu/prepare.ts [OUT] [--keep-arch 90]
+ *   npx tsx bench/gpu/prepare.ts [OUT] [--keep-arch 90] [--models-only]   (--models-only: keep runtime/ and cuda/)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ const LIMIT = 64 * 2 ** 20;
 const args = process.argv.slice(2);
 const keepArch = args.includes('--keep-arch') ? args[args.indexOf('--keep-arch') + 1]! : '90';
 const out = resolve(args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--keep-arch') ?? '.gpu');
+const modelsOnly = args.includes('--models-only');
 const repo = resolve(import.meta.dirname, '..', '..');
 const FATBIN_KEEP = resolve(repo, '..', 'shared', 'tools', 'fatbin-keep.py');
 const sh = (cmd: string, argv: string[], opts: { cwd?: string } = {}) => execFileSync(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], ...opts });
@@ -43,13 +45,17 @@ const step = compileTrainingStep(model);
 const cudaStep = step.onnx(DEVICE_LOWERING.cuda);
 writeFileSync(join(models, 'infer.onnx'), emitOnnx(model.graph, { params: 'inputs', lowering: DEVICE_LOWERING.cuda }));
 writeFileSync(join(models, 'step.onnx'), cudaStep);
+writeFileSync(join(models, 'step.cpu-lowering.onnx'), step.onnx(DEVICE_LOWERING.cpu));
 writeFileSync(join(models, 'step.webgpu.onnx'), step.onnx(DEVICE_LOWERING.webgpu));
 writeFileSync(join(models, 'steps.onnx'), multiStepModel(cudaStep, step.signature));
 writeFileSync(join(models, 'ir.json'), JSON.stringify({ ...model.ir, benchBatch: plan.batchSize, transfer: { k1: transferBytes(step.signature, 1), k4: transferBytes(step.signature, 4) } }));
 console.log(`models: ${model.cost.parameters} parameters, ${mib(size(models))}`);
 
 // 2. Node and onnxruntime-node (linux/x64 only, no provider libraries of a local setup).
-const runtime = fresh(join(out, 'runtime'));
+const runtime = join(out, 'runtime');
+const cuda = join(out, 'cuda');
+if (!modelsOnly) {
+fresh(runtime);
 execFileSync('sh', ['-c', `xz -T2 -6 -c "${process.execPath}" > "${join(runtime, 'node.xz')}"`]);
 const nm = join(repo, 'node_modules');
 const ortFiles = ['onnxruntime-node/package.json', 'onnxruntime-node/dist', 'onnxruntime-node/lib', ...['libonnxruntime.so.1', 'onnxruntime_binding.node'].map((f) => `onnxruntime-node/bin/napi-v6/linux/x64/${f}`), 'onnxruntime-common'].filter((f) => existsSync(join(nm, f)));
@@ -63,7 +69,7 @@ try {
 console.log(`runtime: node ${process.version} + onnxruntime-node ${JSON.parse(execFileSync('node', ['-p', `JSON.stringify(require("${nm}/onnxruntime-node/package.json").version)`]).toString())}: ${mib(size(runtime))}`);
 
 // 3. The CUDA provider, installed into a scratch copy of the native folder, then shrunk.
-const cuda = fresh(join(out, 'cuda'));
+fresh(cuda);
 const scratch = mkdtempSync(join(tmpdir(), 'hnas-gpu-prep-'));
 try {
   sh('cp', [join(nativeDir(), 'libonnxruntime.so.1'), scratch]);
@@ -77,6 +83,7 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 console.log(`cuda: onnxruntime ${CUDA_PROVIDER_SOURCE.onnxruntime} CUDA provider, sm_${keepArch} only: ${mib(size(cuda))}`);
+}
 
 // 4. What fits in one call: the working tree (tracked + untracked, not ignored) travels every time.
 const tree = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repo })

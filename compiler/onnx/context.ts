@@ -38,7 +38,7 @@ export interface LoweringOptions {
    * 'full': any ONNX op. 'webgpu': only ops onnxruntime's WebGPU provider has kernels for; the
    * emitter rewrites Identity as Add(x, 0), Sum as a chain of Add, Min/Max as Where(Less|Greater),
    * PRelu as Where(Less(x, 0), x * slope, x). Otherwise those nodes run on the CPU, with copies on
-   * both sides (test/onnx/gpu-kernels.test.ts).
+   * both sides (test/compiler/gpu-kernels.test.ts).
    */
   readonly opSubset: 'full' | 'webgpu';
 }

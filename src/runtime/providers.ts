@@ -30,13 +30,17 @@ export const PROVIDERS: Readonly<Record<Device, ProviderDef>> = {
 };
 
 /**
- * The lowering each device's graphs are emitted with: every node must have a kernel on the
- * device (test/onnx/gpu-kernels.test.ts checks it against the providers' kernel tables). The
- * CUDA provider has kernels for every default lowering; WebGPU lacks Identity/Sum/Min/Max/PRelu.
+ * The lowering each device's graphs are emitted with. Every node must have a kernel on the
+ * device (test/compiler/gpu-kernels.test.ts checks it against the providers' kernel tables): the
+ * CUDA provider has kernels for every lowering; WebGPU lacks Identity/Sum/Min/Max/PRelu. On CUDA
+ * the conv gradients take cuDNN's own forms (a Conv for the weight gradient, ConvTranspose for
+ * the strided input gradient): 1,772 nodes in the default 4-stage step instead of the CPU
+ * lowering's 5,090 (bench/gpu/count-nodes.ts), each node at least one kernel launch. Chosen by
+ * that count; which is faster on a GPU is still to be measured (docs/gpu.md, bench/gpu).
  */
 export const DEVICE_LOWERING: Readonly<Record<Device, Partial<LoweringOptions>>> = {
   cpu: {},
-  cuda: {},
+  cuda: { convWeightGrad: 'dilated_conv', convInputGrad: 'conv_transpose', convTranspose: 'native' },
   webgpu: { opSubset: 'webgpu' },
 };
 
