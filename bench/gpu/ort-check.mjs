@@ -11,7 +11,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 
-const REPEATS = 7;
+const REPEATS = Number(process.env.HNAS_GPU_REPEATS ?? 7);
 const K = 4;
 const [dir, results, ...rest] = process.argv.slice(2);
 

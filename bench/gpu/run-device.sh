@@ -6,7 +6,8 @@
 #   two calls:  bash bench/gpu/run-device.sh unpack   carry [.gpu/runtime]
 #               bash bench/gpu/run-device.sh check    carry [.gpu/models, .gpu/cuda]
 # (the unpacked runtime lives in the ignored .gpu-device/, which survives while the machine is warm).
-# `check` also runs here without a GPU: `bash bench/gpu/run-device.sh local` (CPU provider only).
+# `check` also runs here without a GPU: `bash bench/gpu/run-device.sh local` (CPU provider only,
+# HNAS_GPU_REPEATS=2 timed runs instead of 7; the timeouts are sized for a GPU machine's 16 cores).
 # Writes JSON lines to ${OUT:-.}/gpu-check.jsonl and prints a summary table.
 set -u
 phase=${1:-all}
@@ -16,7 +17,7 @@ ort_native=$dev/node_modules/onnxruntime-node/bin/napi-v6/linux/x64
 
 unpack() {
   rm -rf "$dev" && mkdir -p "$dev/node_modules" "$dev/bin"
-  if command -v node >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] < 20)'; then
+  if command -v node >/dev/null && node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)'; then
     ln -s "$(command -v node)" "$dev/bin/node"
   else
     xz -dc .gpu/runtime/node.xz > "$dev/bin/node" && chmod +x "$dev/bin/node"
@@ -43,16 +44,16 @@ check() {
   local providers=${1:-cpu cuda webgpu} torchdev=${2:-cuda}
   nvidia-smi -L 2>/dev/null || echo "no nvidia-smi"
   : > "$out/gpu-check.jsonl"
-  timeout 100 python3 bench/gpu/torch_step.py .gpu/models "$torchdev" 2>&1 | tee -a "$out/gpu-check.jsonl"
+  timeout "${torch_timeout:-100}" "${PYTHON:-python3}" bench/gpu/torch_step.py .gpu/models "$torchdev" 2>&1 | tee -a "$out/gpu-check.jsonl"
   cp bench/gpu/ort-check.mjs "$dev/"
   # shellcheck disable=SC2086
-  timeout 170 "$dev/bin/node" "$dev/ort-check.mjs" "$PWD/.gpu/models" "$out/gpu-check.jsonl" $providers 2>&1 | tee -a "$out/gpu-check.jsonl.log"
+  timeout "${ort_timeout:-170}" "$dev/bin/node" "$dev/ort-check.mjs" "$PWD/.gpu/models" "$out/gpu-check.jsonl" $providers 2>&1 | tee -a "$out/gpu-check.jsonl.log"
 }
 
 case "$phase" in
   unpack) unpack ;;
   check) install_cuda; check ;;
   all) unpack && install_cuda && check ;;
-  local) unpack && install_cuda && check cpu cpu ;;
+  local) export HNAS_GPU_REPEATS=${HNAS_GPU_REPEATS:-2} torch_timeout=900 ort_timeout=1800 PYTHON=${PYTHON:-/usr/bin/python3}; unpack && install_cuda && check cpu cpu ;;
   *) echo "usage: run-device.sh all|unpack|check|local" >&2; exit 2 ;;
 esac

@@ -29,7 +29,7 @@ def sync():
         torch.cuda.synchronize()
 
 
-def timed(fn, repeats=7):
+def timed(fn, repeats=int(os.environ.get("HNAS_GPU_REPEATS", "7"))):
     fn()
     sync()
     out = []
