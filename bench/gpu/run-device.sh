@@ -44,10 +44,10 @@ check() {
   local providers=${1:-cpu cuda webgpu} torchdev=${2:-cuda}
   nvidia-smi -L 2>/dev/null || echo "no nvidia-smi"
   : > "$out/gpu-check.jsonl"
-  timeout "${torch_timeout:-100}" "${PYTHON:-python3}" bench/gpu/torch_step.py .gpu/models "$torchdev" 2>&1 | tee -a "$out/gpu-check.jsonl"
+  timeout "${torch_timeout:-60}" "${PYTHON:-python3}" bench/gpu/torch_step.py .gpu/models "$torchdev" 2>&1 | tee -a "$out/gpu-check.jsonl"
   cp bench/gpu/ort-check.mjs "$dev/"
   # shellcheck disable=SC2086
-  timeout "${ort_timeout:-170}" "$dev/bin/node" "$dev/ort-check.mjs" "$PWD/.gpu/models" "$out/gpu-check.jsonl" $providers 2>&1 | tee -a "$out/gpu-check.jsonl.log"
+  timeout "${ort_timeout:-240}" "$dev/bin/node" "$dev/ort-check.mjs" "$PWD/.gpu/models" "$out/gpu-check.jsonl" $providers 2>&1 | tee -a "$out/gpu-check.jsonl.log"
 }
 
 case "$phase" in
