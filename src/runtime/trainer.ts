@@ -21,6 +21,7 @@ import { multiStepModel } from '../../compiler/train/multi-step.js';
 import type { TrainingStep } from '../../compiler/train/step.js';
 import type { Weights } from '../../compiler/weights/init.js';
 import { encodeSafetensors } from '../../compiler/weights/safetensors.js';
+import type { Batch } from '../data/patch-sampler.js';
 import { ConfigError, HnasError, TrainingFailure } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Rng } from '../util/rng.js';
@@ -30,14 +31,11 @@ import { Progress } from './progress.js';
 import { createSession, DEVICE_LOWERING, type Device } from './providers.js';
 import { SCHEDULES, type ScheduleKind } from './schedules.js';
 
-/** One batch: image [B, C, ...patch] and labels [B, 1, ...patch] (class ids as floats, -1 = ignore), row-major. */
-export interface Batch {
-  readonly image: Float32Array;
-  readonly labels: Float32Array;
-}
+/** What a training step reads of a batch (src/data's, image [B, C, ...patch] and label [B, ...patch], -1 = ignore). */
+export type TrainingBatch = Pick<Batch, 'image' | 'label'>;
 
 /** Supplies batches; draw all randomness from `rng` so a resumed run sees the same batches. */
-export type BatchSource = (ctx: { readonly epoch: number; readonly iteration: number; readonly rng: Rng }) => Batch | Promise<Batch>;
+export type BatchSource = (ctx: { readonly epoch: number; readonly iteration: number; readonly rng: Rng }) => TrainingBatch | Promise<TrainingBatch>;
 
 export interface TrainOptions {
   readonly step: TrainingStep;
@@ -175,7 +173,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 }
 
 interface StepInput {
-  readonly batch: Batch;
+  readonly batch: TrainingBatch;
   readonly noiseSeeds: readonly number[];
 }
 
@@ -200,7 +198,8 @@ async function runSteps(session: ort.InferenceSession, o: TrainOptions, tensors:
   };
   const feeds: Record<string, ort.Tensor> = {
     [sig.image.name]: stack(steps.map((s) => s.batch.image), sig.image.shape, 'image batch'),
-    [sig.labels.name]: stack(steps.map((s) => s.batch.labels), sig.labels.shape, 'label batch'),
+    // The step graph takes class ids as floats; BatchLoader's labelFormat 'float32' converts in its workers already.
+    [sig.labels.name]: stack(steps.map(({ batch }) => (batch.label instanceof Float32Array ? batch.label : Float32Array.from(batch.label))), sig.labels.shape, 'label batch'),
     [sig.lr]: new ort.Tensor('float32', new Float32Array(k).fill(lr), lead),
   };
   sig.noise.forEach((n, j) => {
