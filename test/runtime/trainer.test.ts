@@ -125,7 +125,7 @@ describe('training engine', () => {
   it('a missing CUDA provider fails with TrainingFailure("provider") naming how to install it', async (ctx) => {
     ctx.skip(cuda, 'the CUDA provider is installed here, so it cannot be missing');
     const run = train(setup({ device: 'cuda', epochs: 1, iterationsPerEpoch: 1 }));
-    await expect(run).rejects.toSatisfy((e: unknown) => e instanceof TrainingFailure && e.reason === 'provider' && /ONNXRUNTIME_NODE_INSTALL=cuda12/.test(e.message));
+    await expect(run).rejects.toSatisfy((e: unknown) => e instanceof TrainingFailure && e.reason === 'provider' && /hnas setup cuda/.test(e.message));
   });
 
   it('trains on CUDA: the first epoch matches the CPU run, and the spheres are learnt to Dice > 0.9', async (ctx) => {

@@ -16,6 +16,8 @@ import { registerReport } from './report.js';
 import { registerIncumbent } from './incumbent.js';
 import { registerTrain } from './train.js';
 import { registerPredict } from './predict.js';
+import { registerDoctor } from './doctor.js';
+import { registerSetup } from './setup.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -35,4 +37,6 @@ export const commands: RegisterCommand[] = [
   registerOptimize,
   registerReport,
   registerIncumbent,
+  registerDoctor,
+  registerSetup,
 ];

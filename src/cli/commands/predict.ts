@@ -2,10 +2,11 @@
  * `hnas predict <model-dir> <images-dir> -o <out-dir>`: sliding-window segmentation of every
  * image with a model folder of `hnas train` (several folds: an ensemble, logits averaged).
  */
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { predictFolder } from '../../pipeline/index.js';
-import { PROVIDERS, type Device } from '../../runtime/providers.js';
+import type { Device } from '../../runtime/providers.js';
 import { intOption, output } from '../main.js';
+import { deviceOption } from '../options.js';
 import { parseFoldList } from './train.js';
 
 export function registerPredict(program: Command): void {
@@ -17,7 +18,7 @@ export function registerPredict(program: Command): void {
     .requiredOption('-o, --output <dir>', 'folder for the segmentations (<case>.nii.gz)')
     .option('--mirror', 'mirroring test-time augmentation (8 flips averaged)')
     .option('--folds <list>', "only these trained folds, e.g. 0,1 or 'all' (default: every trained fold)", parseFoldList)
-    .addOption(new Option('--device <device>', 'execution provider').choices(Object.keys(PROVIDERS)).default('cpu'))
+    .addOption(deviceOption())
     .option('--threads <N>', 'onnxruntime intra-op threads (default: all cores)', intOption('--threads', 1))
     .option('--no-progress', 'no progress bar')
     .option('--json', 'machine-readable summary')
