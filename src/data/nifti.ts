@@ -126,7 +126,8 @@ export function parseNifti(input: Uint8Array, file: string): NiftiImage {
     sclSlope: slope,
     sclInter: inter,
     geometry: {
-      pixdim: [Math.abs(header.pixDims[1]!) || 1, Math.abs(header.pixDims[2]!) || 1, Math.abs(header.pixDims[3]!) || 1],
+      // Kept as stored (zero or NaN included): readers that need a spacing refuse those (case.ts).
+      pixdim: [Math.abs(header.pixDims[1]!), Math.abs(header.pixDims[2]!), Math.abs(header.pixDims[3]!)],
       qformCode: header.qform_code,
       sformCode: header.sform_code,
       quatern: [header.quatern_b, header.quatern_c, header.quatern_d, header.qoffset_x, header.qoffset_y, header.qoffset_z],
