@@ -7,9 +7,10 @@
  *     budget: budgetFromFlags({ minEpochs: 1, maxEpochs: 9, eta: 3 }), training, seed: 0, objective: 'synthetic' });
  */
 import type { Device } from '../runtime/providers.js';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Plan } from '../data/plan-types.js';
+import { StorageError } from '../errors.js';
 import { bestLossTrial } from '../optimize/incumbent.js';
 import { SqliteStorage } from '../optimize/sqlite-storage.js';
 import { Study } from '../optimize/study.js';
@@ -75,6 +76,7 @@ export async function prepareStudy(req: OptimizeRequest): Promise<PreparedStudy>
   const paths = studyPaths(req.study);
   const name = checkStudyName(req.name ?? req.approach);
   const folder = studyFolder(paths, name);
+  await refuseLostDatabase(paths, name, folder);
   mkdirSync(folder, { recursive: true });
   const plan = resolvePlan({ datasetDir: req.datasetDir, planFile: req.planFile, studyPlanFile: join(folder, 'plans.json') });
   const meta = writeOrCheckMeta(metaFile(paths, name), {
@@ -90,6 +92,31 @@ export async function prepareStudy(req: OptimizeRequest): Promise<PreparedStudy>
     await storage.close();
   }
   return { paths, name, folder, meta, plan };
+}
+
+/**
+ * Trial folders whose study the database does not hold (study.db deleted, emptied or replaced):
+ * starting afresh would re-run every trial over those folders, so it is refused with the fix.
+ */
+async function refuseLostDatabase(paths: StudyPaths, name: string, folder: string): Promise<void> {
+  const trials = join(folder, 'trials');
+  const held = existsSync(trials) ? readdirSync(trials).length : 0;
+  if (held === 0) return;
+  const size = existsSync(paths.db) ? statSync(paths.db).size : -1;
+  let state = size < 0 ? 'is missing' : 'is empty (0 bytes)';
+  if (size > 0) {
+    const storage = new SqliteStorage(paths.db);
+    try {
+      if (await storage.getStudy(name)) return;
+    } finally {
+      await storage.close();
+    }
+    state = `holds no study '${name}'`;
+  }
+  throw new StorageError(
+    `${trials} holds ${held} trial folder(s) but the study database ${state}: restore study.db from a backup to resume, or move the folder ${folder} away to start the study afresh`,
+    { file: paths.db },
+  );
 }
 
 /** The options a worker process needs besides what the study folder holds. */
