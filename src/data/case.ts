@@ -91,7 +91,7 @@ function readImageFiles(id: string, files: readonly string[], expectedChannels: 
 }
 
 /** NIfTI voxel (i, j, k[, c]) of a flat index, for messages. */
-function voxelAt(n: NiftiImage, index: number): string {
+export function voxelAt(n: NiftiImage, index: number): string {
   const [nx = 1, ny = 1, nz = 1] = n.dims;
   const c = Math.floor(index / (nx * ny * nz));
   const ijk = `${index % nx}, ${Math.floor(index / nx) % ny}, ${Math.floor(index / (nx * ny)) % nz}`;

@@ -90,17 +90,32 @@ function checkLabels(labels: LabelDef[], file: string): LabelDef[] {
   return sorted;
 }
 
+function readDatasetJson(file: string): unknown {
+  if (!existsSync(file)) throw new DatasetError('no dataset.json in the dataset folder', { file });
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new DatasetError(`dataset.json is not valid JSON (${(err as Error).message})`, { file }, { cause: err });
+  }
+}
+
+/** Only the labels of `<root>/dataset.json` (either layout), without looking for the case files. */
+export function datasetLabels(rootDir: string): LabelDef[] {
+  const file = join(resolve(rootDir), 'dataset.json');
+  const json = readDatasetJson(file);
+  if (typeof json === 'object' && json !== null && 'channel_names' in json) {
+    const d = parseWith(v2Schema.pick({ labels: true }), json, file);
+    return checkLabels(Object.entries(d.labels).map(([name, value]) => ({ name, value })), file);
+  }
+  const d = parseWith(msdSchema.pick({ labels: true }), json, file);
+  return checkLabels(Object.entries(d.labels).map(([value, name]) => ({ name, value: Number(value) })), file);
+}
+
 /** Read `<root>/dataset.json` in either layout; throws DatasetError naming the file and field. */
 export function loadDataset(rootDir: string): Dataset {
   const root = resolve(rootDir);
   const file = join(root, 'dataset.json');
-  if (!existsSync(file)) throw new DatasetError('no dataset.json in the dataset folder', { file });
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new DatasetError(`dataset.json is not valid JSON (${(err as Error).message})`, { file }, { cause: err });
-  }
+  const json = readDatasetJson(file);
   const isV2 = typeof json === 'object' && json !== null && 'channel_names' in json;
   const dataset = isV2 ? loadV2(root, file, json) : loadMsd(root, file, json);
   if (dataset.cases.length === 0) throw new DatasetError('the dataset has no training cases', { file, path: isV2 ? '$.numTraining' : '$.training' });
