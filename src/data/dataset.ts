@@ -8,7 +8,7 @@
  *   ds.cases[0]  // { id: 'hippocampus_001', images: ['.../imagesTr/hippocampus_001.nii.gz'], label: '...' }
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { DatasetError, jsonPath } from '../errors.js';
 
@@ -68,6 +68,16 @@ function indexedList(map: Record<string, string>, file: string, field: string): 
     if (idx !== pos) throw new DatasetError(`indices must be 0..${indices.length - 1} without gaps, got ${indices.join(', ')}`, { file, path: `$.${field}` });
   });
   return indices.map((i) => map[String(i)]!);
+}
+
+/** A path dataset.json lists, resolved inside the dataset folder; one that leads out of it is refused. */
+function insideRoot(root: string, entry: string, file: string, jsonPath: string): string {
+  const path = resolve(root, entry);
+  const rel = relative(root, path);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    throw new DatasetError(`listed path '${entry}' leads outside the dataset folder ${root}: paths must be relative, inside it (e.g. ./imagesTr/case.nii.gz)`, { file, path: jsonPath });
+  }
+  return path;
 }
 
 function requireFile(path: string, file: string, jsonPath: string): string {
@@ -130,8 +140,8 @@ function loadMsd(root: string, file: string, json: unknown): Dataset {
     file,
   );
   const cases = d.training.map((entry, i) => {
-    const image = requireFile(join(root, entry.image), file, `$.training[${i}].image`);
-    const label = requireFile(join(root, entry.label), file, `$.training[${i}].label`);
+    const image = requireFile(insideRoot(root, entry.image, file, `$.training[${i}].image`), file, `$.training[${i}].image`);
+    const label = requireFile(insideRoot(root, entry.label, file, `$.training[${i}].label`), file, `$.training[${i}].label`);
     return { id: stripEnding(stripEnding(basename(entry.image), '.gz'), '.nii'), images: [image], label };
   });
   return { root, name: d.name ?? basename(root), layout: 'msd', channelNames, labels, cases: sortUnique(cases, file) };

@@ -120,7 +120,7 @@ export function evaluateFolders(predDir: string, gtDir: string, classes?: number
     checkLabelVoxels(ref, refValues, labelSet, 'reference');
     return { id: f.replace(NIFTI, ''), pred, predValues: niftiValues(pred), ref: refValues };
   });
-  const known = labelSet ?? new Set([0, ...(classes ?? [])]);
+  const known = new Set(labelSet ?? [0, ...(classes ?? [])]);
   if (!labelSet) for (const p of pairs) for (const v of p.ref) known.add(v);
   for (const p of pairs) checkLabelVoxels(p.pred, p.predValues, known, 'prediction');
   const found = new Set<number>();

@@ -1,4 +1,5 @@
 /** Issue 13: bad voxels, spacings, labels, files and paths are refused with the file named. */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCaseImage } from '../../src/data/case.js';
@@ -9,6 +10,7 @@ import { identityGeometry } from '../../src/data/nifti-types.js';
 import { preprocessDataset } from '../../src/data/cache.js';
 import { DatasetError } from '../../src/errors.js';
 import { planDataset } from '../../src/pipeline/prepare.js';
+import { planExperiment } from '../../src/data/planner.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writeMsdDataset } from './helpers.js';
 
@@ -50,7 +52,7 @@ describe('non-finite voxels are refused in every path, naming the file and the c
         paths.push(
           () => computeFingerprint(ds, { foregroundSamples: 1e4 }),
           () => planDataset(ds),
-          () => preprocessDataset(ds, planDataset(loadDataset(msd())), tempDir()),
+          () => preprocessDataset(ds, planExperiment(computeFingerprint(loadDataset(msd()), { foregroundSamples: 1e4 })), tempDir()),
         );
       }
       for (const run of paths) {
@@ -78,6 +80,21 @@ describe('spacing from pixdim', () => {
       const e = caught(() => readCaseImage('case_0', [file], 1));
       expect(e).toBeInstanceOf(DatasetError);
       expect(e.message).toMatch(/case_0\.nii\.gz at pixdim\[2\]: voxel spacing must be positive and finite/);
+    });
+  }
+});
+
+describe('dataset.json paths stay inside the dataset folder', () => {
+  for (const [field, entry] of [['image', '../../etc/passwd'], ['label', '/etc/passwd'], ['image', './imagesTr/../../outside.nii.gz']] as const) {
+    it(`${field} '${entry}' is refused`, () => {
+      const root = msd(2);
+      const file = join(root, 'dataset.json');
+      const json = JSON.parse(readFileSync(file, 'utf8'));
+      json.training[1][field] = entry;
+      writeFileSync(file, JSON.stringify(json));
+      const e = caught(() => loadDataset(root));
+      expect(e).toBeInstanceOf(DatasetError);
+      expect(e.message).toContain(`dataset.json at $.training[1].${field}: listed path '${entry}' leads outside the dataset folder`);
     });
   }
 });
