@@ -1,11 +1,13 @@
 /** Issue 13: bad voxels, spacings, labels, files and paths are refused with the file named. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCaseImage } from '../../src/data/case.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { computeFingerprint } from '../../src/data/fingerprint.js';
-import { writeNifti } from '../../src/data/nifti.js';
+import { encodeNifti, readNifti, writeNifti } from '../../src/data/nifti.js';
 import { identityGeometry } from '../../src/data/nifti-types.js';
 import { preprocessDataset } from '../../src/data/cache.js';
 import { DatasetError } from '../../src/errors.js';
@@ -97,4 +99,47 @@ describe('dataset.json paths stay inside the dataset folder', () => {
       expect(e.message).toContain(`dataset.json at $.training[1].${field}: listed path '${entry}' leads outside the dataset folder`);
     });
   }
+});
+
+describe('NIfTI reads are bounded by what the header promises', () => {
+  const small = () => encodeNifti(new Float32Array(64).fill(1), [4, 4, 4], identityGeometry());
+  it('a gzip stream that inflates past the header (a 32 MiB bomb) stops at the promise', () => {
+    const file = join(tempDir(), 'bomb.nii.gz');
+    const header = small();
+    const bomb = new Uint8Array(header.length + 32 * 2 ** 20);
+    bomb.set(header);
+    writeFileSync(file, gzipSync(bomb));
+    const t0 = performance.now();
+    const e = caught(() => readNifti(file));
+    expect(e).toBeInstanceOf(DatasetError);
+    expect(e.message).toMatch(/bomb\.nii\.gz: the gzip stream inflates to more than the 608 bytes the header promises \(vox_offset 352 \+ 256 bytes of float32\)/);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+  it('uncompressed trailing bytes, and a header promising more than 2 GiB', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'long.nii'), Buffer.concat([small(), Buffer.alloc(10)]));
+    expect(caught(() => readNifti(join(dir, 'long.nii'))).message).toMatch(/long\.nii: the file holds 10 bytes more than the header promises/);
+    const huge = small();
+    new DataView(huge.buffer, huge.byteOffset).setInt16(42, 2048, true); // dim[1..3] at bytes 42, 44, 46
+    new DataView(huge.buffer, huge.byteOffset).setInt16(44, 2048, true);
+    new DataView(huge.buffer, huge.byteOffset).setInt16(46, 2048, true);
+    writeFileSync(join(dir, 'huge.nii.gz'), gzipSync(huge));
+    expect(caught(() => readNifti(join(dir, 'huge.nii.gz'))).message).toMatch(/huge\.nii\.gz at dim: the header promises 34359738368 bytes of voxels/);
+  });
+  it('devices, FIFOs and folders are refused without reading (also through a symlink)', () => {
+    const dir = tempDir();
+    symlinkSync('/dev/zero', join(dir, 'zero.nii.gz'));
+    execFileSync('mkfifo', [join(dir, 'fifo.nii')]);
+    mkdirSync(join(dir, 'folder.nii'));
+    for (const [file, kind] of [
+      [join(dir, 'zero.nii.gz'), 'a device, via a symlink'],
+      ['/dev/urandom', 'a device'],
+      [join(dir, 'fifo.nii'), 'a FIFO'],
+      [join(dir, 'folder.nii'), 'a folder'],
+    ]) {
+      const e = caught(() => readNifti(file!));
+      expect(e).toBeInstanceOf(DatasetError);
+      expect(e.message).toBe(`${file}: not a regular file (${kind}): an image must be a .nii or .nii.gz file`);
+    }
+  });
 });
