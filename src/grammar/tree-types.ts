@@ -35,3 +35,10 @@ export interface TreeFile {
 }
 
 export const isNode = (c: TreeChild): c is TreeNode => typeof c !== 'string';
+
+/**
+ * The deepest a derivation tree may be (root alone = 1), checked wherever trees are read, sampled or
+ * written, so that the recursive walks over trees (printing, JSON, the compiler) stay far from the
+ * call stack's limit. U-Net trees are about 2 n_max + 4 levels deep.
+ */
+export const MAX_TREE_DEPTH = 1000;

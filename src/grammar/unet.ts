@@ -30,6 +30,9 @@ export const NORMS = ['instance_norm', 'batch_norm'] as const;
 export const NONLINS = ['leaky_relu', 'relu', 'elu', 'prelu', 'gelu'] as const;
 export const DROPOUTS = ['dropout', 'no_dropout'] as const;
 export const DEFAULT_S_MAX = 2;
+/** Largest n_max / s_max accepted from flags and tree files (the grammar grows exponentially with both). */
+export const MAX_STAGES = 12;
+export const MAX_SCALE = 8;
 
 /** ResEnc M's blocks per encoder stage: d = 1, 3, 4, 6, 6, 6, ... */
 export const resEncDepth = (k: number): number => [1, 3, 4][k - 1] ?? 6;
