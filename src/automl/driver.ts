@@ -10,7 +10,7 @@ import type { Device } from '../runtime/providers.js';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Plan } from '../data/plan-types.js';
-import { StorageError } from '../errors.js';
+import { HnasError, StorageError } from '../errors.js';
 import { bestLossTrial } from '../optimize/incumbent.js';
 import { SqliteStorage } from '../optimize/sqlite-storage.js';
 import { Study } from '../optimize/study.js';
@@ -20,7 +20,8 @@ import { type Budget, budgetSettings, plannedEpochs } from './budget.js';
 import { checkStudyName, metaFile, type StudyMeta, type StudyPaths, studyFolder, studyPaths, writeOrCheckMeta } from './layout.js';
 import type { TrainingSettings } from './objective.js';
 import { type ObjectiveName, objectiveNamed } from './objectives.js';
-import { resolvePlan } from './plan.js';
+import { planDigest, resolvePlan } from './plan.js';
+import { withOverrides } from '../pipeline/prepare.js';
 import { type ProgressView, progressSnapshot } from './progress.js';
 import { type StopReason, work } from './trial-worker.js';
 import { type WorkerHandle, spawnWorker } from './worker-process.js';
@@ -61,6 +62,14 @@ export interface OptimizeSummary {
   readonly evaluated: number;
   readonly counts: { readonly complete: number; readonly failed: number; readonly running: number };
   readonly incumbent: TrialRecord | null;
+  /** The error of the most recently finished failed trial (null: none failed). */
+  readonly lastError: string | null;
+}
+
+/** A study in which trials ran and every one failed is a failure of the command, not a result. */
+export function everyTrialFailed(s: OptimizeSummary): HnasError | undefined {
+  if (s.counts.complete > 0 || s.counts.failed === 0) return undefined;
+  return new HnasError(`every trial of study '${s.name}' failed (${s.counts.failed}); the last error: ${s.lastError ?? 'unknown'} (logs: ${join(s.folder, 'trials', '*', 'log.txt')})`);
 }
 
 export interface PreparedStudy {
@@ -79,10 +88,14 @@ export async function prepareStudy(req: OptimizeRequest): Promise<PreparedStudy>
   await refuseLostDatabase(paths, name, folder);
   mkdirSync(folder, { recursive: true });
   const plan = resolvePlan({ datasetDir: req.datasetDir, planFile: req.planFile, studyPlanFile: join(folder, 'plans.json') });
+  // Every setting is checked before the first trial: an override the plan cannot take fails now, not in every trial.
+  withOverrides(plan, { patchSize: req.training.patchSize, batchSize: req.training.batchSize });
+  const o = req.objectiveOptions ?? {};
+  const features = o.featuresBase === undefined ? null : { base: o.featuresBase, max: o.featuresMax ?? o.featuresBase * 8 };
   const meta = writeOrCheckMeta(metaFile(paths, name), {
     format: 'hnas-automl-study', version: 1, name, approach: req.approach, objective: req.objective,
     dataset: resolve(req.datasetDir), datasetName: plan.datasetName ?? basename(req.datasetDir), nMax: plan.nStages,
-    training: req.training, createdAt: new Date().toISOString(),
+    training: req.training, features, planDigest: planDigest(plan), createdAt: new Date().toISOString(),
   });
   const approach = APPROACHES[req.approach];
   const storage = new SqliteStorage(paths.db);
@@ -177,7 +190,11 @@ export async function optimize(req: OptimizeRequest, run: RunOptions = {}): Prom
     const counts = { complete: 0, failed: 0, running: 0 };
     for (const t of trials) counts[t.status]++;
     const stopped: StopReason = signal.aborted ? 'interrupted' : own.stopped;
-    return { dir: prepared.paths.dir, name: prepared.name, folder: prepared.folder, stopped, evaluated: counts.complete + counts.failed - before, counts, incumbent: bestLossTrial(trials) ?? null };
+    const failed = trials.filter((t) => t.status === 'failed').sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
+    return {
+      dir: prepared.paths.dir, name: prepared.name, folder: prepared.folder, stopped, evaluated: counts.complete + counts.failed - before, counts,
+      incumbent: bestLossTrial(trials) ?? null, lastError: failed.at(-1)?.error ?? null,
+    };
   } finally {
     if (ticker) clearInterval(ticker);
     signal.removeEventListener('abort', forward);

@@ -30,7 +30,7 @@ export interface PredictFolderOptions {
 }
 
 /** The list of segmentations `hnas predict` wrote into a folder: the files it may replace without --overwrite. */
-export const PREDICT_MANIFEST = 'hnas-predict.json';
+export const PREDICT_MANIFEST = '.hnas-predict.json';
 
 export interface PredictFolderResult {
   readonly cases: readonly { readonly id: string; readonly file: string; readonly seconds: number }[];

@@ -1,10 +1,12 @@
 /** Issue 13: studies keep their word (lost databases, invalid settings, conflicting resumes, read-only folders). */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { OBJECTIVES } from '../../src/automl/objectives.js';
 import { optimize } from '../../src/automl/driver.js';
-import { StorageError } from '../../src/errors.js';
+import { StorageError, TrainingFailure } from '../../src/errors.js';
+import { runCli } from '../helpers/cli.js';
 import { writeTinyPlan } from './fixtures/dataset.js';
 import { tinyRequest } from './fixtures/request.js';
 
@@ -32,4 +34,61 @@ describe('a study whose database was lost is refused, not restarted over its tri
       if (damage === 'deleted') expect(readdirSync(study)).not.toContain('study.db');
     });
   }
+});
+
+const cli = (study: string, ...extra: string[]) =>
+  runCli('optimize', 'unused-with-a-plan', '--approach', 'hpo', '--study', study, '--plan', plan, '--objective', 'synthetic', '--min-epochs', '1', '--max-epochs', '9', '--eta', '3', '--folds', '0', '--iterations-per-epoch', '2', '--no-progress', ...extra);
+
+describe('settings are checked before the first trial; a study whose every trial failed is a failure', () => {
+  it('--patch the plan cannot take is refused before anything is created', async () => {
+    const study = join(dir, 'bad-patch');
+    const r = await cli(study, '--patch', '3x3x3');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/PlanError: at patchSize: patch axis 0 is 3/);
+    expect(existsSync(join(study, 'study.db'))).toBe(false);
+    expect(existsSync(join(study, 'hpo', 'trials'))).toBe(false);
+  });
+  it('every trial failing exits 1 naming the last error', async () => {
+    const spy = vi.spyOn(OBJECTIVES.synthetic, 'create').mockImplementation(() => async () => {
+      throw new TrainingFailure('loss is NaN at epoch 1', 'nan');
+    });
+    try {
+      const r = await cli(join(dir, 'all-fail'), '--max-trials', '2');
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/0 complete, 2 failed/);
+      expect(r.err).toMatch(/every trial of study 'hpo' failed \(2\); the last error: .*loss is NaN at epoch 1/);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+describe('a resume with a different setting is refused, naming the field', () => {
+  it.each([
+    ['seed', ['--seed', '5'], /exists with seed 0, now 5/],
+    ['budget', ['--max-epochs', '27'], /exists with maxBudget 9, now 27/],
+    ['features', ['--features', '4,32'], /started with features \{"base":4,"max":16\}, now \{"base":4,"max":32\}/],
+    ['features dropped', [], /started with features \{"base":4,"max":16\}, now null/],
+    ['patch', ['--patch', '16x16x16'], /started with training\.patchSize null, now \[16,16,16\]/],
+  ])('%s', async (what, flags, message) => {
+    const study = join(dir, `resume-${what.replace(' ', '-')}`);
+    expect((await cli(study, '--features', '4,16', '--max-trials', '1')).code).toBe(0);
+    const r = what === 'features dropped' ? await cli(study, '--max-trials', '1') : await cli(study, '--max-trials', '1', ...(what.startsWith('features') ? [] : ['--features', '4,16']), ...flags);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(message);
+  });
+  it('a --plan with the same n_max but other content is refused as "plan"', async () => {
+    const study = join(dir, 'resume-plan');
+    expect((await cli(study, '--max-trials', '1')).code).toBe(0);
+    const other = JSON.parse(readFileSync(plan, 'utf8'));
+    other.network.batchSize += 1;
+    const otherFile = join(dir, 'other-plan.json');
+    writeFileSync(otherFile, JSON.stringify(other));
+    const r = await runCli('optimize', 'unused-with-a-plan', '--approach', 'hpo', '--study', study, '--plan', otherFile, '--objective', 'synthetic', '--min-epochs', '1', '--max-epochs', '9', '--eta', '3', '--folds', '0', '--iterations-per-epoch', '2', '--no-progress', '--max-trials', '1');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/study\.json at \$\.planDigest: this study was started with plan a plan with sha256 [0-9a-f]{12}\.\.\., now one with [0-9a-f]{12}\.\.\. \(--plan differs/);
+    const meta = JSON.parse(readFileSync(join(study, 'hpo', 'study.json'), 'utf8'));
+    expect(meta.features).toBeNull();
+    expect(meta.planDigest).toMatch(/^[0-9a-f]{64}$/);
+  });
 });

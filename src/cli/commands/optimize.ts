@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { APPROACH_NAMES, type ApproachName, approachNamed } from '../../automl/approaches.js';
 import { budgetFromFlags, parseDuration } from '../../automl/budget.js';
-import { type OptimizeSummary, optimize } from '../../automl/driver.js';
+import { everyTrialFailed, type OptimizeSummary, optimize } from '../../automl/driver.js';
 import { OptimizationInterrupted } from '../../automl/interrupt.js';
 import { OBJECTIVE_NAMES, type ObjectiveName, objectiveNamed } from '../../automl/objectives.js';
 import { formatDuration, progressView } from '../../automl/progress.js';
@@ -115,5 +115,7 @@ export function registerOptimize(program: Command): void {
       }
       output(!!flags.json, summary, () => summaryText(summary));
       if (summary.stopped === 'interrupted') throw new OptimizationInterrupted();
+      const failure = everyTrialFailed(summary);
+      if (failure) throw failure;
     });
 }
