@@ -13,6 +13,7 @@ import type { Plan } from '../data/plan-types.js';
 import { HnasError, StorageError } from '../errors.js';
 import { bestLossTrial } from '../optimize/incumbent.js';
 import { SqliteStorage } from '../optimize/sqlite-storage.js';
+import { newRunId, newWorkerId, ranIn } from '../optimize/worker.js';
 import { Study } from '../optimize/study.js';
 import type { TrialRecord } from '../optimize/trial.js';
 import { type ApproachName, APPROACHES } from './approaches.js';
@@ -139,6 +140,8 @@ export interface WorkerArgs {
   readonly device: Device;
   readonly objectiveOptions: Readonly<Record<string, number>>;
   readonly timeLimitS: number | null;
+  /** The command's run: its workers' ids carry it, so "this run" counts only their trials. */
+  readonly runId?: string;
   readonly pollMs?: number;
   readonly heartbeatMs?: number;
 }
@@ -148,7 +151,7 @@ export async function runWorker(prepared: PreparedStudy, args: WorkerArgs, optio
   const { meta, plan, folder } = prepared;
   const storage = new SqliteStorage(args.db);
   try {
-    const study = await Study.open({ storage, name: args.name, heartbeatMs: args.heartbeatMs });
+    const study = await Study.open({ storage, name: args.name, heartbeatMs: args.heartbeatMs, worker: newWorkerId(args.runId) });
     // The LR schedule of every run spans the study's largest budget (the paper's rule), also in short runs.
     const objectiveOptions = { maxEpochs: study.settings.maxBudget, ...args.objectiveOptions };
     const objective = objectiveNamed(meta.objective).create({ datasetDir: meta.dataset, plan, training: meta.training, device: args.device, options: objectiveOptions });
@@ -165,7 +168,7 @@ export async function optimize(req: OptimizeRequest, run: RunOptions = {}): Prom
   const signal = run.signal ?? new AbortController().signal;
   const args: WorkerArgs = {
     db: prepared.paths.db, name: prepared.name, device: req.device ?? 'cpu', objectiveOptions: req.objectiveOptions ?? {},
-    timeLimitS: req.budget.timeLimitS, pollMs: run.pollMs, heartbeatMs: run.heartbeatMs,
+    timeLimitS: req.budget.timeLimitS, runId: newRunId(), pollMs: run.pollMs, heartbeatMs: run.heartbeatMs,
   };
   const extra: WorkerHandle[] = [];
   for (let i = 1; i < (req.workers ?? 1); i++) extra.push(spawnWorker(prepared.paths.dir, args));
@@ -178,7 +181,6 @@ export async function optimize(req: OptimizeRequest, run: RunOptions = {}): Prom
   let viewing = Promise.resolve();
   const refresh = () => (viewing = viewing.then(async () => run.view?.update(progressSnapshot(await viewStudy.trials(), limits, Date.now()))).catch(() => undefined));
   const ticker = run.view ? setInterval(refresh, 1000) : undefined;
-  const before = (await viewStudy.trials()).filter((t) => t.status !== 'running').length;
   try {
     const own = await runWorker(prepared, args, { signal, maxTrials: run.maxTrials });
     const exits = await Promise.all(extra.map((w) => w.exit));
@@ -192,7 +194,7 @@ export async function optimize(req: OptimizeRequest, run: RunOptions = {}): Prom
     const stopped: StopReason = signal.aborted ? 'interrupted' : own.stopped;
     const failed = trials.filter((t) => t.status === 'failed').sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
     return {
-      dir: prepared.paths.dir, name: prepared.name, folder: prepared.folder, stopped, evaluated: counts.complete + counts.failed - before, counts,
+      dir: prepared.paths.dir, name: prepared.name, folder: prepared.folder, stopped, evaluated: trials.filter((t) => t.status !== 'running' && ranIn(t, args.runId!)).length, counts,
       incumbent: bestLossTrial(trials) ?? null, lastError: failed.at(-1)?.error ?? null,
     };
   } finally {

@@ -92,3 +92,19 @@ describe('a resume with a different setting is refused, naming the field', () =>
     expect(meta.planDigest).toMatch(/^[0-9a-f]{64}$/);
   });
 });
+
+describe('"this run: N evaluations" counts only this command\'s workers', () => {
+  it('two commands sharing a study each report their own evaluations', async () => {
+    const study = join(dir, 'shared');
+    await optimize(tinyRequest(study, 'hpo', plan, {}, { objectiveOptions: { delayMs: 5 } }), { maxTrials: 1 });
+    const [a, b] = await Promise.all([
+      optimize(tinyRequest(study, 'hpo', plan, {}, { objectiveOptions: { delayMs: 5 } }), { maxTrials: 3, pollMs: 5 }),
+      optimize(tinyRequest(study, 'hpo', plan, {}, { objectiveOptions: { delayMs: 5 } }), { maxTrials: 4, pollMs: 5 }),
+    ]);
+    expect(a.evaluated).toBe(3);
+    expect(b.evaluated).toBe(4);
+    expect(b.counts.complete).toBeGreaterThanOrEqual(1 + 3 + 4 - a.counts.running - b.counts.running);
+    const rerun = await optimize(tinyRequest(study, 'hpo', plan), { maxTrials: 2 });
+    expect(rerun.evaluated).toBe(2);
+  });
+});
