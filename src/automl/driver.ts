@@ -119,7 +119,7 @@ async function refuseLostDatabase(paths: StudyPaths, name: string, folder: strin
   const size = existsSync(paths.db) ? statSync(paths.db).size : -1;
   let state = size < 0 ? 'is missing' : 'is empty (0 bytes)';
   if (size > 0) {
-    const storage = new SqliteStorage(paths.db);
+    const storage = new SqliteStorage(paths.db, { readonly: true });
     try {
       if (await storage.getStudy(name)) return;
     } finally {

@@ -1,4 +1,5 @@
 /** Issue 13: studies keep their word (lost databases, invalid settings, conflicting resumes, read-only folders). */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,5 +107,52 @@ describe('"this run: N evaluations" counts only this command\'s workers', () => 
     expect(b.counts.complete).toBeGreaterThanOrEqual(1 + 3 + 4 - a.counts.running - b.counts.running);
     const rerun = await optimize(tinyRequest(study, 'hpo', plan), { maxTrials: 2 });
     expect(rerun.evaluated).toBe(2);
+  });
+});
+
+describe('a read-only study folder can be read', () => {
+  /** Tests run as root, which ignores permissions: a read-only bind mount is what refuses writes. */
+  function readOnlyMount(folder: string): (() => void) | undefined {
+    try {
+      execFileSync('mount', ['--bind', folder, folder], { stdio: 'ignore' });
+      execFileSync('mount', ['-o', 'remount,ro,bind', folder], { stdio: 'ignore' });
+      return () => execFileSync('umount', [folder], { stdio: 'ignore' });
+    } catch {
+      return undefined;
+    }
+  }
+
+  it('incumbent, report and study list read it, leaving no file behind', async (ctx) => {
+    const study = join(dir, 'readonly');
+    await optimize(tinyRequest(study, 'hpo', plan), { maxTrials: 3 });
+    const unmount = readOnlyMount(study);
+    if (!unmount) ctx.skip('cannot bind-mount read-only here (needs root and mount); the snapshot path goes untested');
+    try {
+      expect(() => writeFileSync(join(study, 'probe'), '')).toThrow(/EROFS/);
+      const before = readdirSync(study).sort();
+      for (const argv of [['incumbent', study], ['report', study, '-o', join(dir, 'readonly-report')], ['study', 'list', '--db', join(study, 'study.db')]]) {
+        const r = await runCli(...argv);
+        expect(r.err, argv.join(' ')).toBe('');
+        expect(r.code, argv.join(' ')).toBe(0);
+      }
+      expect((await runCli('incumbent', study)).out).toMatch(/trial/);
+      expect(readdirSync(study).sort()).toEqual(before);
+    } finally {
+      unmount?.();
+    }
+  });
+
+  it('in a writable folder, a reader opens the database read-only and creates no study', async () => {
+    const study = join(dir, 'reader');
+    await optimize(tinyRequest(study, 'hpo', plan), { maxTrials: 1 });
+    const db = join(study, 'study.db');
+    const bytes = readFileSync(db);
+    expect((await runCli('incumbent', study)).code).toBe(0);
+    expect(readFileSync(db).equals(bytes)).toBe(true);
+    writeFileSync(join(dir, 'empty.db'), '');
+    const r = await runCli('incumbent', join(dir, 'empty.db'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/empty\.db: not a study database \(empty, or never written by hnas\)/);
+    expect(readFileSync(join(dir, 'empty.db')).length).toBe(0);
   });
 });
