@@ -78,7 +78,15 @@ function gunzipPrefix(input: Uint8Array, want: number, file: string): Uint8Array
     } catch (err) {
       if (take >= input.length) throw new DatasetError(`corrupt or truncated gzip data (${(err as Error).message})`, { file }, { cause: err });
     }
-    if (out.length >= want || take >= input.length) return out;
+    if (out.length >= want) return out;
+    if (take >= input.length) {
+      // The whole stream is shorter than a header: a complete tiny stream, or a truncated one (say so).
+      try {
+        return gunzipSync(input, { maxOutputLength: want });
+      } catch (err) {
+        throw new DatasetError(`corrupt or truncated gzip data (${(err as Error).message})`, { file }, { cause: err });
+      }
+    }
   }
 }
 
