@@ -3,7 +3,7 @@
  * and activation-memory estimates for a batch.
  */
 import type { Graph } from './graph.js';
-import { ops } from './ops.js';
+import { ops } from './registry.js';
 import { perSample } from './ops/shape-util.js';
 
 export interface CostSummary {

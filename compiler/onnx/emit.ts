@@ -1,14 +1,15 @@
 /**
  * Graph -> ONNX ModelProto bytes (onnx-proto). Each graph op is lowered by its own
- * emission rule (graph/ops.ts); this module only assembles the model: inputs with a
+ * emission rule (graph/registry.ts); this module only assembles the model: inputs with a
  * symbolic batch dimension, parameters as initializers (inference) or graph inputs
  * (training graphs feed them), constants, outputs with their inferred shapes.
  */
 import { endianness } from 'node:os';
 import pkg from 'onnx-proto';
 import { ConfigError } from '../../src/errors.js';
-import type { Graph, Shape } from '../graph/graph.js';
-import { ops } from '../graph/ops.js';
+import type { Graph } from '../graph/graph.js';
+import { ops } from '../graph/registry.js';
+import type { Shape } from '../graph/shape.js';
 import type { Weights } from '../weights/init.js';
 import { DEFAULT_LOWERING, type AttrValue, type EmitContext, type LoweringOptions } from './context.js';
 

@@ -5,7 +5,7 @@
  * (uniform [0, 1), fed by the host from the run's seeded Rng, so runs are reproducible and
  * resumable).
  */
-import { replay } from '../autodiff/replay.js';
+import { replay } from '../graph/replay.js';
 import type { Graph } from '../graph/graph.js';
 import { BATCH_DIM } from '../graph/build-unet.js';
 

@@ -11,9 +11,9 @@
  *   writeFileAtomic('step.onnx', step.onnx());
  */
 import { ConfigError } from '../../src/errors.js';
-import { GraphBuilder } from '../autodiff/builder.js';
+import { GraphBuilder } from '../graph/builder.js';
 import { dependencies, gradients } from '../autodiff/engine.js';
-import { prune } from '../autodiff/replay.js';
+import { prune } from '../graph/replay.js';
 import type { Graph } from '../graph/graph.js';
 import { emitOnnx } from '../onnx/emit.js';
 import type { LoweringOptions } from '../onnx/context.js';

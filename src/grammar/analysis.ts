@@ -152,7 +152,7 @@ export function unboundedSymbols(grammar: Grammar): ReadonlySet<string> {
 }
 
 /** Nodes on some cycle of a directed graph (iterative Tarjan). */
-function cyclicNodes(edges: ReadonlyMap<string, readonly string[]>): Set<string> {
+export function cyclicNodes(edges: ReadonlyMap<string, readonly string[]>): Set<string> {
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const onStack = new Set<string>();

@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../../compiler/graph/graph.js';
-import { ops, type OpKind } from '../../compiler/graph/ops.js';
+import type { OpKind } from '../../compiler/graph/ops.js';
+import { ops } from '../../compiler/graph/registry.js';
 import type { Weights } from '../../compiler/weights/init.js';
 import { compile } from '../../compiler/index.js';
 import { Rng } from '../../src/util/rng.js';

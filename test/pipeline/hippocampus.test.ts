@@ -20,7 +20,7 @@ const present = existsSync(join(DATASET, 'dataset.json'));
 if (!present) console.warn(`skipping the Hippocampus training test: ${DATASET} not found`);
 
 describe.skipIf(!present)('Task04_Hippocampus training', () => {
-  it('a short CPU run on fold 0 beats the best constant segmentation by a wide margin', async () => {
+  it('smoke test: a 30-step CPU run on fold 0 trains and validates, Dice above 0.1 and twice the best constant segmentation', async () => {
     const work = mkdtempSync(join(tmpdir(), 'hnas-hippo-'));
     onTestFinished(() => rmSync(work, { recursive: true, force: true }));
     const prepared = prepareTraining(DATASET, { cacheDir: join(work, 'cache'), overrides: { patchSize: [24, 32, 24], batchSize: 4 } });
