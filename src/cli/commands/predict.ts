@@ -20,11 +20,12 @@ export function registerPredict(program: Command): void {
     .option('--folds <list>', "only these trained folds, e.g. 0,1 or 'all' (default: every trained fold)", parseFoldList)
     .addOption(deviceOption())
     .option('--threads <N>', 'onnxruntime intra-op threads (default: all cores)', intOption('--threads', 1))
+    .option('--overwrite', 'replace existing files in the output folder that an earlier `hnas predict` did not write')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'machine-readable summary')
-    .action(async (modelDir: string, imagesDir: string, opts: { output: string; mirror?: boolean; folds?: (number | 'all')[]; device: Device; threads?: number; progress: boolean; json?: boolean }) => {
+    .action(async (modelDir: string, imagesDir: string, opts: { output: string; mirror?: boolean; folds?: (number | 'all')[]; device: Device; threads?: number; progress: boolean; overwrite?: boolean; json?: boolean }) => {
       const started = performance.now();
-      const r = await predictFolder(modelDir, imagesDir, opts.output, { mirror: opts.mirror, folds: opts.folds, device: opts.device, threads: opts.threads, progress: opts.progress });
+      const r = await predictFolder(modelDir, imagesDir, opts.output, { mirror: opts.mirror, folds: opts.folds, device: opts.device, threads: opts.threads, progress: opts.progress, overwrite: opts.overwrite });
       const seconds = (performance.now() - started) / 1000;
       output(!!opts.json, { output: opts.output, folds: r.folds, cases: r.cases, seconds }, () => `${r.cases.length} segmentation(s) in ${opts.output} from fold(s) ${r.folds.join(', ')} in ${seconds.toFixed(1)} s`);
     });
