@@ -18,9 +18,9 @@ export interface LoweringOptions {
    * Training graphs: the conv weight gradient, a row of WEIGHT_GRAD_LOWERINGS
    * (compiler/graph/ops/conv-weight-grad.ts): 'shifted' = for stride 1 one GEMM per chunk over
    * shifted copies of x and g on a flat grid, strided convs taking 'im2col' = one GEMM per chunk
-   * over the kernel offsets' stacked strided slices of x.
+   * over the kernel offsets' stacked strided slices of x, 'conv' = one dilated Conv (GPU providers).
    */
-  readonly convWeightGrad: 'shifted' | 'im2col';
+  readonly convWeightGrad: 'shifted' | 'im2col' | 'conv';
   /** The weight gradient's chunks: the most memory (MiB) one chunk's stacked copies may take. */
   readonly weightGradChunkMiB: number;
   /**
@@ -30,10 +30,17 @@ export interface LoweringOptions {
    * 'conv_transpose' = ONNX ConvTranspose. Stride 1 is always a flipped-weight Conv.
    */
   readonly convInputGrad: 'phase_convs' | 'conv_transpose';
+  /**
+   * 'full': any ONNX op. 'webgpu': only ops onnxruntime's WebGPU provider has kernels for; the
+   * emitter rewrites Identity as Add(x, 0), Sum as a chain of Add, Min/Max as Where(Less|Greater),
+   * PRelu as Where(Less(x, 0), x * slope, x). Otherwise those nodes run on the CPU, with copies on
+   * both sides (test/compiler/gpu-kernels.test.ts).
+   */
+  readonly opSubset: 'full' | 'webgpu';
 }
 
 /** The defaults are the fastest measured on the CPU (docs/training.md#lowering-choices-one-at-a-time). */
-export const DEFAULT_LOWERING: LoweringOptions = { convTranspose: 'conv1x1', convWeightGrad: 'shifted', weightGradChunkMiB: 16, convInputGrad: 'phase_convs' };
+export const DEFAULT_LOWERING: LoweringOptions = { convTranspose: 'conv1x1', convWeightGrad: 'shifted', weightGradChunkMiB: 16, convInputGrad: 'phase_convs', opSubset: 'full' };
 
 export interface EmitContext {
   readonly lowering: LoweringOptions;

@@ -49,7 +49,7 @@ export interface StepSignature {
   readonly labels: { readonly name: string; readonly shape: readonly number[] };
   /** Scalar learning rate. */
   readonly lr: string;
-  /** Uniform [0, 1) noise per dropout layer, shaped like its activation. */
+  /** Uniform [0, 1) noise per dropout layer, one value per sample and channel ([N, C, 1, 1, 1]). */
   readonly noise: readonly { readonly name: string; readonly shape: readonly number[] }[];
   readonly params: readonly TensorSlot[];
   /** Batch-norm running statistics. */

@@ -53,6 +53,10 @@ const metaSchema = z.object({
     patchSize: vec3.nullable(),
     batchSize: z.number().int().positive().nullable(),
   }),
+  /** `--features BASE,MAX` (null: the configurations' own widths); absent in studies made before it was stored. */
+  features: z.object({ base: z.number().int().positive(), max: z.number().int().positive() }).nullable().optional(),
+  /** sha256 of the plan the study searches with (plans.json); absent in older studies. */
+  planDigest: z.string().optional(),
   createdAt: z.string(),
 });
 
@@ -82,11 +86,21 @@ export function writeOrCheckMeta(file: string, meta: StudyMeta): StudyMeta {
     return meta;
   }
   const old = readStudyMeta(file);
-  for (const field of ['dataset', 'approach', 'objective', 'nMax', 'training'] as const)
-    if (JSON.stringify(old[field]) !== JSON.stringify(meta[field]))
-      throw new ConfigError(
-        `this study was started with ${field} ${JSON.stringify(old[field])}, now ${JSON.stringify(meta[field])}: rerun with the same flags to resume, or use another --study/--name`,
-        { file, path: `$.${field}` },
-      );
+  const training = meta.training as unknown as Record<string, unknown>;
+  const compared: [string, unknown, unknown][] = [
+    ...(['dataset', 'approach', 'objective', 'nMax'] as const).map((f): [string, unknown, unknown] => [f, old[f], meta[f]]),
+    ...Object.keys(training).map((f): [string, unknown, unknown] => [`training.${f}`, (old.training as unknown as Record<string, unknown>)[f], training[f]]),
+    // Fields older studies did not record are not compared.
+    ...(old.features === undefined ? [] : [['features', old.features, meta.features ?? null] as [string, unknown, unknown]]),
+    ...(old.planDigest === undefined ? [] : [['plan', old.planDigest, meta.planDigest] as [string, unknown, unknown]]),
+  ];
+  for (const [field, was, now] of compared)
+    if (JSON.stringify(was) !== JSON.stringify(now)) {
+      const shown = field === 'plan' ? `a plan with sha256 ${String(was).slice(0, 12)}..., now one with ${String(now).slice(0, 12)}... (--plan differs from the study's plans.json)` : `${JSON.stringify(was)}, now ${JSON.stringify(now)}`;
+      throw new ConfigError(`this study was started with ${field} ${shown}: rerun with the same flags to resume, or use another --study/--name`, {
+        file,
+        path: `$.${field === 'plan' ? 'planDigest' : field}`,
+      });
+    }
   return old;
 }

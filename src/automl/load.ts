@@ -23,7 +23,7 @@ export interface LoadedStudy {
 export async function loadStudy(path: string, name?: string): Promise<LoadedStudy> {
   const paths = studyPaths(path);
   if (!existsSync(paths.db)) throw new StorageError('no study database here (expected a study folder holding study.db, or a .db file)', { file: paths.db });
-  const storage = new SqliteStorage(paths.db);
+  const storage = new SqliteStorage(paths.db, { readonly: true });
   try {
     const names = await storage.listStudies();
     if (name === undefined) {

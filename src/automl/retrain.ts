@@ -48,7 +48,7 @@ export async function retrainIncumbent(study: LoadedStudy, o: RetrainOptions): P
     epochs: trial.budget,
     maxEpochs: Math.max(study.settings.maxBudget, trial.budget),
     iterationsPerEpoch: meta.training.iterationsPerEpoch,
-    features: o.features ?? null,
+    features: o.features ?? meta.features ?? null,
     seed: trial.seed,
     outDir: model,
     device: o.device,

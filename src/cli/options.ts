@@ -3,10 +3,11 @@
  * everywhere (`--patch 40x56x40`, `--features 8,64`, `--folds 0..4`, `--device cuda`).
  * Each throws a UsageError naming the flag.
  */
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import type { Vec3 } from '../data/plan-types.js';
 import { UsageError } from '../errors.js';
-import { PROVIDERS } from '../runtime/providers.js';
+import { requireDevice } from '../runtime/doctor.js';
+import { PROVIDERS, type Device } from '../runtime/providers.js';
 
 /** `40x56x40` or `40,56,40`: a patch size in plan axis order. */
 export function parsePatch(text: string, flag = '--patch'): Vec3 {
@@ -37,6 +38,13 @@ export function parseFolds(text: string): number[] {
   return folds;
 }
 
-/** `--device`: one of the execution providers of src/runtime/providers.ts. */
+/**
+ * `--device`: one of the execution providers of src/runtime/providers.ts. A GPU device that
+ * cannot work here fails while the flags are parsed, before any planning or preprocessing.
+ */
 export const deviceOption = (what = 'execution provider') =>
-  new Option('--device <device>', what).choices(Object.keys(PROVIDERS)).default('cpu');
+  new Option('--device <device>', what).choices(Object.keys(PROVIDERS)).default('cpu').argParser((value: string) => {
+    if (!(value in PROVIDERS)) throw new InvalidArgumentError(`Allowed choices are ${Object.keys(PROVIDERS).join(', ')}.`);
+    requireDevice(value as Device);
+    return value;
+  });

@@ -8,7 +8,7 @@
  *   ds.cases[0]  // { id: 'hippocampus_001', images: ['.../imagesTr/hippocampus_001.nii.gz'], label: '...' }
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { DatasetError, jsonPath } from '../errors.js';
 
@@ -70,6 +70,16 @@ function indexedList(map: Record<string, string>, file: string, field: string): 
   return indices.map((i) => map[String(i)]!);
 }
 
+/** A path dataset.json lists, resolved inside the dataset folder; one that leads out of it is refused. */
+function insideRoot(root: string, entry: string, file: string, jsonPath: string): string {
+  const path = resolve(root, entry);
+  const rel = relative(root, path);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    throw new DatasetError(`listed path '${entry}' leads outside the dataset folder ${root}: paths must be relative, inside it (e.g. ./imagesTr/case.nii.gz)`, { file, path: jsonPath });
+  }
+  return path;
+}
+
 function requireFile(path: string, file: string, jsonPath: string): string {
   if (!existsSync(path)) throw new DatasetError(`listed file does not exist: ${path}`, { file, path: jsonPath });
   return path;
@@ -90,6 +100,27 @@ function checkLabels(labels: LabelDef[], file: string): LabelDef[] {
   return sorted;
 }
 
+function readDatasetJson(file: string): unknown {
+  if (!existsSync(file)) throw new DatasetError('no dataset.json in the dataset folder', { file });
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new DatasetError(`dataset.json is not valid JSON (${(err as Error).message})`, { file }, { cause: err });
+  }
+}
+
+/** Only the labels of `<root>/dataset.json` (either layout), without looking for the case files. */
+export function datasetLabels(rootDir: string): LabelDef[] {
+  const file = join(resolve(rootDir), 'dataset.json');
+  const json = readDatasetJson(file);
+  if (typeof json === 'object' && json !== null && 'channel_names' in json) {
+    const d = parseWith(v2Schema.pick({ labels: true }), json, file);
+    return checkLabels(Object.entries(d.labels).map(([name, value]) => ({ name, value })), file);
+  }
+  const d = parseWith(msdSchema.pick({ labels: true }), json, file);
+  return checkLabels(Object.entries(d.labels).map(([value, name]) => ({ name, value: Number(value) })), file);
+}
+
 /** What dataset.json says about a dataset, in either layout, without looking at its files. */
 export interface DatasetDescription {
   readonly name?: string;
@@ -99,57 +130,53 @@ export interface DatasetDescription {
   readonly numTraining: number;
 }
 
-type Described =
-  | (DatasetDescription & { layout: 'msd'; json: z.infer<typeof msdSchema> })
-  | (DatasetDescription & { layout: 'nnunet-v2'; json: z.infer<typeof v2Schema> });
-
-function describe(json: unknown, file: string): Described {
+/** Read a dataset.json (either layout) for its channels, labels and case count; throws DatasetError naming the field. */
+export function readDatasetDescription(file: string): DatasetDescription {
+  if (!existsSync(file)) throw new DatasetError('no such file', { file });
+  const json = readDatasetJson(file);
   if (typeof json === 'object' && json !== null && 'channel_names' in json) {
     const d = parseWith(v2Schema, json, file);
     const labels = checkLabels(Object.entries(d.labels).map(([name, value]) => ({ name, value })), file);
-    return { layout: 'nnunet-v2', json: d, name: d.name, channelNames: indexedList(d.channel_names, file, 'channel_names'), labels, numTraining: d.numTraining };
+    return { layout: 'nnunet-v2', name: d.name, channelNames: indexedList(d.channel_names, file, 'channel_names'), labels, numTraining: d.numTraining };
   }
   const d = parseWith(msdSchema, json, file);
   const labels = checkLabels(Object.entries(d.labels).map(([value, name]) => ({ name, value: Number(value) })), file);
-  return { layout: 'msd', json: d, name: d.name, channelNames: indexedList(d.modality, file, 'modality'), labels, numTraining: d.training.length };
-}
-
-function readJson(file: string): unknown {
-  if (!existsSync(file)) throw new DatasetError('no such file', { file });
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new DatasetError(`not valid JSON (${(err as Error).message})`, { file }, { cause: err });
-  }
-}
-
-/** Read a dataset.json (either layout) for its channels, labels and case count; throws DatasetError naming the field. */
-export function readDatasetDescription(file: string): DatasetDescription {
-  const { json: _json, ...description } = describe(readJson(file), file);
-  return description;
+  return { layout: 'msd', name: d.name, channelNames: indexedList(d.modality, file, 'modality'), labels, numTraining: d.training.length };
 }
 
 /** Read `<root>/dataset.json` in either layout; throws DatasetError naming the file and field. */
 export function loadDataset(rootDir: string): Dataset {
   const root = resolve(rootDir);
   const file = join(root, 'dataset.json');
-  if (!existsSync(file)) throw new DatasetError('no dataset.json in the dataset folder', { file });
-  const described = describe(readJson(file), file);
-  const dataset = described.layout === 'nnunet-v2' ? loadV2(root, file, described) : loadMsd(root, file, described);
-  if (dataset.cases.length === 0) throw new DatasetError('the dataset has no training cases', { file, path: described.layout === 'nnunet-v2' ? '$.numTraining' : '$.training' });
+  const json = readDatasetJson(file);
+  const isV2 = typeof json === 'object' && json !== null && 'channel_names' in json;
+  const dataset = isV2 ? loadV2(root, file, json) : loadMsd(root, file, json);
+  if (dataset.cases.length === 0) throw new DatasetError('the dataset has no training cases', { file, path: isV2 ? '$.numTraining' : '$.training' });
   return dataset;
 }
 
-function loadMsd(root: string, file: string, { json: d, channelNames, labels }: Described & { layout: 'msd' }): Dataset {
+function loadMsd(root: string, file: string, json: unknown): Dataset {
+  const d = parseWith(msdSchema, json, file);
+  const channelNames = indexedList(d.modality, file, 'modality');
+  const labels = checkLabels(
+    Object.entries(d.labels).map(([value, name]) => ({ name, value: Number(value) })),
+    file,
+  );
   const cases = d.training.map((entry, i) => {
-    const image = requireFile(join(root, entry.image), file, `$.training[${i}].image`);
-    const label = requireFile(join(root, entry.label), file, `$.training[${i}].label`);
+    const image = requireFile(insideRoot(root, entry.image, file, `$.training[${i}].image`), file, `$.training[${i}].image`);
+    const label = requireFile(insideRoot(root, entry.label, file, `$.training[${i}].label`), file, `$.training[${i}].label`);
     return { id: stripEnding(stripEnding(basename(entry.image), '.gz'), '.nii'), images: [image], label };
   });
   return { root, name: d.name ?? basename(root), layout: 'msd', channelNames, labels, cases: sortUnique(cases, file) };
 }
 
-function loadV2(root: string, file: string, { json: d, channelNames, labels }: Described & { layout: 'nnunet-v2' }): Dataset {
+function loadV2(root: string, file: string, json: unknown): Dataset {
+  const d = parseWith(v2Schema, json, file);
+  const channelNames = indexedList(d.channel_names, file, 'channel_names');
+  const labels = checkLabels(
+    Object.entries(d.labels).map(([name, value]) => ({ name, value })),
+    file,
+  );
   const imagesDir = join(root, 'imagesTr');
   if (!existsSync(imagesDir)) throw new DatasetError('missing imagesTr folder', { file: imagesDir });
   const suffix = `_0000${d.file_ending}`;

@@ -9,11 +9,12 @@
  *   summary.foregroundMean  // e.g. 0.89
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DatasetError } from '../errors.js';
-import { arrayShape, arraySpacing } from './case.js';
+import { arrayShape, arraySpacing, voxelAt } from './case.js';
+import { datasetLabels } from './dataset.js';
 import { METRICS, classMetrics, dice, nanMean, summarizeMetric, type ClassScore, type MetricName, type MetricSummary, type ScoreGeometry } from './metrics.js';
-import { niftiValues, readNifti } from './nifti.js';
+import { niftiValues, readNifti, type NiftiImage } from './nifti.js';
 
 export { dice, nanMean, type ClassScore, type ScoreGeometry };
 
@@ -64,13 +65,35 @@ export interface EvaluateOptions {
 
 const NIFTI = /\.nii(\.gz)?$/;
 
+/** The first voxel that is not a non-negative integer (or, given `allowed`, not one of those values). */
+function checkLabelVoxels(n: NiftiImage, values: Float32Array, allowed: ReadonlySet<number> | undefined, what: string): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const ok = allowed ? allowed.has(v) : Number.isInteger(v) && v >= 0;
+    if (!ok) {
+      const expected = allowed ? `one of the label values {${[...allowed].sort((a, b) => a - b).join(', ')}}` : 'a non-negative integer label';
+      throw new DatasetError(`${what} value ${v} at ${voxelAt(n, i)} is not ${expected}`, { file: n.file });
+    }
+  }
+}
+
+/** The label set from the dataset.json next to the reference folder (labelsTr/../dataset.json), if there is one. */
+function referenceLabelSet(gtDir: string): ReadonlySet<number> | undefined {
+  const root = dirname(resolve(gtDir));
+  if (!existsSync(join(root, 'dataset.json'))) return undefined;
+  return new Set(datasetLabels(root).map((l) => l.value));
+}
+
 /**
  * Score every prediction in `predDir` against the file of the same name in `gtDir`.
- * Classes default to every nonzero value found in the references.
+ * Classes default to every nonzero value found in the references. Every voxel must be a label:
+ * one of dataset.json's when the reference folder sits in a dataset (labelsTr/../dataset.json),
+ * else a non-negative integer, and a prediction may only hold values the references or `classes` hold.
  */
 export function evaluateFolders(predDir: string, gtDir: string, options: EvaluateOptions = {}): EvaluationSummary {
   const { classes, tolerance = 1 } = options;
   for (const d of [predDir, gtDir]) if (!existsSync(d)) throw new DatasetError('folder does not exist', { file: d });
+  const labelSet = referenceLabelSet(gtDir);
   const preds = readdirSync(predDir).filter((f) => NIFTI.test(f) && !f.startsWith('.')).sort();
   const refs = new Set(readdirSync(gtDir).filter((f) => NIFTI.test(f) && !f.startsWith('.')));
   if (preds.length === 0) throw new DatasetError('no .nii/.nii.gz predictions in the folder', { file: predDir });
@@ -81,13 +104,18 @@ export function evaluateFolders(predDir: string, gtDir: string, options: Evaluat
     if (pred.dims.join('x') !== ref.dims.join('x')) {
       throw new DatasetError(`prediction shape ${pred.dims.join('x')} differs from the reference's ${ref.dims.join('x')}`, { file: pred.file });
     }
+    const refValues = niftiValues(ref);
+    checkLabelVoxels(ref, refValues, labelSet, 'reference');
     const geometry: ScoreGeometry = { shape: arrayShape(ref), spacing: arraySpacing(ref.geometry), tolerance };
-    return { id: f.replace(NIFTI, ''), pred: niftiValues(pred), ref: niftiValues(ref), geometry };
+    return { id: f.replace(NIFTI, ''), pred, predValues: niftiValues(pred), ref: refValues, geometry };
   });
+  const known = new Set(labelSet ?? [0, ...(classes ?? [])]);
+  if (!labelSet) for (const p of pairs) for (const v of p.ref) known.add(v);
+  for (const p of pairs) checkLabelVoxels(p.pred, p.predValues, known, 'prediction');
   const found = new Set<number>();
   if (!classes) for (const p of pairs) for (const v of p.ref) if (v > 0) found.add(v);
   const cls = classes ?? [...found].sort((a, b) => a - b);
-  const cases = pairs.map((p) => ({ id: p.id, perClass: scoreCase(p.pred, p.ref, cls, undefined, p.geometry) }));
+  const cases = pairs.map((p) => ({ id: p.id, perClass: scoreCase(p.predValues, p.ref, cls, undefined, p.geometry) }));
   const missing = [...refs].filter((f) => !preds.includes(f)).sort();
   return summarize(cases, cls, missing);
 }

@@ -7,12 +7,13 @@
  * with its input's geometry; `saveProbabilities` adds `<case>_probabilities.nii.gz` (4D, the softmax
  * per class, as nnU-Net's --save_probabilities); `msd` writes the Decathlon's submission layout.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { readCaseImage } from '../data/case.js';
 import { progressBar } from '../data/progress.js';
 import { predictCase, segmentationFromProbabilities, writeProbabilities, writeSegmentation, type ProbabilityDtype } from '../data/restore.js';
 import { DatasetError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../util/fs.js';
 import type { Device } from '../runtime/providers.js';
 import { loadPredictors, type Predictors } from './inference.js';
 import { readModelDir, type FoldId } from './model-dir.js';
@@ -36,7 +37,12 @@ export interface PredictFolderOptions {
    * label file per test case named as its image, nothing else in the folder. The task is e.g. Task04_Hippocampus.
    */
   readonly msd?: string;
+  /** Replace existing files in the output folder that an earlier `hnas predict` did not write. */
+  readonly overwrite?: boolean;
 }
+
+/** The list of segmentations `hnas predict` wrote into a folder: the files it may replace without --overwrite. */
+export const PREDICT_MANIFEST = '.hnas-predict.json';
 
 export interface PredictFolderResult {
   readonly cases: readonly { readonly id: string; readonly file: string; readonly probabilities?: string; readonly seconds: number }[];
@@ -101,12 +107,14 @@ export async function predictFolder(modelDir: string, imagesDir: string, outDir:
   const plan = models[0]!.plan;
   const groups = groupImages(imagesDir, plan.channelNames.length);
   const target = o.msd ? join(outDir, o.msd) : outDir;
+  const targets = checkOutputFolder(outDir, target, groups, o.overwrite ?? false, !!o.saveProbabilities);
   const loaded: { plan: typeof plan; predictors: Predictors }[] = [];
   const cases = [];
   const bar = o.progress ? progressBar('predict', groups.size) : null;
   try {
     for (const m of models) loaded.push({ plan: m.plan, predictors: await loadPredictors(m.folds.map((f) => f.model), o.device, o.threads) });
     mkdirSync(target, { recursive: true });
+    const written = new Set(readManifest(outDir));
     // One folder's folds average logits; several folders average probabilities on the input's grid.
     const viaProbabilities = loaded.length > 1 || !!o.saveProbabilities;
     for (const [id, files] of groups) {
@@ -122,10 +130,11 @@ export async function predictFolder(modelDir: string, imagesDir: string, outDir:
         for (let i = 0; i < sum.length; i++) sum[i]! /= loaded.length;
         result = { ...result, segmentation: segmentationFromProbabilities(sum, plan), probabilities: sum };
       }
-      const file = join(target, `${id}.nii.gz`);
+      const { file, probabilities } = targets.get(id)!;
+      for (const f of [file, probabilities]) if (f) written.add(relative(outDir, f));
+      writeFileAtomic(join(outDir, PREDICT_MANIFEST), JSON.stringify({ files: [...written].sort() }, null, 2) + '\n');
       writeSegmentation(file, result.segmentation, result.properties);
-      let probabilities: string | undefined;
-      if (o.saveProbabilities) writeProbabilities((probabilities = join(target, `${id}_probabilities.nii.gz`)), result.probabilities!, result.properties, o.saveProbabilities);
+      if (probabilities) writeProbabilities(probabilities, result.probabilities!, result.properties, o.saveProbabilities);
       cases.push({ id, file, ...(probabilities ? { probabilities } : {}), seconds: (performance.now() - t0) / 1000 });
       bar?.update(cases.length);
     }
@@ -134,4 +143,52 @@ export async function predictFolder(modelDir: string, imagesDir: string, outDir:
     await Promise.all(loaded.map((l) => l.predictors.release()));
   }
   return { cases, folds: models[0]!.folds.map((f) => f.fold), outDir: target };
+}
+
+function realpathOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+function readManifest(outDir: string): string[] {
+  const file = join(outDir, PREDICT_MANIFEST);
+  if (!existsSync(file)) return [];
+  try {
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { files?: unknown };
+    return Array.isArray(json.files) ? json.files.filter((f): f is string => typeof f === 'string') : [];
+  } catch {
+    return []; // unreadable: nothing counts as ours
+  }
+}
+
+/**
+ * The output files of each case (in `target`, `outDir` or its MSD task folder). The output folder may
+ * not be, or hold, an input image (not even with --overwrite), and an existing file there is replaced
+ * only when an earlier predict wrote it (its manifest in `outDir`) or with --overwrite.
+ */
+function checkOutputFolder(outDir: string, target: string, groups: Map<string, string[]>, overwrite: boolean, withProbabilities: boolean): Map<string, { file: string; probabilities?: string }> {
+  const out = realpathOrSelf(outDir);
+  for (const files of groups.values()) {
+    for (const f of files) {
+      const rel = relative(out, realpathOrSelf(f));
+      if (!rel.startsWith('..') && !isAbsolute(rel)) {
+        throw new UsageError(`the output folder holds the input image ${f}: choose an output folder outside the images`, { file: outDir });
+      }
+    }
+  }
+  const ours = new Set(readManifest(outDir));
+  const targets = new Map<string, { file: string; probabilities?: string }>();
+  for (const id of groups.keys()) {
+    const files = { file: join(target, `${id}.nii.gz`), ...(withProbabilities ? { probabilities: join(target, `${id}_probabilities.nii.gz`) } : {}) };
+    for (const file of Object.values(files)) {
+      if (existsSync(file) && !overwrite && !ours.has(relative(outDir, file))) {
+        throw new UsageError(`${file} exists and was not written by hnas predict: pass --overwrite to replace it, or choose another output folder`, { file: outDir });
+      }
+    }
+    targets.set(id, files);
+  }
+  return targets;
 }

@@ -55,6 +55,8 @@ export interface FoldTrainingOptions {
   readonly continueFrom?: string | null;
   readonly device?: Device;
   readonly threads?: number;
+  /** Optimiser steps per session.run (src/runtime/trainer.ts; default 1). */
+  readonly stepsPerRun?: number;
   /** Loader worker threads (default 1: on few cores the main thread needs the rest). */
   readonly workers?: number;
   readonly progress?: boolean;
@@ -139,6 +141,7 @@ export async function trainFold(o: FoldTrainingOptions): Promise<FoldResult> {
       outDir: o.outDir,
       device: o.device,
       threads: o.threads,
+      stepsPerRun: o.stepsPerRun,
       progress: o.progress,
       onEpoch: (r) => o.log?.(`fold ${o.fold} epoch ${r.epoch + 1}: loss ${r.loss.toFixed(4)}, lr ${r.lr.toExponential(3)}, ${r.seconds.toFixed(1)} s`),
     });

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -95,5 +95,32 @@ describe('evaluateFolders', () => {
     expect(() => evaluateFolders(join(dir, 'p'), join(dir, 'g'))).toThrow(/p\/x\.nii\.gz.*no reference/);
     writeNifti(join(dir, 'g', 'x.nii.gz'), [0, 1, 0], [3, 1, 1], identityGeometry());
     expect(() => evaluateFolders(join(dir, 'p'), join(dir, 'g'))).toThrow(DatasetError);
+  });
+  describe('voxels that are not labels are refused, naming the file, the value and the voxel', () => {
+    const g = identityGeometry();
+    function folders(ref: number[], pred: number[], datasetLabels?: Record<string, string>) {
+      const root = tempDir();
+      for (const d of ['p', 'labelsTr']) mkdirSync(join(root, d));
+      if (datasetLabels) writeFileSync(join(root, 'dataset.json'), JSON.stringify({ modality: { '0': 'MRI' }, labels: datasetLabels, training: [] }));
+      writeNifti(join(root, 'labelsTr', 'x.nii.gz'), ref, [4, 1, 1], g);
+      writeNifti(join(root, 'p', 'x.nii.gz'), pred, [4, 1, 1], g);
+      return () => evaluateFolders(join(root, 'p'), join(root, 'labelsTr'));
+    }
+    it.each([
+      ['a fractional prediction', [0, 1, 1, 0], [0, 0.5, 1, 0], /p\/x\.nii\.gz: prediction value 0\.5 at voxel \(1, 0, 0\) is not one of the label values \{0, 1\}/],
+      ['a NaN prediction', [0, 1, 1, 0], [0, 1, NaN, 0], /prediction value NaN at voxel \(2, 0, 0\)/],
+      ['a prediction class the references lack', [0, 1, 1, 0], [0, 1, 1, 7], /prediction value 7 at voxel \(3, 0, 0\)/],
+      ['a fractional reference', [0, 0.5, 1, 0], [0, 1, 1, 0], /labelsTr\/x\.nii\.gz: reference value 0\.5 at voxel \(1, 0, 0\) is not a non-negative integer label/],
+      ['a negative reference', [0, -1, 1, 0], [0, 1, 1, 0], /reference value -1 at voxel \(1, 0, 0\)/],
+    ])('%s', (_what, ref, pred, message) => {
+      const run = folders(ref, pred);
+      expect(run).toThrow(DatasetError);
+      expect(run).toThrow(message);
+    });
+    it("with dataset.json next to the references, its label set is the one", () => {
+      const labels = { '0': 'background', '1': 'anterior', '2': 'posterior' };
+      expect(folders([0, 1, 1, 0], [0, 2, 1, 0], labels)().classes).toEqual([1]);
+      expect(folders([0, 1, 7, 0], [0, 1, 1, 0], labels)).toThrow(/reference value 7 at voxel \(2, 0, 0\) is not one of the label values \{0, 1, 2\}/);
+    });
   });
 });

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { skipAllUnless } from '../helpers/skip.js';
 import { readCase } from '../../src/data/case.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { computeFingerprint } from '../../src/data/fingerprint.js';
@@ -16,9 +17,9 @@ import { Rng } from '../../src/util/rng.js';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DATASET = join(repoRoot, '..', 'shared', 'datasets', 'Task04_Hippocampus');
 const present = existsSync(join(DATASET, 'dataset.json'));
-if (!present) console.warn(`skipping Hippocampus integration tests: ${DATASET} not found`);
 
-describe.skipIf(!present)('Task04_Hippocampus', () => {
+describe('Task04_Hippocampus', () => {
+  skipAllUnless(present, `needs the MSD dataset at ${DATASET}, absent here`);
   it('reads every case (uint8 and float32 images, float32 labels) and plans as nnU-Net does', () => {
     const dataset = loadDataset(DATASET);
     expect(dataset.cases).toHaveLength(208);

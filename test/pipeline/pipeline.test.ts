@@ -73,7 +73,31 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
     io.clear();
     expect(await main(['evaluate', preds, join(TINY, 'labelsTr'), '--json'])).toBe(0);
     expect(JSON.parse(io.out()).cases).toHaveLength(6);
-  }, 120_000);
+
+    // Issue 13: predict never writes over its inputs, nor over files it did not write itself.
+    const images = join(work, 'images-copy');
+    cpSync(join(TINY, 'imagesTr'), images, { recursive: true });
+    const before = readFileSync(join(images, 'tiny_001.nii.gz'));
+    for (const out of [images, work]) {
+      for (const extra of [[], ['--overwrite']]) {
+        io.clear();
+        expect(await main(['predict', model, images, '-o', out, '--no-progress', ...extra])).toBe(2);
+        expect(io.err()).toMatch(/the output folder holds the input image .*images-copy\/tiny_00\d\.nii\.gz/);
+      }
+    }
+    expect(readFileSync(join(images, 'tiny_001.nii.gz')).equals(before)).toBe(true);
+    // Its own earlier output is replaced; a file it did not write needs --overwrite.
+    expect(await main(['predict', model, join(TINY, 'imagesTr'), '-o', preds, '--no-progress', '--folds', '0'])).toBe(0);
+    const foreign = join(work, 'foreign');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'tiny_004.nii.gz'), 'someone else');
+    io.clear();
+    expect(await main(['predict', model, join(TINY, 'imagesTr'), '-o', foreign, '--no-progress', '--folds', '0'])).toBe(2);
+    expect(io.err()).toMatch(/foreign\/tiny_004\.nii\.gz exists and was not written by hnas predict: pass --overwrite/);
+    expect(readFileSync(join(foreign, 'tiny_004.nii.gz'), 'utf8')).toBe('someone else');
+    expect(await main(['predict', model, join(TINY, 'imagesTr'), '-o', foreign, '--no-progress', '--folds', '0', '--overwrite'])).toBe(0);
+    expect(readNifti(join(foreign, 'tiny_004.nii.gz')).dims.slice(0, 3)).toEqual(readNifti(join(TINY, 'imagesTr', 'tiny_004.nii.gz')).dims.slice(0, 3));
+  }, 180_000);
 
   it('a stopped run continued from its checkpoint in another folder gives the weights of one uninterrupted run', async () => {
     const configuration = resolveConfiguration({ learning_rate: 3e-3 }, prepared.plan.nStages);

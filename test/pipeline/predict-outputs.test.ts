@@ -85,7 +85,8 @@ describe('hnas predict --save-probabilities / --ensemble / --msd', () => {
     const out = join(work, 'submission');
     const r = await runCli('predict', model, IMAGES, '-o', out, '--msd', 'Task04_Hippocampus', '--no-progress', '--json');
     expect(r.code, r.err).toBe(0);
-    expect(readdirSync(out)).toEqual(['Task04_Hippocampus']);
+    // The task folder holds the label files only; predict's manifest (which files it may replace) stays one level up.
+    expect(readdirSync(out).sort()).toEqual(['.hnas-predict.json', 'Task04_Hippocampus']);
     const images = readdirSync(IMAGES).filter((f) => f.endsWith('.nii.gz')).sort();
     expect(readdirSync(join(out, 'Task04_Hippocampus')).sort()).toEqual(images);
     const seg = readNifti(join(out, 'Task04_Hippocampus', images[0]!));

@@ -17,6 +17,8 @@ export const WEIGHT_GRAD_LOWERINGS: Readonly<Record<LoweringOptions['convWeightG
   /** Default: shifted copies for stride 1, im2col for strided convs. */
   shifted: (e, node) => (node.attrs.stride.some((s) => s > 1) ? emitIm2col : emitShifted)(e, node),
   im2col: emitIm2col,
+  /** One Conv (cuDNN's backward-filter shape): few nodes, for GPU providers (src/runtime/providers.ts). */
+  conv: emitAsConv,
 };
 
 export const convWeightGrad: OpDef<OpAttrs['conv_weight_grad']> = {
@@ -138,4 +140,19 @@ function emitShifted(e: Emitter, node: Node): void {
   const blocks = e.reshape(result, xOnTop ? [c!, na, o!, nb] : [o!, nb, c!, na], 'blocks');
   const oc = e.transpose(blocks, xOnTop ? [2, 0, 1, 3] : [0, 2, 3, 1], 'o_c_taps');
   e.reshape(oc, [o!, c!, ...kernel], 'out', node.outputs[0]!);
+}
+
+/**
+ * dW as one Conv: x with N and C swapped is the input, g with N and O swapped the weights, dilated by
+ * the stride; the result, cut to the kernel, is dW with O and C swapped. Slow on CPU (1.56x the
+ * default step, docs/training.md) but three nodes where the GEMM forms need dozens.
+ */
+function emitAsConv(e: Emitter, node: Node): void {
+  const { stride, pads, kernel } = node.attrs;
+  const [x, g] = node.inputs as [string, string];
+  const swap01 = [1, 0, ...kernel.map((_, a) => a + 2)];
+  const out = e.shape(g).slice(2) as number[];
+  const full = e.op('Conv', [e.transpose(x, swap01, 'x_t'), e.transpose(g, swap01, 'g_t')], 'full', { kernel_shape: { ints: out }, dilations: { ints: stride }, pads: { ints: [...pads, ...pads] } });
+  const cut = e.slice(full, { starts: kernel.map(() => 0), ends: kernel, axes: kernel.map((_, a) => a + 2) }, 'cut');
+  e.transpose(cut, swap01, 'dw', node.outputs[0]!);
 }

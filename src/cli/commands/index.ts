@@ -17,6 +17,8 @@ import { registerIncumbent } from './incumbent.js';
 import { registerTrain } from './train.js';
 import { registerPredict } from './predict.js';
 import { registerExport } from './export.js';
+import { registerDoctor } from './doctor.js';
+import { registerSetup } from './setup.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -37,4 +39,6 @@ export const commands: RegisterCommand[] = [
   registerOptimize,
   registerReport,
   registerIncumbent,
+  registerDoctor,
+  registerSetup,
 ];

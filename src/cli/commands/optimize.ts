@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { APPROACH_NAMES, type ApproachName, approachNamed } from '../../automl/approaches.js';
 import { budgetFromFlags, parseDuration } from '../../automl/budget.js';
-import { type OptimizeSummary, optimize } from '../../automl/driver.js';
+import { everyTrialFailed, type OptimizeSummary, optimize } from '../../automl/driver.js';
 import { OptimizationInterrupted } from '../../automl/interrupt.js';
 import { OBJECTIVE_NAMES, type ObjectiveName, objectiveNamed } from '../../automl/objectives.js';
 import { formatDuration, progressView } from '../../automl/progress.js';
@@ -89,12 +89,18 @@ export function registerOptimize(program: Command): void {
       objectiveNamed(flags.objective); // after the usage checks: a missing trainer is not a usage error
       const controller = new AbortController();
       let interrupts = 0;
-      const onSigint = () => {
-        if (++interrupts > 1) process.exit(130);
-        process.stderr.write('\nhnas: stopping after saving (Ctrl-C again to quit at once)\n');
+      let signal: 'SIGINT' | 'SIGTERM' = 'SIGINT';
+      // SIGTERM (kill, a batch system's time limit) stops like Ctrl-C: finished trials saved, workers stopped.
+      const onSignal = (received: 'SIGINT' | 'SIGTERM') => {
+        if (++interrupts > 1) process.exit(received === 'SIGTERM' ? 143 : 130);
+        signal = received;
+        process.stderr.write(`\nhnas: stopping after saving (${received === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again to quit at once)\n`);
         controller.abort();
       };
+      const onSigint = () => onSignal('SIGINT');
+      const onSigterm = () => onSignal('SIGTERM');
       process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigterm);
       let summary: OptimizeSummary;
       try {
         summary = await optimize(
@@ -112,8 +118,11 @@ export function registerOptimize(program: Command): void {
         );
       } finally {
         process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigterm);
       }
       output(!!flags.json, summary, () => summaryText(summary));
-      if (summary.stopped === 'interrupted') throw new OptimizationInterrupted();
+      if (summary.stopped === 'interrupted') throw new OptimizationInterrupted(signal);
+      const failure = everyTrialFailed(summary);
+      if (failure) throw failure;
     });
 }

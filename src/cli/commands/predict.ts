@@ -5,8 +5,9 @@
 import { type Command, Option } from 'commander';
 import { PROBABILITY_DTYPES, type ProbabilityDtype } from '../../data/restore.js';
 import { predictFolder } from '../../pipeline/index.js';
-import { PROVIDERS, type Device } from '../../runtime/providers.js';
+import type { Device } from '../../runtime/providers.js';
 import { intOption, output } from '../main.js';
+import { deviceOption } from '../options.js';
 import { parseFoldList } from './train.js';
 
 interface PredictFlags {
@@ -16,6 +17,7 @@ interface PredictFlags {
   device: Device;
   threads?: number;
   progress: boolean;
+  overwrite?: boolean;
   saveProbabilities?: ProbabilityDtype;
   ensemble?: string[];
   msd?: string;
@@ -31,7 +33,7 @@ export function registerPredict(program: Command): void {
     .requiredOption('-o, --output <dir>', 'folder for the segmentations (<case>.nii.gz)')
     .option('--mirror', 'mirroring test-time augmentation (8 flips averaged)')
     .option('--folds <list>', "only these trained folds, e.g. 0,1 or 'all' (default: every trained fold)", parseFoldList)
-    .addOption(new Option('--device <device>', 'execution provider').choices(Object.keys(PROVIDERS)).default('cpu'))
+    .addOption(deviceOption())
     .option('--threads <N>', 'onnxruntime intra-op threads (default: all cores)', intOption('--threads', 1))
     .addOption(
       new Option('--save-probabilities [dtype]', 'also write <case>_probabilities.nii.gz: the softmax per class, 4D, in the input\'s geometry (float32, or uint16 scaled by 1/65535: NIfTI has no float16)')
@@ -40,12 +42,13 @@ export function registerPredict(program: Command): void {
     )
     .option('--ensemble <model-dirs...>', 'more model folders to ensemble with (probabilities averaged; same labels)')
     .option('--msd <task>', "the Decathlon's submission layout: <output>/<task>/<case>.nii.gz, e.g. --msd Task04_Hippocampus")
+    .option('--overwrite', 'replace existing files in the output folder that an earlier `hnas predict` did not write')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'machine-readable summary')
     .action(async (modelDir: string, imagesDir: string, opts: PredictFlags) => {
       const started = performance.now();
       const r = await predictFolder(modelDir, imagesDir, opts.output, {
-        mirror: opts.mirror, folds: opts.folds, device: opts.device, threads: opts.threads, progress: opts.progress,
+        mirror: opts.mirror, folds: opts.folds, device: opts.device, threads: opts.threads, progress: opts.progress, overwrite: opts.overwrite,
         saveProbabilities: opts.saveProbabilities, ensemble: opts.ensemble, msd: opts.msd,
       });
       const seconds = (performance.now() - started) / 1000;

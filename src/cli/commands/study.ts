@@ -13,7 +13,7 @@ const DEFAULT_DB = 'hnas-studies.db';
 async function withStorage<T>(db: string, fn: (s: SqliteStorage) => Promise<T>): Promise<T> {
   // Reading must not create an empty database where the user mistyped a path.
   if (!existsSync(db)) throw new StorageError('no study database here', { file: db });
-  const storage = new SqliteStorage(db);
+  const storage = new SqliteStorage(db, { readonly: true });
   try {
     return await fn(storage);
   } finally {

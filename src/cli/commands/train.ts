@@ -30,6 +30,7 @@ interface TrainFlags {
   mirror?: boolean;
   workers: number;
   threads?: number;
+  stepsPerRun: number;
   progress: boolean;
   json?: boolean;
 }
@@ -80,6 +81,7 @@ export function registerTrain(program: Command): void {
     .option('--mirror', 'mirroring test-time augmentation during validation')
     .option('--workers <N>', 'data-loader worker threads', intOption('--workers', 1, 16), 1)
     .option('--threads <N>', 'onnxruntime intra-op threads (default: all cores)', intOption('--threads', 1))
+    .option('--steps-per-run <K>', 'optimiser steps per onnxruntime run (one Loop over K batches: parameters cross host<->device once per K steps; same results)', intOption('--steps-per-run', 1), 1)
     .option('--no-progress', 'no progress bars')
     .option('--json', 'machine-readable summary')
     .action(async (datasetDir: string, opts: TrainFlags) => {
@@ -102,6 +104,7 @@ export function registerTrain(program: Command): void {
         outDir,
         device: opts.device,
         threads: opts.threads,
+        stepsPerRun: opts.stepsPerRun,
         workers: opts.workers,
         mirror: opts.mirror,
         progress: opts.progress,
