@@ -4,7 +4,7 @@
  * parse error) exits 2, any other HnasError exits with its code, a bug exits 70.
  */
 import { Command, CommanderError } from 'commander';
-import { HnasError, UsageError } from '../errors.js';
+import { HnasError } from '../errors.js';
 import { commands } from './commands/index.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -36,21 +36,4 @@ function reportError(err: unknown): number {
   }
   process.stderr.write(`hnas: internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return 70;
-}
-
-/** Parse an integer option or throw a UsageError naming the flag. */
-export function intOption(flag: string, min = -Infinity, max = Infinity) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      const range = Number.isFinite(min) && Number.isFinite(max) ? ` in ${min}..${max}` : Number.isFinite(min) ? ` >= ${min}` : '';
-      throw new UsageError(`${flag} must be an integer${range}, got '${value}'`);
-    }
-    return n;
-  };
-}
-
-/** Write a result as pretty JSON (for scripts) or as text. */
-export function output(json: boolean, value: unknown, text: () => string): void {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
 }

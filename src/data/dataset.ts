@@ -7,10 +7,11 @@
  *   const ds = loadDataset('../shared/datasets/Task04_Hippocampus');
  *   ds.cases[0]  // { id: 'hippocampus_001', images: ['.../imagesTr/hippocampus_001.nii.gz'], label: '...' }
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DatasetError, jsonPath } from '../errors.js';
+import { readJsonFile } from '../util/json.js';
 
 export interface LabelDef {
   readonly name: string;
@@ -95,12 +96,7 @@ export function loadDataset(rootDir: string): Dataset {
   const root = resolve(rootDir);
   const file = join(root, 'dataset.json');
   if (!existsSync(file)) throw new DatasetError('no dataset.json in the dataset folder', { file });
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new DatasetError(`dataset.json is not valid JSON (${(err as Error).message})`, { file }, { cause: err });
-  }
+  const json = readJsonFile(file, DatasetError, 'dataset.json');
   const isV2 = typeof json === 'object' && json !== null && 'channel_names' in json;
   const dataset = isV2 ? loadV2(root, file, json) : loadMsd(root, file, json);
   if (dataset.cases.length === 0) throw new DatasetError('the dataset has no training cases', { file, path: isV2 ? '$.numTraining' : '$.training' });

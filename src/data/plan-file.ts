@@ -1,8 +1,8 @@
 /** Reading plans.json as `hnas plan` writes it, with errors that name the file and field. */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { jsonPath, PlanError } from '../errors.js';
 import type { Plan } from './plan-types.js';
+import { readJsonFile } from '../util/json.js';
 
 const vec = z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]);
 
@@ -38,11 +38,5 @@ export function parsePlan(json: unknown, file: string): Plan {
 }
 
 export function readPlanFile(file: string): Plan {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new PlanError(`cannot read the plan (${(err as Error).message})`, { file }, { cause: err });
-  }
-  return parsePlan(json, file);
+  return parsePlan(readJsonFile(file, PlanError, 'the plan'), file);
 }

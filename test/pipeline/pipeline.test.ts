@@ -139,7 +139,7 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
     writeFileSync(cfg, '{ "learning_rate": ');
     io.clear();
     expect(await main(['train', TINY, '--fold', '0', '--config', cfg, '-o', join(work, 'q'), ...SMALL])).toBe(1);
-    expect(io.err()).toMatch(/adam\.json: not valid JSON/);
+    expect(io.err()).toMatch(/adam\.json:\d+:\d+: not valid JSON/);
   }, 120_000);
 
   it('trainModel with fold "all" trains on every case and writes no validation', async () => {

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { bracketEpochs, hyperbandSchedule, scheduleTotals } from '../../optimize/brackets.js';
-import { intOption, output } from '../main.js';
+import { output } from '../output.js';
+import { intOption } from '../options.js';
 
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
 

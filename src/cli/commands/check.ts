@@ -7,7 +7,7 @@ import { isNode } from '../../grammar/tree-types.js';
 import { DEFAULT_S_MAX, unetGrammar } from '../../grammar/unet.js';
 import { unetPrior, weightsPrior, type Confidence } from '../../sampling/prior.js';
 import { treeLogPrior } from '../../sampling/sample.js';
-import { output } from '../main.js';
+import { output } from '../output.js';
 import { confidenceOption } from './grammar-source.js';
 
 export function registerCheck(program: Command): void {

@@ -10,7 +10,9 @@ import { GrammarSyntaxError, TreeError, UsageError } from '../../errors.js';
 import { parseTreeString } from '../../grammar/tree.js';
 import { parseTreeFile } from '../../grammar/tree-file.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { intOption, output } from '../main.js';
+import { output } from '../output.js';
+import { intOption, parsePatch } from '../options.js';
+import { parseJsonText } from '../../util/json.js';
 
 interface CompileFlags {
   output?: string;
@@ -46,7 +48,7 @@ export function registerCompile(program: Command): void {
     .option('--plan <file>', 'plan JSON: a NetworkPlan, or a plans.json holding one under "network"')
     .option('--channels <n>', 'input channels (without --plan)', intOption('--channels', 1))
     .option('--classes <n>', 'classes including background (without --plan)', intOption('--classes', 1))
-    .option('--patch <dxhxw>', 'patch size, e.g. 40x56x40 (without --plan)', vec3Option('--patch'))
+    .option('--patch <dxhxw>', 'patch size, e.g. 40x56x40 (without --plan)', (v) => parsePatch(v))
     .option('--strides <list>', 'per-stage strides, e.g. 1,2,2,2 or 1x1x1,1x2x2,2x2x2 (without --plan)', vecListOption('--strides'))
     .option('--kernels <list>', 'per-stage kernels, e.g. 3 (all stages) or 1x3x3,3x3x3 (default 3 everywhere)', vecListOption('--kernels'))
     .option('--batch <n>', 'batch size for the memory estimate (default: the plan\'s, else 2)', intOption('--batch', 1))
@@ -124,12 +126,7 @@ function readSource(file: string): CompileSource {
       throw err;
     }
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new TreeError(`expected a tree file, a bracketed tree or a NAS configuration; not JSON: ${(err as Error).message}`, { file }, { cause: err });
-  }
+  const json = parseJsonText(text, file, TreeError, 'JSON (expected a tree file, a bracketed tree or a NAS configuration)');
   return isNasConfig(json) ? json : parseTreeFile(json, file);
 }
 
@@ -146,14 +143,6 @@ function parseVec(flag: string, text: string): Vec3 {
   if (parts.length === 1) parts.push(parts[0]!, parts[0]!);
   if (parts.length !== 3 || !parts.every((p) => Number.isInteger(p) && p > 0)) throw new UsageError(`${flag}: expected a positive size like 3 or 1x3x3, got '${text}'`);
   return parts as Vec3;
-}
-
-function vec3Option(flag: string) {
-  return (v: string): Vec3 => {
-    const parts = v.includes('x') ? [v] : v.split(',');
-    if (parts.length === 3) return parts.map((p) => parseVec(flag, p)[0]) as Vec3;
-    return parseVec(flag, parts[0]!);
-  };
 }
 
 function vecListOption(flag: string) {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { evaluateFolders, type EvaluationSummary } from '../../data/evaluate.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { output } from '../main.js';
+import { output } from '../output.js';
 
 const pct = (x: number): string => (Number.isNaN(x) ? 'NaN' : (100 * x).toFixed(2));
 

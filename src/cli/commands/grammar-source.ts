@@ -12,7 +12,7 @@ import { readPlanFile } from '../../data/plan-file.js';
 import type { GrammarRef } from '../../grammar/tree-types.js';
 import { DEFAULT_S_MAX, unetGrammar, unetRef } from '../../grammar/unet.js';
 import { CONFIDENCES, unetPrior, weightsPrior, type Confidence, type GrammarPrior } from '../../sampling/prior.js';
-import { intOption } from '../main.js';
+import { intOption } from '../options.js';
 
 /** Largest n_max / s_max the CLI accepts (the grammar grows exponentially with both). */
 export const MAX_STAGES = 12;

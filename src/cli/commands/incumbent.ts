@@ -9,7 +9,7 @@ import { retrainIncumbent } from '../../automl/retrain.js';
 import { HnasError, UsageError } from '../../errors.js';
 import { bestLossTrial } from '../../optimize/incumbent.js';
 import { configText } from '../../optimize/report.js';
-import { output } from '../main.js';
+import { output } from '../output.js';
 import type { Device } from '../../runtime/providers.js';
 import { deviceOption, parseFeatures, parseFolds } from '../options.js';
 

@@ -12,9 +12,9 @@ import { OptimizationInterrupted } from '../../automl/interrupt.js';
 import { OBJECTIVE_NAMES, type ObjectiveName, objectiveNamed } from '../../automl/objectives.js';
 import { formatDuration, progressView } from '../../automl/progress.js';
 import { UsageError } from '../../errors.js';
-import { intOption, output } from '../main.js';
+import { output } from '../output.js';
 import type { Device } from '../../runtime/providers.js';
-import { deviceOption, parseFeatures, parseFolds, parsePatch } from '../options.js';
+import { deviceOption, intOption, parseFeatures, parseFolds, parsePatch } from '../options.js';
 
 interface OptimizeFlags {
   approach: string;

@@ -6,7 +6,7 @@ import { computeFingerprint } from '../../data/fingerprint.js';
 import { PLANNERS, planExperiment } from '../../data/planner.js';
 import { progressBar } from '../../data/progress.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { output } from '../main.js';
+import { output } from '../output.js';
 
 const vec = (v: readonly number[]): string => `[${v.map((x) => +x.toFixed(4)).join(', ')}]`;
 

@@ -4,7 +4,7 @@ import { preprocessDataset } from '../../data/cache.js';
 import { loadDataset } from '../../data/dataset.js';
 import { readPlanFile } from '../../data/plan-file.js';
 import { progressBar } from '../../data/progress.js';
-import { output } from '../main.js';
+import { output } from '../output.js';
 
 export function registerPreprocess(program: Command): void {
   program

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadStudy } from '../../automl/load.js';
 import { writeReport } from '../../report/index.js';
-import { output } from '../main.js';
+import { output } from '../output.js';
 
 export function registerReport(program: Command): void {
   program

@@ -6,7 +6,7 @@ import type { Confidence } from '../../sampling/prior.js';
 import { sampleTree } from '../../sampling/sample.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { Rng } from '../../util/rng.js';
-import { intOption } from '../main.js';
+import { intOption } from '../options.js';
 import { addGrammarOptions, confidenceOption, resolveGrammar, type GrammarOptions } from './grammar-source.js';
 
 interface SampleOptions extends GrammarOptions {

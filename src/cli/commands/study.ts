@@ -6,7 +6,8 @@ import { configText, type StudyReport, studyReport, trialsCsv } from '../../opti
 import { SqliteStorage } from '../../optimize/sqlite-storage.js';
 import type { TrialRecord } from '../../optimize/trial.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { intOption, output } from '../main.js';
+import { output } from '../output.js';
+import { intOption } from '../options.js';
 
 const DEFAULT_DB = 'hnas-studies.db';
 

@@ -3,15 +3,15 @@
  * `--config`) on a fold and validate it; writes the model folder described in
  * src/pipeline/model-dir.ts. Rerunning the same command continues from the checkpoint.
  */
-import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { readPlanFile } from '../../data/plan-file.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { prepareTraining, resolveConfiguration, trainModel, unwrapConfiguration, type FoldId } from '../../pipeline/index.js';
 import type { Device } from '../../runtime/providers.js';
-import { intOption, output } from '../main.js';
-import { deviceOption, parseFeatures, parsePatch } from '../options.js';
+import { output } from '../output.js';
+import { deviceOption, foldsParser, intOption, parseFeatures, parsePatch } from '../options.js';
+import { readJsonFile } from '../../util/json.js';
 
 interface TrainFlags {
   fold: FoldId[];
@@ -34,28 +34,7 @@ interface TrainFlags {
   json?: boolean;
 }
 
-/** '0', '0,3', 'all'. */
-export function parseFoldList(text: string): FoldId[] {
-  if (text.trim() === 'all') return ['all'];
-  if (!/^\d+(,\d+)*$/.test(text.trim())) throw new UsageError(`--fold must be a fold number, a list like 0,1 or 'all', got '${text}'`);
-  const folds = text.split(',').map(Number);
-  if (new Set(folds).size !== folds.length) throw new UsageError(`--fold lists a fold twice: '${text}'`);
-  return folds;
-}
-
-function readConfigFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read the configuration (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { file }, { cause: err });
-  }
-  try {
-    return unwrapConfiguration(JSON.parse(text));
-  } catch (err) {
-    throw new ConfigError(`not valid JSON: ${(err as Error).message}`, { file }, { cause: err });
-  }
-}
+const readConfigFile = (file: string): unknown => unwrapConfiguration(readJsonFile(file, ConfigError, 'the configuration'));
 
 const pct = (x: number): string => (Number.isNaN(x) ? '-' : (100 * x).toFixed(2));
 
@@ -64,7 +43,7 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description("train one configuration (default: nnU-Net's) on a fold and validate it with sliding-window inference; rerun to continue")
     .argument('<dataset>', 'dataset folder holding dataset.json (MSD or nnU-Net v2 layout)')
-    .requiredOption('--fold <F>', "fold 0..4, a list like 0,1, or 'all' (every case, no validation)", parseFoldList)
+    .requiredOption('--fold <F>', "fold 0..4, a list like 0,1, or 'all' (every case, no validation)", foldsParser({ all: true }))
     .option('--config <file>', 'configuration JSON (hyperparameters of the hpo/nas/hnas spaces; missing ones take their defaults)')
     .option('--plan <file>', 'plans.json from `hnas plan` (default: plan the dataset now)')
     .option('--epochs <E>', 'epochs to train', intOption('--epochs', 1), 1000)
