@@ -3,7 +3,7 @@
  * everywhere (`--seed 3`, `--patch 40x56x40`, `--features 8,64`, `--folds 0..4`, `--device cuda`).
  * Each throws a UsageError naming the flag.
  */
-import { Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { Vec3 } from '../data/plan-types.js';
 import { UsageError } from '../errors.js';
 import type { FoldId } from '../pipeline/model-dir.js';
@@ -73,3 +73,24 @@ export const parseFolds = foldsParser({ all: false });
 /** `--device`: one of the execution providers of src/runtime/providers.ts. */
 export const deviceOption = (what = 'execution provider') =>
   new Option('--device <device>', what).choices(Object.keys(PROVIDERS)).default('cpu');
+
+/** `--seed`: every random choice of a command flows from it. */
+export const seedOption = (what: string) => new Option('--seed <n>', what).argParser(intOption('--seed', 0, Number.MAX_SAFE_INTEGER)).default(0);
+
+/**
+ * Keeps an old spelling of an option for one release: hidden from --help, it warns on stderr and
+ * sets the current option (through that option's parser, so it is checked the same way).
+ * Register it after the current option.
+ */
+export function oldSpelling(cmd: Command, flags: string, current: string): Command {
+  const old = new Option(flags).hideHelp();
+  const target = cmd.options.find((o) => o.long === current);
+  if (!target) throw new Error(`oldSpelling: ${cmd.name()} has no option ${current}`);
+  cmd.addOption(old);
+  cmd.on(`option:${old.name()}`, (value: string | boolean) => {
+    process.stderr.write(`hnas: ${old.long} is now ${current}; the old name goes in the next release\n`);
+    const parsed = target.parseArg && typeof value === 'string' ? target.parseArg(value, undefined) : value;
+    cmd.setOptionValueWithSource(target.attributeName(), parsed, 'cli');
+  });
+  return cmd;
+}

@@ -11,7 +11,7 @@ import { parseTreeString } from '../../grammar/tree.js';
 import { parseTreeFile } from '../../grammar/tree-file.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { output } from '../output.js';
-import { intOption, parsePatch } from '../options.js';
+import { intOption, parsePatch, seedOption } from '../options.js';
 import { parseJsonText } from '../../util/json.js';
 
 interface CompileFlags {
@@ -52,7 +52,7 @@ export function registerCompile(program: Command): void {
     .option('--strides <list>', 'per-stage strides, e.g. 1,2,2,2 or 1x1x1,1x2x2,2x2x2 (without --plan)', vecListOption('--strides'))
     .option('--kernels <list>', 'per-stage kernels, e.g. 3 (all stages) or 1x3x3,3x3x3 (default 3 everywhere)', vecListOption('--kernels'))
     .option('--batch <n>', 'batch size for the memory estimate (default: the plan\'s, else 2)', intOption('--batch', 1))
-    .option('--seed <n>', 'seed of the weight initialisation', intOption('--seed'), 0)
+    .addOption(seedOption('seed of the weight initialisation'))
     .option('--weights <file>', 'load these weights (safetensors) instead of initialising')
     .option('--save-weights <file>', 'also write the weights as safetensors')
     .option('--save-ir <file>', 'also write the U-Net IR as JSON')

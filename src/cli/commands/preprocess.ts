@@ -13,11 +13,12 @@ export function registerPreprocess(program: Command): void {
     .argument('<dataset>', 'dataset folder holding dataset.json')
     .requiredOption('--plan <file>', 'plans.json from `hnas plan`')
     .requiredOption('-o, --output <dir>', 'cache folder')
+    .option('--no-progress', 'no progress bar')
     .option('--json', 'machine-readable output')
-    .action((datasetDir: string, opts: { plan: string; output: string; json?: boolean }) => {
+    .action((datasetDir: string, opts: { plan: string; output: string; progress: boolean; json?: boolean }) => {
       const plan = readPlanFile(opts.plan);
       const dataset = loadDataset(datasetDir);
-      const bar = progressBar('preprocess', dataset.cases.length);
+      const bar = progressBar('preprocess', dataset.cases.length, opts.progress);
       const started = Date.now();
       let result;
       try {

@@ -1,5 +1,5 @@
 /**
- * `hnas train <dataset> --fold F|all`: train one configuration (nnU-Net's default, or
+ * `hnas train <dataset> --folds F|all`: train one configuration (nnU-Net's default, or
  * `--config`) on a fold and validate it; writes the model folder described in
  * src/pipeline/model-dir.ts. Rerunning the same command continues from the checkpoint.
  */
@@ -10,11 +10,11 @@ import { ConfigError, UsageError } from '../../errors.js';
 import { prepareTraining, resolveConfiguration, trainModel, unwrapConfiguration, type FoldId } from '../../pipeline/index.js';
 import type { Device } from '../../runtime/providers.js';
 import { output } from '../output.js';
-import { deviceOption, foldsParser, intOption, parseFeatures, parsePatch } from '../options.js';
+import { deviceOption, foldsParser, intOption, oldSpelling, parseFeatures, parsePatch, seedOption } from '../options.js';
 import { readJsonFile } from '../../util/json.js';
 
 interface TrainFlags {
-  fold: FoldId[];
+  folds: FoldId[];
   config?: string;
   plan?: string;
   epochs: number;
@@ -28,7 +28,7 @@ interface TrainFlags {
   output?: string;
   cache?: string;
   mirror?: boolean;
-  workers: number;
+  loaderThreads: number;
   threads?: number;
   progress: boolean;
   json?: boolean;
@@ -39,11 +39,11 @@ const readConfigFile = (file: string): unknown => unwrapConfiguration(readJsonFi
 const pct = (x: number): string => (Number.isNaN(x) ? '-' : (100 * x).toFixed(2));
 
 export function registerTrain(program: Command): void {
-  program
+  const cmd = program
     .command('train')
     .description("train one configuration (default: nnU-Net's) on a fold and validate it with sliding-window inference; rerun to continue")
     .argument('<dataset>', 'dataset folder holding dataset.json (MSD or nnU-Net v2 layout)')
-    .requiredOption('--fold <F>', "fold 0..4, a list like 0,1, or 'all' (every case, no validation)", foldsParser({ all: true }))
+    .requiredOption('--folds <F>', "fold 0..4, a list like 0,1 or 0..4, or 'all' (every case, no validation)", foldsParser({ all: true }))
     .option('--config <file>', 'configuration JSON (hyperparameters of the hpo/nas/hnas spaces; missing ones take their defaults)')
     .option('--plan <file>', 'plans.json from `hnas plan` (default: plan the dataset now)')
     .option('--epochs <E>', 'epochs to train', intOption('--epochs', 1), 1000)
@@ -53,15 +53,17 @@ export function registerTrain(program: Command): void {
     .option('--batch <B>', "batch size instead of the plan's", intOption('--batch', 1))
     .option('--features <BASE,MAX>', 'feature widths outside the search space (e.g. 8,64 for a quick CPU run)', parseFeatures)
     .addOption(deviceOption())
-    .option('--seed <S>', 'seed of weights, batches and dropout', intOption('--seed', 0), 0)
+    .addOption(seedOption('seed of weights, batches and dropout'))
     .option('-o, --output <dir>', 'model folder (default: models/<dataset folder>)')
     .option('--cache <dir>', 'preprocessed-data folder (default: .hnas-cache/<dataset>/<plan hash>)')
     .option('--mirror', 'mirroring test-time augmentation during validation')
-    .option('--workers <N>', 'data-loader worker threads', intOption('--workers', 1, 16), 1)
+    .option('--loader-threads <N>', 'data-loader worker threads (augmentation)', intOption('--loader-threads', 1, 16), 1)
     .option('--threads <N>', 'onnxruntime intra-op threads (default: all cores)', intOption('--threads', 1))
     .option('--no-progress', 'no progress bars')
-    .option('--json', 'machine-readable summary')
-    .action(async (datasetDir: string, opts: TrainFlags) => {
+    .option('--json', 'machine-readable summary');
+  oldSpelling(cmd, '--fold <F>', '--folds');
+  oldSpelling(cmd, '--workers <N>', '--loader-threads');
+  cmd.action(async (datasetDir: string, opts: TrainFlags) => {
       if (opts.maxEpochs !== undefined && opts.maxEpochs < opts.epochs) throw new UsageError(`--max-epochs (${opts.maxEpochs}) must be >= --epochs (${opts.epochs})`);
       const rawConfig = opts.config ? readConfigFile(opts.config) : {};
       const plan = opts.plan ? readPlanFile(opts.plan) : null;
@@ -72,7 +74,7 @@ export function registerTrain(program: Command): void {
       const result = await trainModel({
         ...prepared,
         configuration,
-        folds: opts.fold,
+        folds: opts.folds,
         epochs: opts.epochs,
         maxEpochs: opts.maxEpochs,
         iterationsPerEpoch: opts.iterationsPerEpoch,
@@ -81,7 +83,7 @@ export function registerTrain(program: Command): void {
         outDir,
         device: opts.device,
         threads: opts.threads,
-        workers: opts.workers,
+        workers: opts.loaderThreads,
         mirror: opts.mirror,
         progress: opts.progress,
         log,
