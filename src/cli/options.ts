@@ -15,7 +15,7 @@ const DECIMAL = /^-?\d+$/;
 /** Parse an integer option in min..max or throw a UsageError naming the flag. */
 export function intOption(flag: string, min = -Infinity, max = Infinity) {
   return (value: string): number => {
-    const n = DECIMAL.test(value) ? Number(value) : NaN;
+    const n = DECIMAL.test(value) ? Number(value) + 0 : NaN; // + 0: '-0' is 0
     if (!Number.isSafeInteger(n) || n < min || n > max) {
       const range = Number.isFinite(min) && Number.isFinite(max) ? ` in ${min}..${max}` : Number.isFinite(min) ? ` >= ${min}` : '';
       throw new UsageError(`${flag} must be an integer${range}, got '${value}'`);

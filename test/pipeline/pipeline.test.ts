@@ -115,7 +115,8 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
       [['train', TINY, '--folds', '0', ...args, '--max-epochs', '0'], 2, /--max-epochs/],
       [['train', TINY, '--folds', '0', '--epochs', '3', '--max-epochs', '2', '-o', join(work, 'x'), ...SMALL], 2, /--max-epochs \(2\) must be >= --epochs/],
       [['train', TINY, '--folds', '7', '-o', join(work, 'f7'), ...SMALL], 2, /--folds must be fold numbers 0\.\.4/],
-      [['train', TINY, '--folds', '0', '--patch', '21,20,24', '-o', join(work, 'p'), ...SMALL], 1, /PlanError: at patchSize: patch axis 0 is 21/],
+      [['train', TINY, '--folds', '0', '--patch', '21,20,24', '-o', join(work, 'p'), ...SMALL], 2, /UsageError: --patch: patch axis 0 is 21/],
+      [['train', TINY, '--folds', '0', '--patch', '21,20,24', '-o', join(work, 'p2'), '--cache', join(work, 'p2-cache'), '--features', '4,16', '--no-progress'], 2, /UsageError: --patch: patch axis 0 is 21/],
       [['train', TINY, '--folds', '0', '--config', join(work, 'missing.json'), '-o', join(work, 'm'), ...SMALL], 1, /ConfigError: .*missing\.json: cannot read/],
       [['train', join(work, 'nowhere'), '--folds', '0', '-o', join(work, 'n'), ...SMALL], 1, /DatasetError: .*nowhere/],
       [['train', TINY, '--folds', '0', '--device', 'tpu', ...SMALL], 2, /tpu/],
@@ -129,6 +130,8 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
       expect(await main(argv), argv.join(' ')).toBe(code);
       expect(io.err(), argv.join(' ')).toMatch(msg);
     }
+    // Usage errors wrote nothing: no model folder, no cache (the plan is made in memory first).
+    for (const f of ['f7', 'p', 'p2', 'p2-cache']) expect(existsSync(join(work, f)), f).toBe(false);
     // A damaged model file is named.
     cpSync(model, join(work, 'corrupt'), { recursive: true });
     writeFileSync(join(work, 'corrupt', 'fold_0', 'model.onnx'), 'not onnx');
@@ -140,6 +143,22 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
     io.clear();
     expect(await main(['train', TINY, '--folds', '0', '--config', cfg, '-o', join(work, 'q'), ...SMALL])).toBe(1);
     expect(io.err()).toMatch(/adam\.json:\d+:\d+: not valid JSON/);
+  }, 120_000);
+
+  it('a run that fails before its first checkpoint leaves no trace, so the corrected command is not refused', async () => {
+    const base = { ...prepared, configuration: resolveConfiguration({}, prepared.plan.nStages), folds: [0], epochs: 1, iterationsPerEpoch: 1, features: { base: 4, max: 8 }, seed: 0, threads: 1 };
+    const fresh = join(work, 'aborted');
+    await expect(trainModel({ ...base, outDir: fresh, signal: AbortSignal.abort(new Error('stop')) })).rejects.toThrow('stop');
+    expect(existsSync(fresh)).toBe(false);
+    // A folder that was there keeps what it held; only this run's files go.
+    const held = join(work, 'held');
+    mkdirSync(held);
+    writeFileSync(join(held, 'notes.txt'), 'mine');
+    await expect(trainModel({ ...base, outDir: held, signal: AbortSignal.abort(new Error('stop')) })).rejects.toThrow('stop');
+    expect(readdirSync(held)).toEqual(['notes.txt']);
+    // Another configuration into the same folder now trains.
+    const r = await trainModel({ ...base, configuration: resolveConfiguration({ optimizer: 'adam' }, prepared.plan.nStages), outDir: held });
+    expect(r.folds).toHaveLength(1);
   }, 120_000);
 
   it('trainModel with fold "all" trains on every case and writes no validation', async () => {

@@ -1,12 +1,12 @@
 /** `hnas compile`: derivation tree (or NAS configuration) + plan -> ONNX inference model and architecture summary. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { compile, formatGraph, formatSummary, readNetworkPlanFile, type CompileSource } from '../../../compiler/index.js';
 import { compileTrainingStep, parseLossKind, parseOptimizerKind } from '../../../compiler/train/index.js';
 import { isNasConfig } from '../../../compiler/ir/from-config.js';
 import { validatePlan } from '../../../compiler/ir/plan.js';
 import type { NetworkPlan, Vec3 } from '../../data/plan-types.js';
-import { GrammarSyntaxError, TreeError, UsageError } from '../../errors.js';
+import { inFile, TreeError, UsageError } from '../../errors.js';
 import { parseTreeString } from '../../grammar/tree.js';
 import { parseTreeFile } from '../../grammar/tree-file.js';
 import { writeFileAtomic } from '../../util/fs.js';
@@ -43,7 +43,7 @@ export function registerCompile(program: Command): void {
   program
     .command('compile')
     .description('compile a U-Net derivation tree (tree.json) or a NAS configuration (JSON) for a plan into an ONNX inference model')
-    .argument('<source>', 'tree.json (format hnas-tree), a bracketed tree "(S unet ...)", or a NAS configuration JSON {encoderType, modelScale, ...}')
+    .argument('<source>', 'a tree.json file (format hnas-tree), a file holding a bracketed tree, the bracketed tree itself "(S unet ...)" as `hnas sample` prints it, or a NAS configuration JSON file {encoderType, modelScale, ...}')
     .option('-o, --output <file>', 'write the ONNX model here (weights as initializers, batch dimension N)')
     .option('--plan <file>', 'plan JSON: a NetworkPlan, or a plans.json holding one under "network"')
     .option('--channels <n>', 'input channels (without --plan)', intOption('--channels', 1))
@@ -69,7 +69,8 @@ export function registerCompile(program: Command): void {
     .action((sourceFile: string, opts: CompileFlags) => {
       if (!['conv1x1', 'native'].includes(opts.convTranspose)) throw new UsageError(`--conv-transpose must be conv1x1 or native, got '${opts.convTranspose}'`);
       const plan = planFrom(opts);
-      const model = compile(readSource(sourceFile), plan, {
+      const source = readSource(sourceFile);
+      const model = locatedIn(source.file, () => compile(source.source, plan, {
         seed: opts.seed,
         baseFeatures: opts.baseFeatures,
         maxFeatures: opts.maxFeatures,
@@ -78,7 +79,7 @@ export function registerCompile(program: Command): void {
         weights: opts.weights ? readBytes(opts.weights) : undefined,
         weightsFile: opts.weights,
         lowering: { convTranspose: opts.convTranspose as 'conv1x1' | 'native' },
-      });
+      }));
       // Everything is computed before anything is written, so an error leaves no partial output.
       const files: Record<string, string> = {};
       const train = opts.train ? { loss: { kind: parseLossKind(opts.loss) }, optimizer: { kind: parseOptimizerKind(opts.optimizer) } } : undefined;
@@ -110,24 +111,29 @@ function planFrom(o: CompileFlags): NetworkPlan {
   );
 }
 
-function readSource(file: string): CompileSource {
+/** Errors about the source's content name its file (when it is one). */
+function locatedIn<T>(file: string | undefined, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw file === undefined ? err : inFile(err, file);
+  }
+}
+
+/** The source argument: a file, or the bracketed tree itself. */
+function readSource(arg: string): { source: CompileSource; file?: string } {
+  // The bracketed tree form, as `hnas sample` prints it: (S unet (E4 ...) (D4 ...)).
+  const bracketed = (text: string, file?: string) => ({ source: locatedIn(file, () => parseTreeString(text)), file });
+  if (arg.trimStart().startsWith('(') && !existsSync(arg)) return bracketed(arg);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(arg, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new UsageError(`cannot read ${arg} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): give a tree file, a NAS configuration file or a bracketed tree "(S unet ...)"`);
   }
-  // The bracketed tree form, as `hnas sample` prints it: (S unet (E4 ...) (D4 ...)).
-  if (text.trimStart().startsWith('(')) {
-    try {
-      return parseTreeString(text);
-    } catch (err) {
-      if (err instanceof TreeError || err instanceof GrammarSyntaxError) throw new TreeError(err.message, { file }, { cause: err });
-      throw err;
-    }
-  }
-  const json = parseJsonText(text, file, TreeError, 'JSON (expected a tree file, a bracketed tree or a NAS configuration)');
-  return isNasConfig(json) ? json : parseTreeFile(json, file);
+  if (text.trimStart().startsWith('(')) return bracketed(text, arg);
+  const json = parseJsonText(text, arg, TreeError, 'JSON (expected a tree file, a bracketed tree or a NAS configuration)');
+  return { source: isNasConfig(json) ? json : parseTreeFile(json, arg), file: arg };
 }
 
 function readBytes(file: string): Uint8Array {

@@ -6,8 +6,8 @@
 import { basename, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { readPlanFile } from '../../data/plan-file.js';
-import { ConfigError, UsageError } from '../../errors.js';
-import { prepareTraining, resolveConfiguration, trainModel, unwrapConfiguration, type FoldId } from '../../pipeline/index.js';
+import { ConfigError, PlanError, UsageError } from '../../errors.js';
+import { defaultCacheDir, planTraining, preprocessWithProgress, resolveConfiguration, trainModel, unwrapConfiguration, withOverrides, type FoldId } from '../../pipeline/index.js';
 import type { Device } from '../../runtime/providers.js';
 import { output } from '../output.js';
 import { deviceOption, foldsParser, intOption, oldSpelling, parseFeatures, parsePatch, seedOption } from '../options.js';
@@ -32,6 +32,17 @@ interface TrainFlags {
   threads?: number;
   progress: boolean;
   json?: boolean;
+}
+
+/** A plan override that does not suit the plan is a wrong flag: a usage error naming it. */
+function overrideFlags<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const field = err instanceof PlanError ? err.location?.path : undefined;
+    if (field === 'patchSize' || field === 'batchSize') throw new UsageError(`${field === 'patchSize' ? '--patch' : '--batch'}: ${err instanceof Error ? err.message.replace(/^at \w+: /, '') : ''}`, undefined, { cause: err });
+    throw err;
+  }
 }
 
 const readConfigFile = (file: string): unknown => unwrapConfiguration(readJsonFile(file, ConfigError, 'the configuration'));
@@ -66,9 +77,14 @@ export function registerTrain(program: Command): void {
   cmd.action(async (datasetDir: string, opts: TrainFlags) => {
       if (opts.maxEpochs !== undefined && opts.maxEpochs < opts.epochs) throw new UsageError(`--max-epochs (${opts.maxEpochs}) must be >= --epochs (${opts.epochs})`);
       const rawConfig = opts.config ? readConfigFile(opts.config) : {};
+      // Every check that can fail runs before anything is written (the cache, the model folder).
+      const overrides = { patchSize: opts.patch, batchSize: opts.batch };
       const plan = opts.plan ? readPlanFile(opts.plan) : null;
-      const prepared = prepareTraining(datasetDir, { plan, overrides: { patchSize: opts.patch, batchSize: opts.batch }, cacheDir: opts.cache, progress: opts.progress });
-      const configuration = resolveConfiguration(rawConfig, prepared.plan.nStages, opts.config);
+      if (plan) overrideFlags(() => withOverrides(plan, overrides)); // before reading the dataset
+      const { dataset, plan: planned } = overrideFlags(() => planTraining(datasetDir, { plan, overrides }));
+      const configuration = resolveConfiguration(rawConfig, planned.nStages, opts.config);
+      const cache = preprocessWithProgress(dataset, planned, opts.cache ?? defaultCacheDir(dataset, planned), opts.progress);
+      const prepared = { dataset, plan: planned, cache };
       const outDir = resolve(opts.output ?? `models/${basename(resolve(datasetDir))}`);
       const log = opts.progress && !opts.json ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
       const result = await trainModel({
