@@ -67,6 +67,8 @@ export class TrainingFailure extends HnasError {
     super(message, location, options);
   }
 }
+/** The machine refused: disk full, no permission, a file where a folder should be (Node's system errors). */
+export class EnvironmentError extends HnasError {}
 /** The study database cannot be opened, read or written. */
 export class StorageError extends HnasError {}
 /** A trial transition that its state does not allow. */

@@ -55,7 +55,7 @@ export async function predictFolder(modelDir: string, imagesDir: string, outDir:
   const folds = o.folds ? model.folds.filter((f) => o.folds!.includes(f.fold)) : model.folds;
   for (const f of o.folds ?? []) if (!model.folds.some((m) => m.fold === f)) throw new DatasetError(`fold ${f} has no trained model in the folder`, { file: modelDir });
   const groups = groupImages(imagesDir, model.plan.channelNames.length);
-  const predictors = await loadPredictors(folds.map((f) => f.model), o.device, o.threads);
+  const predictors = await loadPredictors(folds.map((f) => f.model), o.device, o.threads, model.plan.network);
   mkdirSync(outDir, { recursive: true });
   const bar = o.progress ? progressBar('predict', groups.size) : null;
   const cases = [];
