@@ -1,13 +1,13 @@
 /**
  * The `hnas` command line. Each command lives in its own module under commands/
- * and is listed once in commands/index.ts. Errors: a UsageError (or commander's own
+ * and is listed once in commands/index.ts (loaded only when it runs). Errors: a UsageError (or commander's own
  * parse error) exits 2, any other HnasError exits with its code, an ordinary fault of
  * the system (disk full, no permission, a file where a folder should be) exits 1, a bug 70.
  * With --json a failure is also printed on stdout as {error: {type, message, ...}}.
  */
 import { Command, CommanderError } from 'commander';
 import { HnasError } from '../errors.js';
-import { commands } from './commands/index.js';
+import { registerCommands } from './commands/index.js';
 import { systemError } from './system-errors.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -16,7 +16,7 @@ export async function main(argv: string[]): Promise<number> {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of commands) register(program);
+  if (!(argv.length === 1 && ['--version', '-V'].includes(argv[0]!))) await registerCommands(program, argv);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
 
   try {

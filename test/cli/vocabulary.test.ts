@@ -1,11 +1,11 @@
 /** One name per meaning across the commands (issue 13 item 15); old spellings are hidden aliases. */
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../src/cli/commands/index.js';
+import { registerCommands } from '../../src/cli/commands/index.js';
 import { runCli } from '../helpers/cli.js';
 
 const program = new Command('hnas');
-for (const register of commands) register(program);
+await registerCommands(program);
 const leaves = (c: Command, prefix = ''): [string, Command][] =>
   c.commands.length ? c.commands.flatMap((s) => leaves(s, `${prefix}${s.name()} `)) : [[prefix.trim(), c]];
 const all = leaves(program);
