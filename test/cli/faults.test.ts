@@ -133,3 +133,20 @@ describe('a model that does not match its plan', () => {
     expect(r.err).toMatch(/DatasetError: .*fold_0\/model\.onnx: the model takes \[N, 2, .*its plan wants \[N, 1, .*not trained with this plan/);
   });
 });
+
+describe('output for people', () => {
+  it('evaluate heads its table with the label names of the dataset holding the references, else class N', async () => {
+    const labels = join(TINY, 'labelsTr');
+    const named = await runCli('evaluate', labels, labels);
+    expect(named.code).toBe(0);
+    expect(named.out).toMatch(/case\s+outer\s+core\n/);
+    expect(named.out).toMatch(/mean\s+100\.00\s+100\.00/);
+    const elsewhere = join(dir, 'refs');
+    mkdirSync(elsewhere);
+    for (const f of ['tiny_001.nii.gz']) writeFileSync(join(elsewhere, f), readFileSync(join(labels, f)));
+    const plain = await runCli('evaluate', elsewhere, elsewhere);
+    expect(plain.out).toMatch(/case\s+class 1\s+class 2\n/);
+    const explicit = await runCli('evaluate', elsewhere, elsewhere, '--dataset', TINY);
+    expect(explicit.out).toMatch(/outer\s+core/);
+  });
+});

@@ -49,7 +49,7 @@ function summaryText(s: OptimizeSummary): string {
     `study '${s.name}' in ${s.dir}: stopped because ${why}`,
     `this run: ${s.evaluated} evaluations; study: ${s.counts.complete} complete, ${s.counts.failed} failed, ${s.counts.running} running`,
     inc
-      ? `incumbent (best 1 - Dice): trial ${inc.number} '${inc.key}', 1-Dice ${inc.loss!.toFixed(4)}, runtime ${formatDuration(inc.cost)}, ${inc.budget} epochs`
+      ? `incumbent (best 1 - Dice): trial ${inc.number} '${inc.key}', 1-Dice ${inc.loss!.toFixed(4)} (Dice ${(100 * (1 - inc.loss!)).toFixed(2)} %), runtime ${formatDuration(inc.cost)}, ${inc.budget} epochs`
       : 'incumbent: none yet',
     `next: hnas report ${s.dir} --name ${s.name} -o report/`,
   ].join('\n');
