@@ -8,9 +8,7 @@
  *   writeFileAtomic('model.onnx', model.onnx());
  *   console.log(formatSummary(model));
  */
-import type { NetworkPlan } from '../src/data/plan-types.js';
 import { TreeError } from '../src/errors.js';
-import type { GrammarRef, TreeFile, TreeNode } from '../src/grammar/tree-types.js';
 import { Rng } from '../src/util/rng.js';
 import { buildUNetGraph } from './graph/build-unet.js';
 import { summarizeCost, type CostSummary } from './graph/cost.js';
@@ -18,7 +16,8 @@ import type { Graph } from './graph/graph.js';
 import type { Architecture } from './ir/architecture.js';
 import { architectureFromNasConfig, isNasConfig, type NasConfig } from './ir/from-config.js';
 import { architectureFromTree } from './ir/from-tree.js';
-import { validatePlan } from './ir/plan.js';
+import { validatePlan, type NetworkPlan } from './ir/plan.js';
+import type { GrammarRef, TreeFile, TreeNode } from './ir/tree-types.js';
 import { buildUNetIR, formatIR, type IROptions, type UNetIR } from './ir/unet.js';
 import type { LoweringOptions } from './onnx/context.js';
 import { assertFitsOneFile, emitOnnx } from './onnx/emit.js';
@@ -123,7 +122,8 @@ export function formatSummary(m: CompiledModel): string {
 export { architectureFromTree } from './ir/from-tree.js';
 export { architectureFromNasConfig, DEFAULT_NAS_CONFIG, type NasConfig } from './ir/from-config.js';
 export { buildUNetIR, formatIR, type UNetIR } from './ir/unet.js';
-export { validatePlan, readNetworkPlanFile } from './ir/plan.js';
+export { validatePlan, readNetworkPlanFile, type NetworkPlan, type Vec3 } from './ir/plan.js';
+export type { GrammarRef, TreeChild, TreeFile, TreeNode } from './ir/tree-types.js';
 export { emitOnnx } from './onnx/emit.js';
 export { formatGraph } from './graph/print.js';
 export { buildUNetGraph } from './graph/build-unet.js';

@@ -5,7 +5,7 @@
  * Parameter names follow the module structure (`encoder.stage2.block0.conv.weight`) and
  * equal the state_dict keys of the PyTorch reference in bench/unet_reference.py.
  */
-import type { Vec3 } from '../../src/data/plan-types.js';
+import type { Vec3 } from '../ir/plan.js';
 import type { BlockStyle, UNetIR } from '../ir/unet.js';
 import type { NonlinKind } from '../ir/architecture.js';
 import { Graph } from './graph.js';

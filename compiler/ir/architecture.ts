@@ -4,7 +4,9 @@
  * norm / nonlinearity / dropout choices of encoder and decoder.
  */
 
-export type EncoderType = 'conv' | 'residual';
+/** The encoder kinds, in the one vocabulary hnas uses for them (plans.json adds nnU-Net's class names). */
+export const ENCODER_TYPES = ['conv', 'residual'] as const;
+export type EncoderType = (typeof ENCODER_TYPES)[number];
 export const NORMS = ['instance_norm', 'batch_norm'] as const;
 export type NormKind = (typeof NORMS)[number];
 export const NONLINS = ['leaky_relu', 'relu', 'elu', 'gelu', 'prelu'] as const;
@@ -27,7 +29,7 @@ export interface Architecture {
   readonly decoder: BlockChoices;
 }
 
-/** ResEnc M residual blocks per stage: 1, 3, 4, 6, 6, 6, ... */
+/** ResEnc M residual blocks per stage: 1, 3, 4, 6, 6, 6, ... (the one definition: the planner and the grammar read it too). */
 export function resEncDefaultBlocks(stage: number): number {
   return [1, 3, 4][stage] ?? 6;
 }

@@ -4,7 +4,7 @@
  * as in the reference implementation.
  */
 import { ConfigError } from '../../src/errors.js';
-import { NONLINS, NORMS, resEncDefaultBlocks, type Architecture, type EncoderType, type NonlinKind, type NormKind } from './architecture.js';
+import { ENCODER_TYPES, NONLINS, NORMS, resEncDefaultBlocks, type Architecture, type EncoderType, type NonlinKind, type NormKind } from './architecture.js';
 import type { IROptions } from './unet.js';
 
 export interface NasConfig {
@@ -44,7 +44,7 @@ export function architectureFromNasConfig(cfg: NasConfig, stages: number): { arc
   const fail = (field: string, msg: string): never => {
     throw new ConfigError(msg, { path: `$.${field}` });
   };
-  if (cfg.encoderType !== 'conv' && cfg.encoderType !== 'residual') fail('encoderType', `expected 'conv' or 'residual', got '${cfg.encoderType}'`);
+  if (!ENCODER_TYPES.includes(cfg.encoderType)) fail('encoderType', `expected ${ENCODER_TYPES.map((e) => `'${e}'`).join(' or ')}, got '${cfg.encoderType}'`);
   if (![0.5, 1, 1.5, 2].includes(cfg.modelScale)) fail('modelScale', `expected one of 0.5, 1, 1.5, 2, got ${cfg.modelScale}`);
   if (!Number.isInteger(cfg.baseFeatures) || cfg.baseFeatures < 1) fail('baseFeatures', `expected a positive integer, got ${cfg.baseFeatures}`);
   if (!Number.isInteger(cfg.maxFeatures) || cfg.maxFeatures < 1) fail('maxFeatures', `expected a positive integer, got ${cfg.maxFeatures}`);

@@ -4,7 +4,7 @@
  * every deviation from the vocabulary is a TreeError naming the tree path.
  */
 import { TreeError } from '../../src/errors.js';
-import { isNode, type GrammarRef, type TreeChild, type TreeNode } from '../../src/grammar/tree-types.js';
+import { isNode, type GrammarRef, type TreeChild, type TreeNode } from './tree-types.js';
 import { NONLINS, NORMS, resEncDefaultBlocks, type Architecture, type BlockChoices, type EncoderType } from './architecture.js';
 
 const ENCODERS: Record<string, { type: EncoderType; stage: string; block: string }> = {

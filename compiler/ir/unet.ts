@@ -4,7 +4,7 @@
  * Plain JSON, so it can be printed, stored and read by the PyTorch reference in bench/.
  */
 import { PlanError } from '../../src/errors.js';
-import type { NetworkPlan, Vec3 } from '../../src/data/plan-types.js';
+import type { NetworkPlan, Vec3 } from './plan.js';
 import type { Architecture, EncoderType, NonlinKind, NormKind } from './architecture.js';
 
 /** How the blocks of one half are built; dropout 0 means no dropout layer. */

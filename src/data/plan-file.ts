@@ -1,35 +1,25 @@
 /** Reading plans.json as `hnas plan` writes it, with errors that name the file and field. */
 import { z } from 'zod';
-import { jsonPath, PlanError } from '../errors.js';
+import { networkPlanSchema, planIssueError } from '../../compiler/ir/plan.js';
+import { PlanError } from '../errors.js';
 import type { Plan } from './plan-types.js';
 import { readJsonFile } from '../util/json.js';
 
-const vec = z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]);
-
+const axis = z.number().int().min(0).max(2);
 const planShape = z.looseObject({
   format: z.literal('hnas-plan'),
   version: z.literal(1),
   nStages: z.number().int().positive(),
   spacing: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
-  transposeForward: z.tuple([z.number().int().min(0).max(2), z.number().int().min(0).max(2), z.number().int().min(0).max(2)]),
+  transposeForward: z.tuple([axis, axis, axis]),
   labels: z.array(z.object({ name: z.string(), value: z.number().int() })).min(1),
   channelNames: z.array(z.string()).min(1),
-  network: z.looseObject({
-    inputChannels: z.number().int().positive(),
-    numClasses: z.number().int().positive(),
-    patchSize: vec,
-    batchSize: z.number().int().positive(),
-    kernelSizes: z.array(vec).min(1),
-    strides: z.array(vec).min(1),
-  }),
+  network: networkPlanSchema.loose(),
 });
 
 export function parsePlan(json: unknown, file: string): Plan {
   const result = planShape.safeParse(json);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new PlanError(`not a plan written by \`hnas plan\`: ${issue.message}`, { file, path: jsonPath(issue.path) });
-  }
+  if (!result.success) throw planIssueError(result.error, file, 'not a plan written by `hnas plan`: ');
   const plan = result.data as unknown as Plan;
   if (plan.nStages !== plan.network.strides.length) {
     throw new PlanError(`nStages (${plan.nStages}) differs from the number of stages in network.strides (${plan.network.strides.length})`, { file, path: '$.nStages' });

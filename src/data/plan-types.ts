@@ -1,30 +1,23 @@
 /**
- * The facts of a dataset plan that the compiler and trainer consume. The planner
- * (src/data/plan.ts) produces a full plan that includes these fields; until a
- * dataset is planned they can come from a small plan JSON or CLI flags.
+ * plans.json as `hnas plan` writes it. Its `network` extends the compiler's NetworkPlan
+ * (compiler/ir/plan.ts, which owns the type and its schema) with the planner's facts.
  * Axis order everywhere: the plan's transposed order, coarsest axis first.
  */
-export type Vec3 = [number, number, number];
+import type { EncoderType } from '../../compiler/ir/architecture.js';
+import type { NetworkPlan, Vec3 } from '../../compiler/ir/plan.js';
 
-export interface NetworkPlan {
-  /** Image channels (modalities). */
-  readonly inputChannels: number;
-  /** Output classes including background. */
-  readonly numClasses: number;
-  readonly patchSize: Vec3;
-  readonly batchSize: number;
-  /** Per stage (length n_stages = n_max): conv kernel size; stage 0 first. */
-  readonly kernelSizes: readonly Vec3[];
-  /** Per stage: the stride of its first conv; strides[0] = [1,1,1]. */
-  readonly strides: readonly Vec3[];
-}
+export type { NetworkPlan, Vec3 };
+
+/** nnU-Net's network class names, kept in plans.json for readers who know nnU-Net's plans. */
+export const NNUNET_ARCHITECTURES = { conv: 'PlainConvUNet', residual: 'ResidualEncoderUNet' } as const satisfies Record<EncoderType, string>;
+export type NnUNetArchitecture = (typeof NNUNET_ARCHITECTURES)[EncoderType];
 
 /** The full network description of a plan; the compiler needs only the NetworkPlan part. */
 export interface PlannedNetwork extends NetworkPlan {
-  readonly architecture: 'PlainConvUNet' | 'ResidualEncoderUNet';
+  readonly architecture: NnUNetArchitecture;
   /** Feature channels per stage: min(320, 32 * 2^i). */
   readonly featuresPerStage: readonly number[];
-  /** Plain: convs per encoder stage (2 each); residual: residual blocks per stage (1, 3, 4, 6, 6, ...). */
+  /** Conv encoder: convs per stage (2 each); residual: residual blocks per stage (1, 3, 4, 6, 6, ...). */
   readonly blocksPerStageEncoder: readonly number[];
   /** Convs per decoder stage (deepest first), length n_stages - 1. */
   readonly convsPerStageDecoder: readonly number[];

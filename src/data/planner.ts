@@ -6,16 +6,16 @@
  *   const plan = planExperiment(fingerprint, 'default');
  *   plan.network.patchSize  // [40, 56, 40] for Task04_Hippocampus
  */
+import { resEncDefaultBlocks, type EncoderType } from '../../compiler/ir/architecture.js';
 import { PlanError } from '../errors.js';
 import type { Fingerprint } from './fingerprint.js';
-import type { NormalizationScheme, Plan, PlannedNetwork, Vec3 } from './plan-types.js';
+import { NNUNET_ARCHITECTURES, type NormalizationScheme, type Plan, type PlannedNetwork, type Vec3 } from './plan-types.js';
 import { percentile, percentilePerAxis, roundHalfEven } from './stats.js';
 import { computeTopology } from './topology.js';
 import { convFeatureMapSize, type ArchitectureShape } from './vram.js';
 
 export interface PlannerSpec {
-  readonly architecture: PlannedNetwork['architecture'];
-  readonly kind: ArchitectureShape['kind'];
+  readonly encoderType: EncoderType;
   readonly blocksPerStageEncoder: (nStages: number) => number[];
   readonly convsPerStageDecoder: (nStages: number) => number[];
   /** Conv-output elements that fit the memory target at the reference batch size. */
@@ -25,12 +25,9 @@ export interface PlannerSpec {
   readonly maxDatasetCovered: number;
 }
 
-const RESENC_BLOCKS = [1, 3, 4, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6];
-
 export const PLANNERS: Record<string, PlannerSpec> = {
   default: {
-    architecture: 'PlainConvUNet',
-    kind: 'plain',
+    encoderType: 'conv',
     blocksPerStageEncoder: (n) => new Array(n).fill(2),
     convsPerStageDecoder: (n) => new Array(n - 1).fill(2),
     referenceValue: 560e6,
@@ -38,9 +35,8 @@ export const PLANNERS: Record<string, PlannerSpec> = {
     maxDatasetCovered: 0.05,
   },
   'resenc-m': {
-    architecture: 'ResidualEncoderUNet',
-    kind: 'residual',
-    blocksPerStageEncoder: (n) => RESENC_BLOCKS.slice(0, n),
+    encoderType: 'residual',
+    blocksPerStageEncoder: (n) => Array.from({ length: n }, (_, stage) => resEncDefaultBlocks(stage)),
     convsPerStageDecoder: (n) => new Array(n - 1).fill(1),
     referenceValue: 680e6,
     referenceBatchSize: 2,
@@ -109,7 +105,7 @@ export function planNetwork(input: NetworkPlanInput, spec: PlannerSpec): Planned
     const topo = computeTopology(spacing, patch);
     const n = topo.strides.length;
     const arch: ArchitectureShape = {
-      kind: spec.kind,
+      encoderType: spec.encoderType,
       featuresPerStage: Array.from({ length: n }, (_, i) => Math.min(MAX_FEATURES, BASE_FEATURES * 2 ** i)),
       strides: topo.strides,
       blocksPerStageEncoder: spec.blocksPerStageEncoder(n),
@@ -146,7 +142,7 @@ export function planNetwork(input: NetworkPlanInput, spec: PlannerSpec): Planned
     batchSize,
     kernelSizes: topo.kernelSizes,
     strides: topo.strides,
-    architecture: spec.architecture,
+    architecture: NNUNET_ARCHITECTURES[spec.encoderType],
     featuresPerStage: arch.featuresPerStage,
     blocksPerStageEncoder: arch.blocksPerStageEncoder,
     convsPerStageDecoder: arch.convsPerStageDecoder,

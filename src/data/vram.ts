@@ -3,13 +3,14 @@
  * over encoder, decoder, transposed convs and (deep-supervision) segmentation heads.
  * Norms and nonlinearities are not counted, as in nnU-Net.
  */
+import type { EncoderType } from '../../compiler/ir/architecture.js';
 import type { Vec3 } from './plan-types.js';
 
 export interface ArchitectureShape {
-  readonly kind: 'plain' | 'residual';
+  readonly encoderType: EncoderType;
   readonly featuresPerStage: readonly number[];
   readonly strides: readonly Vec3[];
-  /** Plain: convs per encoder stage; residual: residual blocks per stage. */
+  /** Conv encoder: convs per stage; residual: residual blocks per stage. */
   readonly blocksPerStageEncoder: readonly number[];
   readonly convsPerStageDecoder: readonly number[];
   readonly numClasses: number;
@@ -25,11 +26,11 @@ export function convFeatureMapSize(patch: Vec3, arch: ArchitectureShape): number
 
   // Encoder.
   let size: Vec3 = patch;
-  if (arch.kind === 'residual') total += prod(f[0]!, size); // stem conv
+  if (arch.encoderType === 'residual') total += prod(f[0]!, size); // stem conv
   for (let s = 0; s < nStages; s++) {
     const after = div(size, strides[s]!);
     const blocks = arch.blocksPerStageEncoder[s]!;
-    if (arch.kind === 'plain') {
+    if (arch.encoderType === 'conv') {
       total += blocks * prod(f[s]!, after);
     } else {
       const inChannels = s === 0 ? f[0]! : f[s - 1]!;

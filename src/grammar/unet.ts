@@ -6,11 +6,12 @@
  *   E{n} -> conv_encoder ENORM ENONLIN EDROPOUT C1 down C2 ... down C{n}
  *         | res_encoder  ENORM ENONLIN EDROPOUT R1 down R2 ... down R{n}
  *   D{n} -> conv_decoder DNORM DNONLIN DDROPOUT up B1 up B2 ... up B{n-1}
- *   C{k} -> 1 .. 2*s_max conv_block;  R{k} -> 1 .. s_max*d_k res_block (d = 1,3,4,6,6,...)
+ *   C{k} -> 1 .. 2*s_max conv_block;  R{k} -> 1 .. s_max*d_k res_block (d = ResEnc M's 1,3,4,6,6,...)
  *   B{k} -> 1 .. 2*s_max conv_block   (B1 is the decoder stage next to the bottleneck)
  *
  * Each rule also carries the nnU-Net default its prior is centred on (src/sampling/prior.ts).
  */
+import { resEncDefaultBlocks } from '../../compiler/ir/architecture.js';
 import { ConfigError } from '../errors.js';
 import { nt, t, type Alternative, type GSymbol, type Grammar } from './grammar.js';
 import type { GrammarRef } from './tree-types.js';
@@ -30,9 +31,6 @@ export const NORMS = ['instance_norm', 'batch_norm'] as const;
 export const NONLINS = ['leaky_relu', 'relu', 'elu', 'prelu', 'gelu'] as const;
 export const DROPOUTS = ['dropout', 'no_dropout'] as const;
 export const DEFAULT_S_MAX = 2;
-
-/** ResEnc M's blocks per encoder stage: d = 1, 3, 4, 6, 6, 6, ... */
-export const resEncDepth = (k: number): number => [1, 3, 4][k - 1] ?? 6;
 
 /** Smallest stage count of the grammar for n_max. */
 export const minStages = (nMax: number): number => Math.floor(nMax / 2);
@@ -70,7 +68,10 @@ export function unetRules(nMax: number, sMax: number = DEFAULT_S_MAX): UnetRule[
     categorical(`${side}DROPOUT`, DROPOUTS.map((x) => [t(x)]), DROPOUTS.indexOf('no_dropout'));
   }
   for (const k of range(1, nMax)) blocks(`C${k}`, 'conv_block', 2 * sMax, 2);
-  for (const k of range(1, nMax)) blocks(`R${k}`, 'res_block', sMax * resEncDepth(k), resEncDepth(k));
+  for (const k of range(1, nMax)) {
+    const d = resEncDefaultBlocks(k - 1);
+    blocks(`R${k}`, 'res_block', sMax * d, d);
+  }
   for (const k of range(1, nMax - 1)) blocks(`B${k}`, 'conv_block', 2 * sMax, 2);
   return rules;
 }

@@ -5,6 +5,7 @@
  *  - nas:  the hpo space + the 7 macro-architecture hyperparameters (the paper's "Auto-nnU-Net");
  *  - hnas: the hpo space + dropout rate (prior 0.2) + a U-Net grammar derivation tree.
  */
+import { ENCODER_TYPES } from '../../compiler/ir/architecture.js';
 import { ConfigError } from '../errors.js';
 import { checkSpace } from './schema.js';
 import type { ParamDef, SearchSpace } from './types.js';
@@ -21,7 +22,7 @@ export const HPO_PARAMS: readonly ParamDef[] = [
 ];
 
 export const NAS_PARAMS: readonly ParamDef[] = [
-  { name: 'encoder', kind: 'categorical', values: ['conv', 'residual'], default: 'conv', description: 'residual = ResEnc M' },
+  { name: 'encoder', kind: 'categorical', values: [...ENCODER_TYPES], default: 'conv', description: 'residual = ResEnc M' },
   { name: 'model_scale', kind: 'ordinal', values: [0.5, 1, 1.5, 2], default: 1, description: 'blocks per stage = max(1, round(scale * default))' },
   { name: 'base_features', kind: 'int', lower: 16, upper: 64, default: 32 },
   { name: 'max_features', kind: 'int', lower: 160, upper: 640, default: 320 },

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { compile, readNetworkPlanFile, WeightFileError } from '../../compiler/index.js';
 import { decodeSafetensors, encodeSafetensors } from '../../compiler/weights/safetensors.js';
 import { ConfigError, PlanError, TreeError } from '../../src/errors.js';
-import type { TreeNode } from '../../src/grammar/tree-types.js';
+import type { TreeNode } from '../../compiler/ir/tree-types.js';
 import { defaultTree, isoPlan, unetTree } from './trees.js';
 
 const plan = isoPlan(4, [16, 16, 16]);

@@ -27,7 +27,7 @@ const leaf = (f: (v: number) => number, kind: 'relu' | 'elu' | 'gelu'): Case => 
   build: (g, _p, x) => ({ out: g.op(kind, 'y', ['x'], kind === 'elu' ? { alpha: 1 } : ({} as never)), want: ref.map(x, f) }),
 });
 
-/** The ops the U-Net lowering emits (the training ops are checked in test/autodiff). */
+/** The ops the U-Net lowering emits (the training ops are checked in test/compiler/autodiff). */
 const FORWARD_OPS = ['conv', 'conv_transpose', 'avg_pool', 'instance_norm', 'batch_norm', 'leaky_relu', 'relu', 'elu', 'gelu', 'prelu', 'dropout', 'add', 'concat', 'softmax'] as const;
 type ForwardOp = (typeof FORWARD_OPS)[number];
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../compiler/index.js';
-import type { Vec3 } from '../../src/data/plan-types.js';
+import type { Vec3 } from '../../compiler/ir/plan.js';
 import { PLANNERS, planNetwork } from '../../src/data/planner.js';
 import { unetTree } from './trees.js';
 

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../compiler/index.js';
-import type { NetworkPlan } from '../../src/data/plan-types.js';
-import type { TreeNode } from '../../src/grammar/tree-types.js';
+import type { NetworkPlan } from '../../compiler/ir/plan.js';
+import type { TreeNode } from '../../compiler/ir/tree-types.js';
 import { Rng } from '../../src/util/rng.js';
 import { isoPlan, unetTree } from './trees.js';
 

@@ -1,6 +1,6 @@
 /** Hand-built U-Net derivation trees (the grammar's vocabulary) and small plans for the compiler tests. */
-import type { NetworkPlan, Vec3 } from '../../src/data/plan-types.js';
-import type { TreeNode } from '../../src/grammar/tree-types.js';
+import type { NetworkPlan, Vec3 } from '../../compiler/ir/plan.js';
+import type { TreeNode } from '../../compiler/ir/tree-types.js';
 
 export interface TreeSpec {
   encoder?: 'conv_encoder' | 'res_encoder';

@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../compiler/index.js';
 import { DEFAULT_NAS_CONFIG } from '../../compiler/ir/from-config.js';
-import type { NetworkPlan, Vec3 } from '../../src/data/plan-types.js';
+import type { NetworkPlan, Vec3 } from '../../compiler/ir/plan.js';
 import { unetGrammar } from '../../src/grammar/unet.js';
 import { uniformPrior } from '../../src/sampling/prior.js';
 import { sampleTree } from '../../src/sampling/sample.js';

@@ -7,6 +7,7 @@ import { convFeatureMapSize } from '../../src/data/vram.js';
 import type { Fingerprint } from '../../src/data/fingerprint.js';
 import { roundHalfEven } from '../../src/data/stats.js';
 import { parsePlan } from '../../src/data/plan-file.js';
+import { validatePlan } from '../../compiler/ir/plan.js';
 import { PlanError } from '../../src/errors.js';
 
 const net = (spacing: Vec3, medianShape: Vec3, inputChannels: number, numClasses: number, cases: number, planner = 'default') =>
@@ -19,12 +20,12 @@ describe('memory estimate', () => {
     // Decoder per stage: 2 convs + transposed conv + 3-class head at the skip resolution.
     const dec = (2 * 128 + 128 + 3) * 1400 + (2 * 64 + 64 + 3) * 11200 + (2 * 32 + 32 + 3) * 89600;
     const strides: Vec3[] = [[1, 1, 1], [2, 2, 2], [2, 2, 2], [2, 2, 2]];
-    const arch = { kind: 'plain' as const, featuresPerStage: [32, 64, 128, 256], strides, blocksPerStageEncoder: [2, 2, 2, 2], convsPerStageDecoder: [2, 2, 2], numClasses: 3 };
+    const arch = { encoderType: 'conv' as const, featuresPerStage: [32, 64, 128, 256], strides, blocksPerStageEncoder: [2, 2, 2, 2], convsPerStageDecoder: [2, 2, 2], numClasses: 3 };
     expect(convFeatureMapSize([40, 56, 40], arch)).toBe(enc + dec);
   });
   it('residual encoder: stem + 2 convs per block + a projection where the shape changes', () => {
     const strides: Vec3[] = [[1, 1, 1], [2, 2, 2]];
-    const arch = { kind: 'residual' as const, featuresPerStage: [32, 64], strides, blocksPerStageEncoder: [1, 3], convsPerStageDecoder: [1], numClasses: 2 };
+    const arch = { encoderType: 'residual' as const, featuresPerStage: [32, 64], strides, blocksPerStageEncoder: [1, 3], convsPerStageDecoder: [1], numClasses: 2 };
     const full = 8 * 8 * 8;
     const half = 4 * 4 * 4;
     const expected = 32 * full /* stem */ + 2 * 32 * full /* stage 0, no projection */ + (3 * 2 + 1) * 64 * half + (32 + 32 + 2) * full;
@@ -87,6 +88,11 @@ describe('network plans (synthetic fingerprints)', () => {
     const r = net([1, 1, 1], [36, 50, 35], 1, 3, 1000, 'resenc-m');
     expect(r.batchSize).toBe(roundHalfEven((680e6 / r.vramEstimate) * 2));
     expect(net([1, 1, 1], [36, 50, 35], 1, 3, 10, 'resenc-m').batchSize).toBe(7); // round(10*63000/89600)
+  });
+  it("ResEnc M's residual blocks per stage are nnU-Net's 1, 3, 4, 6, 6, 6", () => {
+    expect(PLANNERS['resenc-m']!.blocksPerStageEncoder(6)).toEqual([1, 3, 4, 6, 6, 6]);
+    expect(PLANNERS['resenc-m']!.encoderType).toBe('residual');
+    expect(PLANNERS.default!.encoderType).toBe('conv');
   });
   it('large isotropic volumes (BraTS-like, 4 channels): shrink to 128^3, batch 2, 6 stages as nnU-Net v2', () => {
     const p = net([1, 1, 1], [138, 169, 138], 4, 4, 484);
@@ -181,5 +187,35 @@ describe('plans.json reading', () => {
     expect(() => parsePlan(noPatch, 'p.json')).toThrow(/p\.json at \$\.network\.patchSize\[0\]/);
     expect(() => parsePlan({ ...plan, nStages: 9 }, 'p.json')).toThrow(/nStages \(9\) differs/);
     expect(() => parsePlan({ network: plan.network }, 'p.json')).toThrow(/\$\.format/);
+  });
+
+  it("checks the network with the compiler's schema: the same verdict and message, one level down", () => {
+    const plan = JSON.parse(JSON.stringify(planExperiment(fp)));
+    const failure = (f: () => unknown): PlanError | undefined => {
+      try {
+        f();
+      } catch (err) {
+        if (err instanceof PlanError) return err;
+        throw err;
+      }
+      return undefined;
+    };
+    const axis = fc.integer({ min: -1, max: 9 });
+    const vecs = fc.array(fc.tuple(axis, axis, axis), { maxLength: 4 });
+    const field = fc.constantFrom('inputChannels', 'numClasses', 'patchSize', 'batchSize', 'kernelSizes', 'strides');
+    fc.assert(
+      fc.property(field, fc.oneof(fc.jsonValue(), fc.tuple(axis, axis, axis), vecs), (name, value) => {
+        const network = { ...plan.network, [name]: value };
+        const direct = failure(() => validatePlan(network, 'p.json'));
+        const embedded = failure(() => parsePlan({ ...plan, network }, 'p.json'));
+        if (!direct) {
+          expect(embedded?.message ?? 'ok').toMatch(/^ok$|nStages \(\d+\) differs/);
+        } else {
+          expect(embedded?.location?.path).toBe(direct.location!.path!.replace(/^\$/, '$.network'));
+          expect(embedded!.message.endsWith(direct.message.slice(direct.message.indexOf(': ')))).toBe(true);
+        }
+      }),
+      { numRuns: 200, seed: 5 },
+    );
   });
 });

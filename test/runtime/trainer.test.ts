@@ -17,7 +17,7 @@ import { EpochLog } from '../../src/runtime/log.js';
 import { train, type TrainOptions } from '../../src/runtime/trainer.js';
 import { PROVIDERS, providerInstalled } from '../../src/runtime/providers.js';
 import { Rng } from '../../src/util/rng.js';
-import { tinyPlan, tinyUNet } from '../train/nets.js';
+import { tinyPlan, tinyUNet } from '../compiler/train/nets.js';
 import { dice, spheres } from './spheres.js';
 
 const dirs: string[] = [];

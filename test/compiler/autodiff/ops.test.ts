@@ -4,10 +4,10 @@
  * against float64 finite differences. A new op kind without a case is a type error here.
  */
 import { describe, expect, it } from 'vitest';
-import { Graph } from '../../compiler/graph/graph.js';
-import type { OpAttrs, OpKind } from '../../compiler/graph/ops.js';
-import type { LoweringOptions } from '../../compiler/onnx/context.js';
-import { Rng } from '../../src/util/rng.js';
+import { Graph } from '../../../compiler/graph/graph.js';
+import type { OpAttrs, OpKind } from '../../../compiler/graph/ops.js';
+import type { LoweringOptions } from '../../../compiler/onnx/context.js';
+import { Rng } from '../../../src/util/rng.js';
 import { checkGradients, randomT64, runOrt, size } from './harness.js';
 import { run64, type T64 } from './reference64.js';
 

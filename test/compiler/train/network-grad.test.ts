@@ -5,12 +5,12 @@
  * finite differences of the float64 reference interpreter.
  */
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder } from '../../compiler/autodiff/builder.js';
-import { supervisedLoss } from '../../compiler/train/deep-supervision.js';
-import { DEFAULT_LOSS } from '../../compiler/train/losses.js';
-import { trainingForward } from '../../compiler/train/forward.js';
-import { initWeights } from '../../compiler/weights/init.js';
-import { Rng } from '../../src/util/rng.js';
+import { GraphBuilder } from '../../../compiler/autodiff/builder.js';
+import { supervisedLoss } from '../../../compiler/train/deep-supervision.js';
+import { DEFAULT_LOSS } from '../../../compiler/train/losses.js';
+import { trainingForward } from '../../../compiler/train/forward.js';
+import { initWeights } from '../../../compiler/weights/init.js';
+import { Rng } from '../../../src/util/rng.js';
 import { checkGradients, randomT64 } from '../autodiff/harness.js';
 import type { T64 } from '../autodiff/reference64.js';
 import { tinyPlan, tinyUNet, type TinyNet } from './nets.js';

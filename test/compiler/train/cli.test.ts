@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import pkg from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { StepSignature } from '../../compiler/train/step.js';
-import { main } from '../../src/cli/main.js';
-import { defaultTree } from '../compiler/trees.js';
+import type { StepSignature } from '../../../compiler/train/step.js';
+import { main } from '../../../src/cli/main.js';
+import { defaultTree } from '../trees.js';
 
 let dir: string;
 beforeEach(() => {

@@ -1,8 +1,8 @@
 /** Tiny U-Nets for tests, built from chosen grammar terminals. */
-import { buildUNetGraph } from '../../compiler/graph/build-unet.js';
-import type { Architecture, BlockChoices, EncoderType } from '../../compiler/ir/architecture.js';
-import { buildUNetIR } from '../../compiler/ir/unet.js';
-import type { NetworkPlan, Vec3 } from '../../src/data/plan-types.js';
+import { buildUNetGraph } from '../../../compiler/graph/build-unet.js';
+import type { Architecture, BlockChoices, EncoderType } from '../../../compiler/ir/architecture.js';
+import { buildUNetIR } from '../../../compiler/ir/unet.js';
+import type { NetworkPlan, Vec3 } from '../../../compiler/ir/plan.js';
 
 export interface TinyNet { encoderType: EncoderType; encoder: BlockChoices; decoder: BlockChoices; deepSupervision?: boolean }
 

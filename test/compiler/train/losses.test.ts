@@ -4,11 +4,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder } from '../../compiler/autodiff/builder.js';
-import { Graph } from '../../compiler/graph/graph.js';
-import { deepSupervisionWeights, supervisedLoss } from '../../compiler/train/deep-supervision.js';
-import { DEFAULT_LOSS, headLoss, LOSSES, type LossKind, type LossOptions } from '../../compiler/train/losses.js';
-import { Rng } from '../../src/util/rng.js';
+import { GraphBuilder } from '../../../compiler/autodiff/builder.js';
+import { Graph } from '../../../compiler/graph/graph.js';
+import { deepSupervisionWeights, supervisedLoss } from '../../../compiler/train/deep-supervision.js';
+import { DEFAULT_LOSS, headLoss, LOSSES, type LossKind, type LossOptions } from '../../../compiler/train/losses.js';
+import { Rng } from '../../../src/util/rng.js';
 import { checkGradients, randomT64, runOrt } from '../autodiff/harness.js';
 import type { T64 } from '../autodiff/reference64.js';
 

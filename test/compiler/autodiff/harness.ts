@@ -1,11 +1,11 @@
 /** Finite-difference gradient checks: ONNX training graph (onnxruntime, float32) vs float64 central differences. */
 import * as ort from 'onnxruntime-node';
-import { gradients } from '../../compiler/autodiff/engine.js';
-import { prune, replay } from '../../compiler/autodiff/replay.js';
-import type { Graph } from '../../compiler/graph/graph.js';
-import type { LoweringOptions } from '../../compiler/onnx/context.js';
-import { emitOnnx } from '../../compiler/onnx/emit.js';
-import { Rng } from '../../src/util/rng.js';
+import { gradients } from '../../../compiler/autodiff/engine.js';
+import { prune, replay } from '../../../compiler/autodiff/replay.js';
+import type { Graph } from '../../../compiler/graph/graph.js';
+import type { LoweringOptions } from '../../../compiler/onnx/context.js';
+import { emitOnnx } from '../../../compiler/onnx/emit.js';
+import { Rng } from '../../../src/util/rng.js';
 import { run64, type T64 } from './reference64.js';
 
 export const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);

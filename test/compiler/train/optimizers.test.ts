@@ -4,9 +4,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder } from '../../compiler/autodiff/builder.js';
-import { Graph } from '../../compiler/graph/graph.js';
-import { clipByGlobalNorm, DEFAULT_OPTIMIZER, OPTIMIZERS, type OptimizerOptions } from '../../compiler/train/optimizers.js';
+import { GraphBuilder } from '../../../compiler/autodiff/builder.js';
+import { Graph } from '../../../compiler/graph/graph.js';
+import { clipByGlobalNorm, DEFAULT_OPTIMIZER, OPTIMIZERS, type OptimizerOptions } from '../../../compiler/train/optimizers.js';
 import { runOrt } from '../autodiff/harness.js';
 import type { T64 } from '../autodiff/reference64.js';
 

@@ -4,8 +4,8 @@
  * (forward values, and finite-difference gradients). `Record<OpKind, ...>`: a new op
  * without a reference here is a type error in the tests.
  */
-import type { Graph } from '../../compiler/graph/graph.js';
-import type { OpAttrs, OpKind } from '../../compiler/graph/ops.js';
+import type { Graph } from '../../../compiler/graph/graph.js';
+import type { OpAttrs, OpKind } from '../../../compiler/graph/ops.js';
 
 export interface T64 { shape: number[]; data: Float64Array }
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);

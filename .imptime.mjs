@@ -1,0 +1,11 @@
+const t0 = performance.now();
+const { register } = await import('tsx/esm/api');
+register();
+const t1 = performance.now();
+await import('commander');
+const t2 = performance.now();
+for (const m of ['onnxruntime-node', 'better-sqlite3', 'vega-lite', 'vega', '@resvg/resvg-js', 'nearley', 'zod', 'cli-progress', 'nifti-reader-js']) await import(m);
+const t3 = performance.now();
+await import('./src/cli/main.ts');
+const t4 = performance.now();
+console.log(`tsx register ${(t1 - t0).toFixed(0)} ms, commander ${(t2 - t1).toFixed(0)} ms, heavy deps ${(t3 - t2).toFixed(0)} ms, our modules (transpile/cached + eval) ${(t4 - t3).toFixed(0)} ms`);
