@@ -75,52 +75,52 @@ export function registerTrain(program: Command): void {
   oldSpelling(cmd, '--fold <F>', '--folds');
   oldSpelling(cmd, '--workers <N>', '--loader-threads');
   cmd.action(async (datasetDir: string, opts: TrainFlags) => {
-      if (opts.maxEpochs !== undefined && opts.maxEpochs < opts.epochs) throw new UsageError(`--max-epochs (${opts.maxEpochs}) must be >= --epochs (${opts.epochs})`);
-      const rawConfig = opts.config ? readConfigFile(opts.config) : {};
-      // Every check that can fail runs before anything is written (the cache, the model folder).
-      const overrides = { patchSize: opts.patch, batchSize: opts.batch };
-      const plan = opts.plan ? readPlanFile(opts.plan) : null;
-      if (plan) overrideFlags(() => withOverrides(plan, overrides)); // before reading the dataset
-      const { dataset, plan: planned } = overrideFlags(() => planTraining(datasetDir, { plan, overrides }));
-      const configuration = resolveConfiguration(rawConfig, planned.nStages, opts.config);
-      const cache = preprocessWithProgress(dataset, planned, opts.cache ?? defaultCacheDir(dataset, planned), opts.progress);
-      const prepared = { dataset, plan: planned, cache };
-      const outDir = resolve(opts.output ?? `models/${basename(resolve(datasetDir))}`);
-      const log = opts.progress && !opts.json ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
-      const result = await trainModel({
-        ...prepared,
-        configuration,
-        folds: opts.folds,
-        epochs: opts.epochs,
-        maxEpochs: opts.maxEpochs,
-        iterationsPerEpoch: opts.iterationsPerEpoch,
-        features: opts.features,
-        seed: opts.seed,
-        outDir,
-        device: opts.device,
-        threads: opts.threads,
-        workers: opts.loaderThreads,
-        mirror: opts.mirror,
-        progress: opts.progress,
-        log,
-      });
-      const classes = prepared.plan.labels.filter((l) => l.value !== 0);
-      output(
-        !!opts.json,
-        {
-          model: outDir,
-          dice: result.dice,
-          seconds: result.seconds,
-          folds: result.folds.map((f) => ({ fold: f.fold, epochs: f.epochs, seconds: f.seconds, secondsPerEpoch: f.seconds / f.epochs, dice: f.dice, meanPerClass: f.validation?.meanPerClass ?? null })),
-        },
-        () =>
-          [
-            `model folder: ${outDir} (${configuration.space} configuration)`,
-            `fold | epochs | train s | s/epoch | ${classes.map((c) => `Dice ${c.name} %`).join(' | ')} | foreground Dice %`,
-            ...result.folds.map((f) =>
-              [f.fold, f.epochs, f.seconds.toFixed(1), (f.seconds / f.epochs).toFixed(2), ...classes.map((c) => pct(f.validation?.meanPerClass[c.value] ?? NaN)), pct(f.dice)].join(' | '),
-            ),
-          ].join('\n'),
-      );
+    if (opts.maxEpochs !== undefined && opts.maxEpochs < opts.epochs) throw new UsageError(`--max-epochs (${opts.maxEpochs}) must be >= --epochs (${opts.epochs})`);
+    const rawConfig = opts.config ? readConfigFile(opts.config) : {};
+    // Every check that can fail runs before anything is written (the cache, the model folder).
+    const overrides = { patchSize: opts.patch, batchSize: opts.batch };
+    const plan = opts.plan ? readPlanFile(opts.plan) : null;
+    if (plan) overrideFlags(() => withOverrides(plan, overrides)); // before reading the dataset
+    const { dataset, plan: planned } = overrideFlags(() => planTraining(datasetDir, { plan, overrides }));
+    const configuration = resolveConfiguration(rawConfig, planned.nStages, opts.config);
+    const cache = preprocessWithProgress(dataset, planned, opts.cache ?? defaultCacheDir(dataset, planned), opts.progress);
+    const prepared = { dataset, plan: planned, cache };
+    const outDir = resolve(opts.output ?? `models/${basename(resolve(datasetDir))}`);
+    const log = opts.progress && !opts.json ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
+    const result = await trainModel({
+      ...prepared,
+      configuration,
+      folds: opts.folds,
+      epochs: opts.epochs,
+      maxEpochs: opts.maxEpochs,
+      iterationsPerEpoch: opts.iterationsPerEpoch,
+      features: opts.features,
+      seed: opts.seed,
+      outDir,
+      device: opts.device,
+      threads: opts.threads,
+      workers: opts.loaderThreads,
+      mirror: opts.mirror,
+      progress: opts.progress,
+      log,
     });
+    const classes = prepared.plan.labels.filter((l) => l.value !== 0);
+    output(
+      !!opts.json,
+      {
+        model: outDir,
+        dice: result.dice,
+        seconds: result.seconds,
+        folds: result.folds.map((f) => ({ fold: f.fold, epochs: f.epochs, seconds: f.seconds, secondsPerEpoch: f.seconds / f.epochs, dice: f.dice, meanPerClass: f.validation?.meanPerClass ?? null })),
+      },
+      () =>
+        [
+          `model folder: ${outDir} (${configuration.space} configuration)`,
+          `fold | epochs | train s | s/epoch | ${classes.map((c) => `Dice ${c.name} %`).join(' | ')} | foreground Dice %`,
+          ...result.folds.map((f) =>
+            [f.fold, f.epochs, f.seconds.toFixed(1), (f.seconds / f.epochs).toFixed(2), ...classes.map((c) => pct(f.validation?.meanPerClass[c.value] ?? NaN)), pct(f.dice)].join(' | '),
+          ),
+        ].join('\n'),
+    );
+  });
 }
