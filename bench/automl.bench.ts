@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { budgetFromFlags, budgetSettings } from '../src/automl/budget.js';
 import { optimize } from '../src/automl/driver.js';
 import { loadStudy } from '../src/automl/load.js';
-import { syntheticTrialObjective } from '../src/automl/synthetic.js';
 import { SqliteStorage } from '../src/optimize/sqlite-storage.js';
 import { Study } from '../src/optimize/study.js';
+import { syntheticObjective } from '../src/optimize/synthetic.js';
 import { writeReport } from '../src/report/index.js';
 import { hnasSpace } from '../src/space/spaces.js';
 import { writeTinyPlan } from '../test/automl/fixtures/dataset.js';
@@ -24,16 +24,11 @@ export async function run(): Promise<void> {
     const budget = budgetFromFlags(flags);
     const training = { folds: [0], iterationsPerEpoch: 1, patchSize: null, batchSize: null };
 
-    // Reference: the optimiser's own loop, objective without files (trial folder = a scratch dir).
+    // Reference: the same loop (Study.optimize) and objective without trial folders.
     const storage = new SqliteStorage(join(dir, 'bare.db'));
     const study = await Study.open({ storage, name: 'bare', settings: { algorithm: 'regularized-priorband', space: hnasSpace(4), seed: 0, ...budgetSettings(budget) } });
-    const objective = syntheticTrialObjective({ datasetDir: '', plan: null, training, device: 'cpu', options: {} });
-    const scratch = { dir, previousCheckpoint: null, signal: new AbortController().signal, log: () => undefined };
     let t0 = performance.now();
-    const bareTrials = await study.optimize(async (job) => {
-      const r = await objective({ ...job, previousBudget: 0 }, scratch);
-      return { ...r, checkpoint: r.checkpoint };
-    });
+    const { evaluated: bareTrials } = await study.optimize(syntheticObjective({ folds: training.folds }));
     const bareMs = performance.now() - t0;
     await storage.close();
 
@@ -51,7 +46,7 @@ export async function run(): Promise<void> {
       ['ms per trial', (bareMs / bareTrials).toFixed(2), (driverMs / driverTrials).toFixed(2), `${(driverMs / driverTrials / (bareMs / bareTrials)).toFixed(2)}x`],
       ['report (3 plots, SVG + PNG), ms', '', reportMs.toFixed(0), ''],
     ];
-    console.log(['', 'study.optimize (reference)', 'hnas optimize driver', 'ratio'].map((h) => h.padEnd(32)).join(''));
+    console.log(['', 'bare study.optimize (reference)', 'hnas optimize driver', 'ratio'].map((h) => h.padEnd(32)).join(''));
     for (const r of rows) console.log(r.map((c) => c.padEnd(32)).join(''));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -23,7 +23,7 @@ import type { Vec3 } from '../src/data/plan-types.js';
 import { planExperiment } from '../src/data/planner.js';
 import { resampleVolume, type InterpolationOrder } from '../src/data/resample.js';
 import { Rng } from '../src/util/rng.js';
-import { sampleBatch, type SamplerConfig } from '../src/data/sampler.js';
+import { sampleBatch, type PatchSamplerConfig } from '../src/data/patch-sampler.js';
 
 const DATASET = resolve(fileURLToPath(new URL('../../shared/datasets/Task04_Hippocampus', import.meta.url)));
 const PYTORCH_TRAIN_GFLOPS = 129;
@@ -93,7 +93,7 @@ export async function run(): Promise<void> {
   const plan = planExperiment(computeFingerprint(dataset));
   const cache = preprocessDataset(dataset, plan, mkdtempSync(join(tmpdir(), 'hnas-bench-')));
   const train = cache.splits[0]!.train.map((id) => cache.files[id]!);
-  const sampler: SamplerConfig = { patchSize: plan.network.patchSize, batchSize: plan.network.batchSize, oversampleForeground: 0.33, augmentationFactor: 1 };
+  const sampler: PatchSamplerConfig = { patchSize: plan.network.patchSize, batchSize: plan.network.batchSize, oversampleForeground: 0.33, augmentationFactor: 1 };
   const stepSeconds = (3 * forwardFlops(plan.network)) / (PYTORCH_TRAIN_GFLOPS * 1e9);
   console.log(`plan: patch [${plan.network.patchSize.join(', ')}], batch ${plan.network.batchSize}; ${BATCHES} batches, augmentation factor 1`);
   console.log(`reference training step: ${(3 * forwardFlops(plan.network) / 1e9).toFixed(1)} GFLOP at ${PYTORCH_TRAIN_GFLOPS} GFLOP/s = ${(stepSeconds * 1000).toFixed(0)} ms (${(1 / stepSeconds).toFixed(2)} steps/s)`);

@@ -7,9 +7,9 @@ import { countDerivations } from '../src/grammar/count.js';
 import type { Grammar } from '../src/grammar/grammar.js';
 import { validateTree } from '../src/grammar/tree.js';
 import { unetRules } from '../src/grammar/unet.js';
-import { crossoverTrees, mutateTree } from '../src/sampling/mutate.js';
-import { unetPrior } from '../src/sampling/prior.js';
-import { sampleTree, treeLogPrior } from '../src/sampling/sample.js';
+import { crossoverTrees, mutateTree } from '../src/tree-sampling/mutate.js';
+import { unetPrior } from '../src/tree-sampling/prior.js';
+import { sampleTree, treeLogPrior } from '../src/tree-sampling/sample.js';
 import { Rng } from '../src/util/rng.js';
 
 const REFERENCE_SIZES: Record<number, bigint> = { 4: 37_113_600n, 5: 1_557_548_800n, 6: 71_182_950_400n, 7: 3_359_517_286_400n };

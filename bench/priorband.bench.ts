@@ -1,5 +1,5 @@
 /**
- * PriorBand on the multi-fidelity synthetic objective (src/optimize/synthetic.ts), with a
+ * PriorBand on the synthetic objective's benchmark surface (src/optimize/synthetic.ts), with a
  * good and a misleading prior, against random search and Hyperband over many seeds; plus
  * the ask/tell overhead with 1,000 stored trials. The reference is the qualitative claim
  * of the PriorBand paper (Mallik et al. 2023): with a good prior PriorBand reaches a
@@ -14,8 +14,9 @@ import type { AlgorithmName } from '../src/optimize/algorithms.js';
 import { hyperbandSchedule, scheduleTotals } from '../src/optimize/brackets.js';
 import { MemoryStorage } from '../src/optimize/memory-storage.js';
 import { SqliteStorage } from '../src/optimize/sqlite-storage.js';
+import { bareTrial } from '../src/optimize/objective.js';
 import { Study } from '../src/optimize/study.js';
-import { syntheticObjective, syntheticSpace, syntheticTrueLoss } from '../src/optimize/synthetic.js';
+import { benchmarkSurface, syntheticObjective, syntheticSpace, syntheticTrueLoss } from '../src/optimize/synthetic.js';
 
 const BUDGETS = { minBudget: 10, maxBudget: 1000, eta: 3 };
 const SEEDS = Number(process.env.SEEDS ?? 25);
@@ -33,7 +34,7 @@ interface Curve {
 
 /** Regret (true full-budget loss of the incumbent) after every evaluation, against epochs charged. */
 async function runOnce(algorithm: AlgorithmName, prior: 'good' | 'misleading', seed: number): Promise<Curve> {
-  const objective = syntheticObjective(BUDGETS.minBudget, BUDGETS.maxBudget, seed);
+  const objective = syntheticObjective({ surface: benchmarkSurface(BUDGETS.minBudget, BUDGETS.maxBudget, seed) });
   const study = await Study.open({
     storage: new MemoryStorage(),
     name: 'bench',
@@ -78,14 +79,14 @@ async function overhead(): Promise<number> {
   try {
     const storage = new SqliteStorage(join(dir, 'study.db'));
     const study = await Study.open({ storage, name: 'o', settings: { algorithm: 'regularized-priorband', space: syntheticSpace('good'), ...BUDGETS, brackets: 100 } });
-    const objective = syntheticObjective(BUDGETS.minBudget, BUDGETS.maxBudget);
+    const objective = syntheticObjective({ surface: benchmarkSurface(BUDGETS.minBudget, BUDGETS.maxBudget) });
     await study.optimize(objective, { maxTrials: 1000 });
     const times: number[] = [];
     for (let i = 0; i < 100; i++) {
       const t0 = performance.now();
       const step = await study.ask();
       if (step.kind !== 'job') break;
-      await study.tell(step.job, await objective(step.job));
+      await study.tell(step.job, await objective(step.job, bareTrial(step.job)));
       times.push(performance.now() - t0);
     }
     await storage.close();

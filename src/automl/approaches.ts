@@ -5,10 +5,10 @@
  *   hpo_nas  -> Regularized PriorBand over HPO + macro architecture (the paper's Auto-nnU-Net);
  *   hpo_hnas -> Regularized PriorBand over HPO + dropout + a U-Net grammar derivation tree.
  */
-import { UsageError } from '../errors.js';
 import type { AlgorithmName } from '../optimize/algorithms.js';
 import { hnasSpace, hpoSpace, nasSpace } from '../space/spaces.js';
 import type { SearchSpace } from '../space/types.js';
+import { entryNamed } from '../util/registry.js';
 
 export interface Approach {
   readonly algorithm: AlgorithmName;
@@ -30,7 +30,4 @@ export const APPROACHES = {
 export type ApproachName = keyof typeof APPROACHES;
 export const APPROACH_NAMES = Object.keys(APPROACHES) as ApproachName[];
 
-export function approachNamed(name: string): Approach {
-  if (!(name in APPROACHES)) throw new UsageError(`--approach must be one of ${APPROACH_NAMES.join(', ')}, got '${name}'`);
-  return APPROACHES[name as ApproachName];
-}
+export const approachNamed = (name: string): Approach => entryNamed<Approach>(APPROACHES, '--approach', name);

@@ -12,16 +12,16 @@ import { basename, join, resolve } from 'node:path';
 import type { Plan } from '../data/plan-types.js';
 import { bestLossTrial } from '../optimize/incumbent.js';
 import { SqliteStorage } from '../optimize/sqlite-storage.js';
-import { Study } from '../optimize/study.js';
+import { type StopReason, Study } from '../optimize/study.js';
 import type { TrialRecord } from '../optimize/trial.js';
 import { type ApproachName, APPROACHES } from './approaches.js';
 import { type Budget, budgetSettings, plannedEpochs } from './budget.js';
 import { checkStudyName, metaFile, type StudyMeta, type StudyPaths, studyFolder, studyPaths, writeOrCheckMeta } from './layout.js';
-import type { TrainingSettings } from './objective.js';
+import type { TrainingSettings } from './objective-setup.js';
 import { type ObjectiveName, objectiveNamed } from './objectives.js';
 import { resolvePlan } from './plan.js';
 import { type ProgressView, progressSnapshot } from './progress.js';
-import { type StopReason, work } from './trial-worker.js';
+import { inTrialFolders } from './trial-folder.js';
 import { type WorkerHandle, spawnWorker } from './worker-process.js';
 
 export interface OptimizeRequest {
@@ -112,7 +112,7 @@ export async function runWorker(prepared: PreparedStudy, args: WorkerArgs, optio
     // The LR schedule of every run spans the study's largest budget (the paper's rule), also in short runs.
     const objectiveOptions = { maxEpochs: study.settings.maxBudget, ...args.objectiveOptions };
     const objective = objectiveNamed(meta.objective).create({ datasetDir: meta.dataset, plan, training: meta.training, device: args.device, options: objectiveOptions });
-    return await work(study, objective, { folder, signal: options.signal, timeLimitS: args.timeLimitS, maxTrials: options.maxTrials, pollMs: args.pollMs, heartbeatMs: args.heartbeatMs });
+    return await study.optimize(inTrialFolders(folder, objective), { signal: options.signal, timeLimitS: args.timeLimitS, maxTrials: options.maxTrials, pollMs: args.pollMs });
   } finally {
     await storage.close();
   }
@@ -120,7 +120,7 @@ export async function runWorker(prepared: PreparedStudy, args: WorkerArgs, optio
 
 /** `hnas optimize`: prepare, run `workers` worker loops (this process + extra processes), show progress, summarise. */
 export async function optimize(req: OptimizeRequest, run: RunOptions = {}): Promise<OptimizeSummary> {
-  objectiveNamed(req.objective); // an unknown or unavailable objective fails now, before planning
+  objectiveNamed(req.objective); // an unknown objective fails now, before planning
   const prepared = await prepareStudy(req);
   const signal = run.signal ?? new AbortController().signal;
   const args: WorkerArgs = {

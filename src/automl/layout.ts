@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { ConfigError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { APPROACH_NAMES } from './approaches.js';
-import type { TrainingSettings } from './objective.js';
+import type { TrainingSettings } from './objective-setup.js';
 import { readJsonFile } from '../util/json.js';
 
 export interface StudyPaths {

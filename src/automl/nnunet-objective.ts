@@ -1,5 +1,5 @@
 /**
- * The nnU-Net objective of `hnas optimize` (contract: objective.ts), an adapter from the pipeline (src/pipeline) to the study's trials: a job's
+ * The nnU-Net objective of `hnas optimize` (contract: src/optimize/objective.ts), an adapter from the pipeline (src/pipeline) to the study's trials: a job's
  * configuration trained to `job.budget` epochs on the study's folds, each validated with
  * sliding-window inference; returns 1 - mean foreground Dice and the training seconds.
  *
@@ -15,8 +15,9 @@
  *   `setup.options.threads` caps onnxruntime's intra-op threads (studies sharing a machine).
  */
 import { join } from 'node:path';
-import { TrialInterrupted, type ObjectiveSetup, type TrialObjective } from './objective.js';
 import { HnasError, TrainingFailure } from '../errors.js';
+import { type Objective, TrialInterrupted } from '../optimize/objective.js';
+import type { ObjectiveSetup } from './objective-setup.js';
 import { resolveConfiguration } from '../pipeline/config.js';
 import { trainModel } from '../pipeline/index.js';
 import { prepareTraining, type Prepared } from '../pipeline/prepare.js';
@@ -25,11 +26,13 @@ import { prepareTraining, type Prepared } from '../pipeline/prepare.js';
 export const DEFAULT_MAX_EPOCHS = 1000;
 export const MODEL_SUBDIR = 'model';
 
-export function nnunetObjective(setup: ObjectiveSetup): TrialObjective {
+export function nnunetObjective(setup: ObjectiveSetup): Objective {
   let prepared: Prepared | undefined; // planned and preprocessed once per worker
   const maxEpochs = setup.options.maxEpochs ?? DEFAULT_MAX_EPOCHS;
   const features = setup.options.featuresBase !== undefined ? { base: setup.options.featuresBase, max: setup.options.featuresMax ?? setup.options.featuresBase * 8 } : null;
   return async (job, trial) => {
+    if (trial.dir === null) throw new Error('the nnU-Net objective writes its model into the trial folder: run it through `hnas optimize` (inTrialFolders)');
+    const dir = trial.dir;
     prepared ??= prepareTraining(setup.datasetDir, { plan: setup.plan, overrides: { patchSize: setup.training.patchSize, batchSize: setup.training.batchSize } });
     const configuration = resolveConfiguration(job.config, prepared.plan.nStages);
     trial.log(`nnU-Net objective: ${configuration.space} configuration, ${job.previousBudget} -> ${job.budget} epochs of a ${Math.max(maxEpochs, job.budget)}-epoch schedule, folds ${setup.training.folds.join(', ')}`);
@@ -43,7 +46,7 @@ export function nnunetObjective(setup: ObjectiveSetup): TrialObjective {
         iterationsPerEpoch: setup.training.iterationsPerEpoch,
         features,
         seed: job.seed,
-        outDir: join(trial.dir, MODEL_SUBDIR),
+        outDir: join(dir, MODEL_SUBDIR),
         continueFrom: job.previousBudget > 0 ? trial.previousCheckpoint : null,
         device: setup.device,
         threads: setup.options.threads,

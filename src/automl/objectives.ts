@@ -1,13 +1,15 @@
-/** The objectives `hnas optimize --objective <name>` can run: one registry (see objective.ts for the contract). */
-import { HnasError, UsageError } from '../errors.js';
-import type { ObjectiveFactory } from './objective.js';
+/**
+ * The objectives `hnas optimize --objective <name>` can run: one registry. Add an objective:
+ * one file with an ObjectiveFactory (objective-setup.ts; the contract it returns is
+ * src/optimize/objective.ts) and one entry here.
+ */
+import { syntheticObjective } from '../optimize/synthetic.js';
+import { entryNamed } from '../util/registry.js';
+import type { ObjectiveFactory } from './objective-setup.js';
 import { nnunetObjective } from './nnunet-objective.js';
-import { syntheticTrialObjective } from './synthetic.js';
 
 export interface ObjectiveEntry {
   readonly description: string;
-  /** Why it cannot run yet; checked before anything is planned or created. */
-  readonly unavailable?: string;
   readonly create: ObjectiveFactory;
 }
 
@@ -17,17 +19,12 @@ export const OBJECTIVES = {
     create: nnunetObjective,
   },
   synthetic: {
-    description: 'a deterministic stand-in with checkpoints, for tests and dry runs of a budget',
-    create: syntheticTrialObjective,
+    description: 'a deterministic stand-in with checkpoints, for tests and dry runs of a budget (src/optimize/synthetic.ts)',
+    create: (setup) => syntheticObjective({ folds: setup.training.folds, delayMs: setup.options.delayMs }),
   },
 } as const satisfies Record<string, ObjectiveEntry>;
 
 export type ObjectiveName = keyof typeof OBJECTIVES;
 export const OBJECTIVE_NAMES = Object.keys(OBJECTIVES) as ObjectiveName[];
 
-export function objectiveNamed(name: string): ObjectiveEntry {
-  if (!(name in OBJECTIVES)) throw new UsageError(`--objective must be one of ${OBJECTIVE_NAMES.join(', ')}, got '${name}'`);
-  const entry: ObjectiveEntry = OBJECTIVES[name as ObjectiveName];
-  if (entry.unavailable) throw new HnasError(`training is not available yet: ${entry.unavailable} (use --objective synthetic to exercise the search)`);
-  return entry;
-}
+export const objectiveNamed = (name: string): ObjectiveEntry => entryNamed<ObjectiveEntry>(OBJECTIVES, '--objective', name);

@@ -6,7 +6,7 @@
 import cliProgress from 'cli-progress';
 import { bestLossTrial } from '../optimize/incumbent.js';
 import { epochsSpent } from '../optimize/schedule.js';
-import type { TrialRecord } from '../optimize/trial.js';
+import { busySeconds, type TrialRecord } from '../optimize/trial.js';
 
 export interface ProgressSnapshot {
   readonly done: number;
@@ -24,19 +24,6 @@ export interface ProgressSnapshot {
   readonly fraction: number;
   /** Seconds left at the rate so far; null while unknown. */
   readonly etaSeconds: number | null;
-}
-
-/** Length of the union of the trials' running intervals, in seconds (resumes leave gaps that do not count). */
-export function busySeconds(trials: readonly TrialRecord[], now: number): number {
-  const spans = trials.map((t) => [t.startedAt, t.finishedAt ?? now] as const).sort((a, b) => a[0] - b[0]);
-  let total = 0;
-  let end = -Infinity;
-  for (const [s, e] of spans) {
-    if (e <= end) continue;
-    total += e - Math.max(s, end);
-    end = e;
-  }
-  return total / 1000;
 }
 
 export function progressSnapshot(

@@ -12,7 +12,7 @@ import type { TrialRecord } from '../optimize/trial.js';
 import { prepareTraining, resolveConfiguration, trainModel } from '../pipeline/index.js';
 import { trialFolderName } from './layout.js';
 import type { LoadedStudy } from './load.js';
-import type { FoldScore } from './objective.js';
+import type { FoldScore } from '../optimize/objective.js';
 import { readPlanFile } from '../data/plan-file.js';
 
 export interface RetrainOptions {

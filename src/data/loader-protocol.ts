@@ -1,12 +1,12 @@
 /** Messages between BatchLoader and its workers, and the per-batch seed rule they share. */
 import { Rng } from '../util/rng.js';
-import type { Batch, SamplerConfig } from './sampler.js';
+import type { Batch, PatchSamplerConfig } from './patch-sampler.js';
 
 export interface LoaderWorkerData {
   /** Preprocessed-case files, read once by the main thread into shared memory. */
   readonly buffers: SharedArrayBuffer[];
   readonly names: string[];
-  readonly sampler: SamplerConfig;
+  readonly sampler: PatchSamplerConfig;
   readonly seed: number;
   readonly labelFormat: 'int16' | 'float32';
 }

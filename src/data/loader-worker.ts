@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodePreprocessedCase } from './cache.js';
 import { batchRng, type LoaderWorkerData, type WorkerReply, type WorkerRequest } from './loader-protocol.js';
-import { sampleBatch } from './sampler.js';
+import { sampleBatch } from './patch-sampler.js';
 
 const data = workerData as LoaderWorkerData;
 const cases = data.buffers.map((b, i) => decodePreprocessedCase(new Uint8Array(b), data.names[i]));

@@ -13,12 +13,12 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { DatasetError } from '../errors.js';
 import type { LoaderWorkerData, WorkerReply, WorkerRequest } from './loader-protocol.js';
-import { checkSamplerConfig, type Batch, type SamplerConfig } from './sampler.js';
+import { checkPatchSamplerConfig, type Batch, type PatchSamplerConfig } from './patch-sampler.js';
 
 export interface LoaderOptions {
   /** Preprocessed-case files (the training cases of a fold). */
   readonly files: readonly string[];
-  readonly sampler: SamplerConfig;
+  readonly sampler: PatchSamplerConfig;
   readonly seed: number;
   readonly workers?: number;
   readonly prefetch?: number;
@@ -62,7 +62,7 @@ export class BatchLoader {
 
   static start(options: LoaderOptions): BatchLoader {
     if (options.files.length === 0) throw new DatasetError('no training cases for the loader');
-    checkSamplerConfig(options.sampler);
+    checkPatchSamplerConfig(options.sampler);
     const buffers = options.files.map((f) => {
       let bytes: Buffer;
       try {

@@ -9,7 +9,7 @@
  *   C{k} -> 1 .. 2*s_max conv_block;  R{k} -> 1 .. s_max*d_k res_block (d = ResEnc M's 1,3,4,6,6,...)
  *   B{k} -> 1 .. 2*s_max conv_block   (B1 is the decoder stage next to the bottleneck)
  *
- * Each rule also carries the nnU-Net default its prior is centred on (src/sampling/prior.ts).
+ * Each rule also carries the nnU-Net default its prior is centred on (src/tree-sampling/prior.ts).
  */
 import { resEncDefaultBlocks } from '../../compiler/ir/architecture.js';
 import { ConfigError } from '../errors.js';

@@ -1,6 +1,7 @@
 /**
  * The optimiser's public API, for `hnas optimize` and other callers:
- * open a study over a storage, run an objective, read the incumbent and Pareto front.
+ * open a study over a storage, run an objective (the contract: objective.ts) in its worker loop,
+ * read the incumbent and Pareto front.
  */
 export { ALGORITHMS, ALGORITHM_NAMES, type AlgorithmName } from './algorithms.js';
 export { hyperbandSchedule, scheduleTotals, bracketEpochs, type Schedule, type BudgetSettings } from './brackets.js';
@@ -11,5 +12,7 @@ export { studyReport, trialsCsv, type StudyReport } from './report.js';
 export { makeSettings, type StudySettings, type StudySettingsInput } from './settings.js';
 export { SqliteStorage } from './sqlite-storage.js';
 export type { StudyStorage } from './storage.js';
-export { Study, type AskResult, type Job, type Objective, type ObjectiveResult, type OptimizeOptions, type StudyOptions } from './study.js';
+export { bareTrial, TrialInterrupted, type FoldScore, type Job, type Objective, type ObjectiveResult, type TrialContext } from './objective.js';
+export { Study, type AskResult, type OptimizeOptions, type StopReason, type StudyOptions } from './study.js';
+export { autonnunetSurface, benchmarkSurface, syntheticObjective, syntheticSpace, type LossSurface } from './synthetic.js';
 export type { TrialRecord, TrialStatus, TrialSource } from './trial.js';

@@ -8,42 +8,23 @@
  * Example:
  *   const study = await Study.open({ storage: new SqliteStorage('study.db'), name: 'hippo',
  *     settings: { algorithm: 'priorband', space: hpoSpace(), seed: 1 } });
- *   await study.optimize(async (job) => train(job.config, job.budget, job.checkpoint));
+ *   await study.optimize(async (job, trial) => train(job.config, job.budget, trial.previousCheckpoint));
  *   const best = await study.incumbent();
  */
 import { ConfigError, HnasError } from '../errors.js';
 import { defaultConfig } from '../space/config.js';
+import { hashString } from '../util/hash.js';
 import { Rng } from '../util/rng.js';
+import { sleep } from '../util/sleep.js';
 import { type Schedule, hyperbandSchedule } from './brackets.js';
 import { bestLossTrial, paretoTrials } from './incumbent.js';
-import { drawConfiguration } from './sampler.js';
+import { bareTrial, type Job, type Objective, type ObjectiveResult } from './objective.js';
+import { drawConfiguration } from './config-sampler.js';
 import { type Slot, nextStep } from './schedule.js';
 import { makeSettings, type StudySettings, type StudySettingsInput } from './settings.js';
 import type { StudyStorage } from './storage.js';
-import type { Claim, TrialRecord, TrialSpec } from './trial.js';
+import { busySeconds, type TrialRecord, type TrialSpec } from './trial.js';
 import { newWorkerId, staleness } from './worker.js';
-
-/** One evaluation to run: train `config` up to `budget` epochs, continuing `checkpoint` (trained `previousBudget` epochs). */
-export interface Job
-  extends Pick<TrialSpec, 'study' | 'key' | 'configId' | 'config' | 'source' | 'bracket' | 'rung' | 'budget' | 'previousBudget' | 'seed'> {
-  readonly number: number;
-  /** Checkpoint of the trial it continues (previousKey's), or null. */
-  readonly checkpoint: string | null;
-  readonly claim: Claim;
-}
-
-export interface ObjectiveResult {
-  /** 1 - Dice (fold mean); NaN marks a failed run. */
-  readonly loss: number;
-  /** Runtime (or any cost) of the model trained to `budget`, including the epochs of the checkpoint it continued. */
-  readonly cost: number;
-  /** Where the trained state is, for a later continuation. */
-  readonly checkpoint?: string;
-  readonly folds?: unknown;
-}
-
-/** Evaluates a job. Throwing an HnasError (e.g. TrainingFailure) records a failed trial; any other error is a bug and propagates. */
-export type Objective = (job: Job) => Promise<ObjectiveResult>;
 
 export type AskResult = { readonly kind: 'job'; readonly job: Job } | { readonly kind: 'wait' } | { readonly kind: 'done' };
 
@@ -63,17 +44,16 @@ export interface StudyOptions {
 export interface OptimizeOptions {
   /** Stop after this many evaluations by this worker. */
   readonly maxTrials?: number;
-  /** Poll interval while waiting for other workers' results (default 200 ms). */
+  /** No trial starts once the study has been busy this many seconds (busySeconds of its trials; null or absent: no limit). */
+  readonly timeLimitS?: number | null;
+  /** Stops the loop (Ctrl-C); it is passed to the objective, and a trial it interrupts stays running, to be re-run on resume. */
+  readonly signal?: AbortSignal;
+  /** Poll interval while waiting for other workers' results (default 500 ms). */
   readonly pollMs?: number;
   readonly onTrial?: (trial: TrialRecord) => void;
 }
 
-/** 32-bit FNV-1a: a stable seed from a string. */
-function hashSeed(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
+export type StopReason = 'done' | 'time-limit' | 'max-trials' | 'interrupted';
 
 export class Study {
   readonly schedule: Schedule;
@@ -138,11 +118,11 @@ export class Study {
   }
 
   private specFor(slot: Slot, trials: readonly TrialRecord[]): TrialSpec {
-    const base = { study: this.name, key: slot.key, bracket: slot.bracket, rung: slot.rung, budget: slot.budget, seed: hashSeed(`${this.settings.seed}/${slot.key}/objective`) };
+    const base = { study: this.name, key: slot.key, bracket: slot.bracket, rung: slot.rung, budget: slot.budget, seed: hashString(`${this.settings.seed}/${slot.key}/objective`) };
     const from = slot.promoteFrom;
     if (from)
       return { ...base, configId: from.configId, config: from.config, source: 'promotion', previousBudget: from.checkpoint ? from.budget : 0, previousKey: from.key, rngState: null };
-    const rng = Rng.seeded(hashSeed(`${this.settings.seed}/${slot.key}`));
+    const rng = Rng.seeded(hashString(`${this.settings.seed}/${slot.key}`));
     const rngState = rng.state();
     const drawn = slot.isDefault
       ? { config: defaultConfig(this.settings.space), source: 'default' as const }
@@ -177,23 +157,33 @@ export class Study {
     return (await this.storage.updateTrial(this.name, job.key, job.claim, { type: 'heartbeat', at: this.now() })) !== undefined;
   }
 
-  /** Runs `objective` on asked jobs until the study is done (or `maxTrials` evaluations). */
-  async optimize(objective: Objective, options: OptimizeOptions = {}): Promise<number> {
+  /**
+   * The worker loop, for `hnas optimize`'s processes and for tests and benchmarks alike: asks for
+   * jobs and runs `objective` on them (heartbeating its trial) until the study is done, `maxTrials`
+   * evaluations ran, the time limit is reached or the signal aborts.
+   */
+  async optimize(objective: Objective, options: OptimizeOptions = {}): Promise<{ evaluated: number; stopped: StopReason }> {
+    const signal = options.signal ?? new AbortController().signal;
+    const limit = options.timeLimitS ?? null;
     let evaluated = 0;
-    while (options.maxTrials === undefined || evaluated < options.maxTrials) {
+    for (;;) {
+      if (signal.aborted) return { evaluated, stopped: 'interrupted' };
+      if (options.maxTrials !== undefined && evaluated >= options.maxTrials) return { evaluated, stopped: 'max-trials' };
+      if (limit !== null && busySeconds(await this.trials(), this.now()) >= limit) return { evaluated, stopped: 'time-limit' };
       const step = await this.ask();
-      if (step.kind === 'done') break;
+      if (step.kind === 'done') return { evaluated, stopped: 'done' };
       if (step.kind === 'wait') {
-        await new Promise((r) => setTimeout(r, options.pollMs ?? 200));
+        await sleep(options.pollMs ?? 500, signal);
         continue;
       }
       const job = step.job;
       const timer = setInterval(() => void this.heartbeat(job).catch(() => undefined), this.options.heartbeatMs ?? 30_000);
       let record: TrialRecord | undefined;
       try {
-        record = await this.tell(job, await objective(job));
+        record = await this.tell(job, await objective(job, bareTrial(job, signal)));
       } catch (err) {
-        if (!(err instanceof HnasError)) throw err; // a bug: leave the trial running, to be re-claimed
+        if (signal.aborted) return { evaluated, stopped: 'interrupted' }; // the trial stays running: re-run on resume
+        if (!(err instanceof HnasError)) throw err; // a bug: the trial stays running, to be re-claimed
         record = await this.tellFailure(job, err);
       } finally {
         clearInterval(timer);
@@ -201,7 +191,6 @@ export class Study {
       evaluated++;
       if (record) options.onTrial?.(record);
     }
-    return evaluated;
   }
 
   /** The final incumbent: the best loss of all completed trials. */

@@ -101,3 +101,16 @@ export function transition(trial: TrialRecord, claim: Claim, event: TrialEvent):
 
 /** Epochs a trial trains (what it is charged): a continuation pays only the difference. */
 export const chargedEpochs = (t: TrialSpec): number => t.budget - t.previousBudget;
+
+/** Length of the union of the trials' running intervals, in seconds (resumes leave gaps that do not count). */
+export function busySeconds(trials: readonly TrialRecord[], now: number): number {
+  const spans = trials.map((t) => [t.startedAt, t.finishedAt ?? now] as const).sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let end = -Infinity;
+  for (const [s, e] of spans) {
+    if (e <= end) continue;
+    total += e - Math.max(s, end);
+    end = e;
+  }
+  return total / 1000;
+}

@@ -128,8 +128,7 @@ export async function trainFold(o: FoldTrainingOptions): Promise<FoldResult> {
       initialWeights: model.weights,
       batches: async () => {
         if (o.signal?.aborted) throw o.signal.reason;
-        const b = await loader.next();
-        return { image: b.image, labels: b.label as Float32Array };
+        return loader.next();
       },
       epochs: o.epochs,
       scheduleEpochs: maxEpochs,

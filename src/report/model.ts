@@ -6,10 +6,9 @@
  */
 import type { LoadedStudy } from '../automl/load.js';
 import { trialFolder } from '../automl/layout.js';
-import { busySeconds } from '../automl/progress.js';
 import { isNode, type TreeNode } from '../grammar/tree-types.js';
 import { bestLossTrial, paretoTrials } from '../optimize/incumbent.js';
-import { chargedEpochs, type TrialRecord } from '../optimize/trial.js';
+import { busySeconds, chargedEpochs, type TrialRecord } from '../optimize/trial.js';
 
 export interface TrajectoryPoint {
   /** Busy seconds of the study when the trial finished (pauses between resumes excluded). */

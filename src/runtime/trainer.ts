@@ -20,6 +20,7 @@ import { emitOnnx } from '../../compiler/onnx/emit.js';
 import type { TrainingStep } from '../../compiler/train/step.js';
 import type { Weights } from '../../compiler/weights/init.js';
 import { encodeSafetensors } from '../../compiler/weights/safetensors.js';
+import type { Batch } from '../data/patch-sampler.js';
 import { ConfigError, HnasError, TrainingFailure } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Rng } from '../util/rng.js';
@@ -29,14 +30,11 @@ import { Progress } from './progress.js';
 import { createSession, type Device } from './providers.js';
 import { SCHEDULES, type ScheduleKind } from './schedules.js';
 
-/** One batch: image [B, C, ...patch] and labels [B, 1, ...patch] (class ids as floats, -1 = ignore), row-major. */
-export interface Batch {
-  readonly image: Float32Array;
-  readonly labels: Float32Array;
-}
+/** What a training step reads of a batch (src/data's, image [B, C, ...patch] and label [B, ...patch], -1 = ignore). */
+export type TrainingBatch = Pick<Batch, 'image' | 'label'>;
 
 /** Supplies batches; draw all randomness from `rng` so a resumed run sees the same batches. */
-export type BatchSource = (ctx: { readonly epoch: number; readonly iteration: number; readonly rng: Rng }) => Batch | Promise<Batch>;
+export type BatchSource = (ctx: { readonly epoch: number; readonly iteration: number; readonly rng: Rng }) => TrainingBatch | Promise<TrainingBatch>;
 
 export interface TrainOptions {
   readonly step: TrainingStep;
@@ -160,12 +158,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 }
 
 /** One step: feeds, run, NaN/OOM checks, state update. Returns the scalar outputs. */
-async function runStep(session: ort.InferenceSession, o: TrainOptions, tensors: Map<string, Float32Array>, batch: Batch, lr: number, rng: Rng, at: { epoch: number; it: number }): Promise<Record<string, number>> {
+async function runStep(session: ort.InferenceSession, o: TrainOptions, tensors: Map<string, Float32Array>, batch: TrainingBatch, lr: number, rng: Rng, at: { epoch: number; it: number }): Promise<Record<string, number>> {
   const sig = o.step.signature;
   const where = { path: `epoch ${at.epoch}, iteration ${at.it}` };
   const feeds: Record<string, ort.Tensor> = {
     [sig.image.name]: tensor(batch.image, sig.image.shape, 'image batch'),
-    [sig.labels.name]: tensor(batch.labels, sig.labels.shape, 'label batch'),
+    // The step graph takes class ids as floats; BatchLoader's labelFormat 'float32' converts in its workers already.
+    [sig.labels.name]: tensor(batch.label instanceof Float32Array ? batch.label : Float32Array.from(batch.label), sig.labels.shape, 'label batch'),
     [sig.lr]: new ort.Tensor('float32', Float32Array.of(lr), []),
   };
   for (const n of sig.noise) feeds[n.name] = new ort.Tensor('float32', uniformNoise(n.shape.reduce((a, b) => a * b, 1), rng.int(2 ** 31)), n.shape);

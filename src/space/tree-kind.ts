@@ -1,6 +1,6 @@
 /**
  * The derivation-tree kind: an architecture from the U-Net grammar. Sampling, prior
- * log-probability and mutation come from the grammar toolkit (src/grammar, src/sampling);
+ * log-probability and mutation come from the grammar toolkit (src/grammar, src/tree-sampling);
  * the tree's prior is always the grammar prior centred on nnU-Net's default (the
  * reference scores trees by their prior log-probability under both distributions).
  */
@@ -9,9 +9,9 @@ import { type Grammar, alternativesOf } from '../grammar/grammar.js';
 import type { TreeNode } from '../grammar/tree-types.js';
 import { treesEqual, validateTree } from '../grammar/tree.js';
 import { unetGrammar } from '../grammar/unet.js';
-import { mutateTree } from '../sampling/mutate.js';
-import { type GrammarPrior, unetPrior } from '../sampling/prior.js';
-import { sampleTree, treeLogPrior } from '../sampling/sample.js';
+import { mutateTree } from '../tree-sampling/mutate.js';
+import { type GrammarPrior, unetPrior } from '../tree-sampling/prior.js';
+import { sampleTree, treeLogPrior } from '../tree-sampling/sample.js';
 import type { KindOps } from './kind.js';
 import type { ParamValue, TreeParam } from './types.js';
 

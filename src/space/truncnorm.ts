@@ -3,7 +3,7 @@
  * in the unit space. Sampling is by rejection: every caller centres the normal inside
  * the interval, so at least about a third of the draws are accepted.
  */
-import { erfc } from '../sampling/normal.js';
+import { erfc } from '../tree-sampling/normal.js';
 import type { Rng } from '../util/rng.js';
 
 export { erfc };

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { budgetFromFlags, budgetSettings, parseDuration, plannedEpochs } from '../../src/automl/budget.js';
-import { busySeconds } from '../../src/automl/progress.js';
+import { busySeconds } from '../../src/optimize/trial.js';
 import { UsageError } from '../../src/errors.js';
 import { makeSettings } from '../../src/optimize/settings.js';
 import { hpoSpace } from '../../src/space/spaces.js';

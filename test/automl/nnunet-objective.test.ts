@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TrialInterrupted, type ObjectiveSetup, type TrialContext } from '../../src/automl/objective.js';
+import type { ObjectiveSetup } from '../../src/automl/objective-setup.js';
 import { HnasError } from '../../src/errors.js';
-import type { Job } from '../../src/optimize/study.js';
+import { type Job, type TrialContext, TrialInterrupted } from '../../src/optimize/objective.js';
 import { nnunetObjective } from '../../src/automl/nnunet-objective.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -36,7 +36,7 @@ function job(budget: number, previousBudget: number, config: Record<string, unkn
   return { study: 's', key: `k${budget}`, number: budget, configId: 'c', config, source: 'prior', bracket: 0, rung: 0, budget, previousBudget, checkpoint: null, seed: 3, claim: {} } as unknown as Job;
 }
 
-function trial(name: string, previousCheckpoint: string | null = null, signal = new AbortController().signal): TrialContext & { lines: string[] } {
+function trial(name: string, previousCheckpoint: string | null = null, signal = new AbortController().signal): TrialContext & { dir: string; lines: string[] } {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
   const lines: string[] = [];
@@ -56,7 +56,7 @@ describe('nnunetObjective', () => {
     expect(r1.cost).toBeCloseTo(r1.folds![0]!.seconds + r1.folds![1]!.seconds, 9);
     expect(first.lines.join('\n')).toMatch(/0 -> 1 epochs of a 9-epoch schedule/);
 
-    const second = trial('t2', join(first.dir, r1.checkpoint));
+    const second = trial('t2', join(first.dir, r1.checkpoint!));
     const r2 = await objective(job(2, 1), second);
     for (const fold of [0, 1]) {
       const log = logLines(join(second.dir, 'model', `fold_${fold}`, 'log.jsonl'));

@@ -2,10 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TrialContext } from '../../src/automl/objective.js';
 import { formatDuration, progressLine, progressSnapshot } from '../../src/automl/progress.js';
-import { syntheticModelSize, syntheticTrialObjective } from '../../src/automl/synthetic.js';
-import type { Job } from '../../src/optimize/study.js';
+import type { Job, TrialContext } from '../../src/optimize/objective.js';
+import { syntheticModelSize, syntheticObjective } from '../../src/optimize/synthetic.js';
 import type { TrialRecord } from '../../src/optimize/trial.js';
 import { defaultConfig } from '../../src/space/config.js';
 import { hnasSpace, hpoSpace, nasSpace } from '../../src/space/spaces.js';
@@ -39,13 +38,13 @@ describe('progress view', () => {
 describe('synthetic trial objective', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hnas-synth-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const setup = { datasetDir: '', plan: null, training: { folds: [0, 1], iterationsPerEpoch: 1, patchSize: null, batchSize: null }, device: 'cpu' as const, options: {} };
+  const folds = [0, 1];
   const context = (previousCheckpoint: string | null): TrialContext => ({ dir, previousCheckpoint, signal: new AbortController().signal, log: () => undefined });
   const job = (config: Job['config'], budget: number, previousBudget = 0) => ({ config, budget, previousBudget }) as Job;
 
   it('has the default model size 1 in every space and is deterministic', async () => {
     for (const space of [hpoSpace(), nasSpace(), hnasSpace(4)]) expect(syntheticModelSize(defaultConfig(space))).toBeCloseTo(1);
-    const f = syntheticTrialObjective(setup);
+    const f = syntheticObjective({ folds });
     const a = await f(job(defaultConfig(hpoSpace()), 9), context(null));
     const b = await f(job(defaultConfig(hpoSpace()), 9), context(null));
     expect(a).toEqual(b);
@@ -53,7 +52,7 @@ describe('synthetic trial objective', () => {
     expect(a.loss).toBeCloseTo(1 - (a.folds![0]!.dice + a.folds![1]!.dice) / 2, 12);
   });
   it('continues only from a checkpoint with the promised epochs', async () => {
-    const f = syntheticTrialObjective(setup);
+    const f = syntheticObjective({ folds });
     const config = defaultConfig(hpoSpace());
     await expect(f(job(config, 9, 3), context(null))).rejects.toThrow(/missing checkpoint/);
     await f(job(config, 3), context(null));
@@ -66,7 +65,7 @@ describe('synthetic trial objective', () => {
   });
   it('stops when the signal aborts', async () => {
     const controller = new AbortController();
-    const f = syntheticTrialObjective({ ...setup, options: { delayMs: 5 } });
+    const f = syntheticObjective({ folds, delayMs: 5 });
     const running = f(job(defaultConfig(hpoSpace()), 100), { ...context(null), signal: controller.signal });
     setTimeout(() => controller.abort(), 20);
     await expect(running).rejects.toThrow(/interrupted/);

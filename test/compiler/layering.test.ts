@@ -1,6 +1,6 @@
 /**
  * The compiler owns its inputs: compiler/ imports nothing of src/ but the error hierarchy
- * and the utilities, and the folders before it in the data flow (src/grammar, src/sampling,
+ * and the utilities, and the folders before it in the data flow (src/grammar, src/tree-sampling,
  * src/space, src/data) reach into compiler/ only for the input contract it defines.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ describe('layering', () => {
   });
 
   it('the folders before the compiler use only its input contract', () => {
-    const imports = ['src/grammar', 'src/sampling', 'src/space', 'src/data'].flatMap(importsUnder).filter((i) => i.target.startsWith('compiler/'));
+    const imports = ['src/grammar', 'src/tree-sampling', 'src/space', 'src/data'].flatMap(importsUnder).filter((i) => i.target.startsWith('compiler/'));
     expect(imports.length).toBeGreaterThan(0);
     expect(imports.filter((i) => !INPUT_CONTRACT.includes(i.target))).toEqual([]);
   });

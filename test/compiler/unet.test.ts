@@ -10,8 +10,8 @@ import { compile } from '../../compiler/index.js';
 import { DEFAULT_NAS_CONFIG } from '../../compiler/ir/from-config.js';
 import type { NetworkPlan, Vec3 } from '../../compiler/ir/plan.js';
 import { unetGrammar } from '../../src/grammar/unet.js';
-import { uniformPrior } from '../../src/sampling/prior.js';
-import { sampleTree } from '../../src/sampling/sample.js';
+import { uniformPrior } from '../../src/tree-sampling/prior.js';
+import { sampleTree } from '../../src/tree-sampling/sample.js';
 import { Rng } from '../../src/util/rng.js';
 import { defaultTree, isoPlan, unetTree } from './trees.js';
 

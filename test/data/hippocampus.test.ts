@@ -10,7 +10,7 @@ import { readNifti } from '../../src/data/nifti.js';
 import { PLANNERS, planExperiment, planNetwork } from '../../src/data/planner.js';
 import { preprocessCase } from '../../src/data/preprocess.js';
 import { restoreSegmentation } from '../../src/data/restore.js';
-import { sampleBatch } from '../../src/data/sampler.js';
+import { sampleBatch } from '../../src/data/patch-sampler.js';
 import { Rng } from '../../src/util/rng.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -8,7 +8,7 @@ import { BatchLoader } from '../../src/data/loader.js';
 import { batchRng } from '../../src/data/loader-protocol.js';
 import { readPreprocessedCase } from '../../src/data/cache.js';
 import { planExperiment } from '../../src/data/planner.js';
-import { sampleBatch, type SamplerConfig } from '../../src/data/sampler.js';
+import { sampleBatch, type PatchSamplerConfig } from '../../src/data/patch-sampler.js';
 import { tempDir, writeMsdDataset } from './helpers.js';
 
 describe('BatchLoader (worker threads)', () => {
@@ -18,7 +18,7 @@ describe('BatchLoader (worker threads)', () => {
   const plan = planExperiment(computeFingerprint(dataset));
   const cache = preprocessDataset(dataset, plan, tempDir());
   const files = Object.values(cache.files);
-  const sampler: SamplerConfig = { patchSize: [8, 8, 8], batchSize: 3, oversampleForeground: 0.33, augmentationFactor: 1 };
+  const sampler: PatchSamplerConfig = { patchSize: [8, 8, 8], batchSize: 3, oversampleForeground: 0.33, augmentationFactor: 1 };
 
   it('delivers the same batches, in order, for any worker count, equal to sampling in the main thread', async () => {
     const cases = files.map((f) => readPreprocessedCase(f));

@@ -17,8 +17,8 @@ import {
 } from '../../src/grammar/tree.js';
 import type { TreeNode } from '../../src/grammar/tree-types.js';
 import { unetGrammar, unetRef } from '../../src/grammar/unet.js';
-import { unetPrior } from '../../src/sampling/prior.js';
-import { sampleTree } from '../../src/sampling/sample.js';
+import { unetPrior } from '../../src/tree-sampling/prior.js';
+import { sampleTree } from '../../src/tree-sampling/sample.js';
 import { Rng } from '../../src/util/rng.js';
 
 const name = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,5}$/);

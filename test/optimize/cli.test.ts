@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStorage } from '../../src/optimize/sqlite-storage.js';
 import { Study } from '../../src/optimize/study.js';
-import { syntheticObjective, syntheticSpace } from '../../src/optimize/synthetic.js';
+import { benchmarkSurface, syntheticObjective, syntheticSpace } from '../../src/optimize/synthetic.js';
 import { runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hnas-cli-'));
@@ -17,7 +17,7 @@ beforeAll(async () => {
   const storage = new SqliteStorage(db);
   const study = await Study.open({ storage, name: 'demo', settings: { algorithm: 'regularized-priorband', space: syntheticSpace('good'), minBudget: 1, maxBudget: 27 } });
   let n = 0;
-  await study.optimize(async (job) => (++n % 10 === 0 ? { loss: NaN, cost: 1 } : syntheticObjective(1, 27)(job)));
+  await study.optimize(async (job, trial) => (++n % 10 === 0 ? { loss: NaN, cost: 1 } : syntheticObjective({ surface: benchmarkSurface(1, 27) })(job, trial)));
   await storage.close();
 });
 

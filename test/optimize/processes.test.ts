@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../src/optimize/memory-storage.js';
 import { SqliteStorage } from '../../src/optimize/sqlite-storage.js';
 import { Study } from '../../src/optimize/study.js';
-import { syntheticObjective, syntheticSpace } from '../../src/optimize/synthetic.js';
+import { benchmarkSurface, syntheticObjective, syntheticSpace } from '../../src/optimize/synthetic.js';
 import { Rng } from '../../src/util/rng.js';
 import { FIXTURE_BUDGETS } from './fixtures/budgets.js';
 import { decisions, expectScheduleRules } from './rules.js';
@@ -41,7 +41,7 @@ function startWorker(db: string, seed: number, sleepMs: number, log: string): { 
 async function uninterrupted(seed: number) {
   const storage = new MemoryStorage();
   const study = await Study.open({ storage, name: 'kill', settings: { algorithm: 'priorband', space: syntheticSpace('good'), seed, ...FIXTURE_BUDGETS } });
-  await study.optimize(syntheticObjective(FIXTURE_BUDGETS.minBudget, FIXTURE_BUDGETS.maxBudget));
+  await study.optimize(syntheticObjective({ surface: benchmarkSurface(FIXTURE_BUDGETS.minBudget, FIXTURE_BUDGETS.maxBudget) }));
   return { settings: study.settings, trials: await study.trials() };
 }
 

@@ -7,8 +7,9 @@ import { ConfigError, TrainingFailure } from '../../src/errors.js';
 import { MemoryStorage } from '../../src/optimize/memory-storage.js';
 import type { AlgorithmName } from '../../src/optimize/algorithms.js';
 import { SqliteStorage } from '../../src/optimize/sqlite-storage.js';
-import { type Objective, Study } from '../../src/optimize/study.js';
-import { syntheticObjective, syntheticSpace } from '../../src/optimize/synthetic.js';
+import { bareTrial, type Objective } from '../../src/optimize/objective.js';
+import { Study } from '../../src/optimize/study.js';
+import { benchmarkSurface, syntheticObjective, syntheticSpace } from '../../src/optimize/synthetic.js';
 import { decisions, expectScheduleRules } from './rules.js';
 import type { TreeNode } from '../../src/grammar/tree-types.js';
 import { validateConfig } from '../../src/space/config.js';
@@ -18,7 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hnas-study-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const reference = { minBudget: 10, maxBudget: 1000, eta: 3 };
-const objective = syntheticObjective(10, 1000);
+const objective = syntheticObjective({ surface: benchmarkSurface(10, 1000) });
 
 async function runStudy(algorithm: AlgorithmName, seed = 1, storage = new MemoryStorage(), extra = {}) {
   const study = await Study.open({ storage, name: 'syn', settings: { algorithm, space: syntheticSpace('good'), seed, ...reference, ...extra } });
@@ -53,16 +54,18 @@ describe('one Hyperband round (min 10, max 1000, eta 3)', () => {
     const storage = new MemoryStorage();
     const study = await Study.open({ storage, name: 's', settings: { algorithm: 'hyperband', space: syntheticSpace('good'), ...reference } });
     const seen: { checkpoint: string | null; previousBudget: number; budget: number; key: string }[] = [];
-    await study.optimize(async (job) => {
+    await study.optimize(async (job, trial) => {
       seen.push(job);
-      return objective(job);
+      return objective(job, trial);
     });
     const promoted = seen.filter((j) => j.previousBudget > 0);
     expect(promoted.length).toBe(187 - 128);
     const trials = await study.trials();
     for (const j of promoted) {
       const t = trials.find((x) => x.key === j.key)!;
-      expect(j.checkpoint).toBe(`ckpt:${t.previousKey}`);
+      const previous = trials.find((x) => x.key === t.previousKey)!;
+      expect(j.checkpoint).toBe(previous.checkpoint);
+      expect(j.checkpoint).toBe(`synthetic:${t.previousKey}:${j.previousBudget}`); // epochs checked when it continues
     }
   });
 });
@@ -96,11 +99,11 @@ describe('determinism and resumption', () => {
     const settings = { algorithm: 'priorband' as const, space: syntheticSpace('good'), seed: 2, ...reference };
     const storages = [0, 1, 2].map(() => new SqliteStorage(path));
     await Study.open({ storage: storages[0]!, name: 'syn', settings });
-    const slow: Objective = async (job) => {
+    const slow: Objective = async (job, trial) => {
       await new Promise((r) => setTimeout(r, Math.random() * 3));
-      return objective(job);
+      return objective(job, trial);
     };
-    const counts = await Promise.all(storages.map(async (storage) => (await Study.open({ storage, name: 'syn' })).optimize(slow, { pollMs: 2 })));
+    const counts = await Promise.all(storages.map(async (storage) => (await (await Study.open({ storage, name: 'syn' })).optimize(slow, { pollMs: 2 })).evaluated));
     const trials = await storages[0]!.trials('syn');
     expect(counts.reduce((a, b) => a + b, 0)).toBe(188);
     expect(counts.every((c) => c > 0)).toBe(true);
@@ -114,11 +117,11 @@ describe('failures and recovery', () => {
     const storage = new MemoryStorage();
     const study = await Study.open({ storage, name: 's', settings: { algorithm: 'priorband', space: syntheticSpace('good'), ...reference } });
     let calls = 0;
-    await study.optimize(async (job) => {
+    await study.optimize(async (job, trial) => {
       calls++;
       if (calls % 7 === 0) throw new TrainingFailure('loss became NaN at epoch 3', 'nan');
       if (calls % 11 === 0) return { loss: NaN, cost: 1 };
-      return objective(job);
+      return objective(job, trial);
     });
     const trials = await study.trials();
     const failed = trials.filter((t) => t.status === 'failed');
@@ -150,17 +153,42 @@ describe('failures and recovery', () => {
     const study = await Study.open({ storage, name: 's', settings: { algorithm: 'hyperband', space: syntheticSpace('good'), ...reference }, heartbeatMs: 10 });
     const beats: number[] = [];
     await study.optimize(
-      async (job) => {
+      async (job, trial) => {
         for (let i = 0; i < 4; i++) {
           await new Promise((r) => setTimeout(r, 15));
           beats.push((await storage.trials('s')).find((t) => t.key === job.key)!.heartbeatAt);
         }
-        return objective(job);
+        return objective(job, trial);
       },
       { maxTrials: 1 },
     );
     expect(new Set(beats).size).toBeGreaterThan(1);
     expect([...beats].sort((a, b) => a - b)).toEqual(beats);
+  });
+
+  it('an abort mid-trial stops the loop and leaves that trial running; a time limit stops it before the next trial', async () => {
+    const storage = new MemoryStorage();
+    const study = await Study.open({ storage, name: 's', settings: { algorithm: 'hyperband', space: syntheticSpace('good'), ...reference } });
+    const controller = new AbortController();
+    let calls = 0;
+    const interrupted = await study.optimize(
+      async (job, trial) => {
+        if (++calls === 3) {
+          controller.abort();
+          expect(trial.signal.aborted).toBe(true);
+          throw new Error('stopped by the signal'); // not an HnasError, yet no bug: the signal explains it
+        }
+        return objective(job, trial);
+      },
+      { signal: controller.signal },
+    );
+    expect(interrupted).toEqual({ evaluated: 2, stopped: 'interrupted' });
+    expect((await study.trials()).map((t) => t.status)).toEqual(['complete', 'complete', 'running']);
+    let clock = Date.now();
+    const timed = await Study.open({ storage, name: 's', now: () => clock });
+    expect(await timed.optimize(objective, { timeLimitS: 3600 * 24, maxTrials: 2 })).toEqual({ evaluated: 2, stopped: 'max-trials' });
+    clock += 3600 * 1000 * 48; // the abandoned running trial counts as busy until now
+    expect(await timed.optimize(objective, { timeLimitS: 3600 * 24 })).toEqual({ evaluated: 0, stopped: 'time-limit' });
   });
 
   it('opening with different settings, or an unknown study, is a typed error', async () => {
@@ -182,7 +210,7 @@ describe('overhead', () => {
       const t0 = performance.now();
       const step = await study.ask();
       if (step.kind !== 'job') throw new Error('expected a job');
-      await study.tell(step.job, await objective(step.job));
+      await study.tell(step.job, await objective(step.job, bareTrial(step.job)));
       times.push(performance.now() - t0);
     }
     times.sort((a, b) => a - b);

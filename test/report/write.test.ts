@@ -7,7 +7,7 @@ import { optimize } from '../../src/automl/driver.js';
 import { loadStudy } from '../../src/automl/load.js';
 import { SqliteStorage } from '../../src/optimize/sqlite-storage.js';
 import { Study } from '../../src/optimize/study.js';
-import { syntheticObjective, syntheticSpace } from '../../src/optimize/synthetic.js';
+import { benchmarkSurface, syntheticObjective, syntheticSpace } from '../../src/optimize/synthetic.js';
 import { writeReport } from '../../src/report/index.js';
 import { writeTinyPlan } from '../automl/fixtures/dataset.js';
 import { tinyRequest } from '../automl/fixtures/request.js';
@@ -58,7 +58,7 @@ describe('writeReport', () => {
     const storage = new SqliteStorage(db);
     const study = await Study.open({ storage, name: 'lib', settings: { algorithm: 'regularized-priorband', space: syntheticSpace('good'), minBudget: 1, maxBudget: 9 } });
     let n = 0;
-    await study.optimize(async (job) => (++n % 4 === 0 ? { loss: NaN, cost: 1 } : syntheticObjective(1, 9)(job)));
+    await study.optimize(async (job, trial) => (++n % 4 === 0 ? { loss: NaN, cost: 1 } : syntheticObjective({ surface: benchmarkSurface(1, 9) })(job, trial)));
     await storage.close();
     const { model } = await writeReport(await loadStudy(db), join(dir, 'lib-report'));
     expect(model.meta).toBeNull();

@@ -1,8 +1,8 @@
 /** Synthetic 3D segmentation: bright spheres in Gaussian noise (class 1 inside, 0 outside). */
 import type { Rng } from '../../src/util/rng.js';
-import type { Batch } from '../../src/runtime/trainer.js';
+import type { TrainingBatch } from '../../src/runtime/trainer.js';
 
-export function spheres(rng: Rng, batch: number, size: readonly [number, number, number], noise = 0.4): Batch {
+export function spheres(rng: Rng, batch: number, size: readonly [number, number, number], noise = 0.4): TrainingBatch & { label: Float32Array } {
   const [D, H, W] = size;
   const n = D * H * W;
   const image = new Float32Array(batch * n);
@@ -19,7 +19,7 @@ export function spheres(rng: Rng, batch: number, size: readonly [number, number,
           image[i] = (inside ? 1 : 0) + noise * rng.normal();
         }
   }
-  return { image, labels };
+  return { image, label: labels };
 }
 
 /** Dice of class 1 between the argmax of logits [B, 2, V] and labels [B, 1, V]. */

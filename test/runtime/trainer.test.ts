@@ -52,10 +52,10 @@ function setup(over: Partial<TrainOptions> = {}, net: Parameters<typeof tinyUNet
 
 async function evaluate(modelPath: string): Promise<number> {
   const session = await ort.InferenceSession.create(readFileSync(modelPath));
-  const { image, labels } = spheres(Rng.seeded(999), 4, PATCH);
+  const { image, label } = spheres(Rng.seeded(999), 4, PATCH);
   const out = await session.run({ input: new ort.Tensor('float32', image, [4, 1, ...PATCH]) });
   await session.release();
-  return dice(out[session.outputNames[0]!]!.data as Float32Array, labels, 4);
+  return dice(out[session.outputNames[0]!]!.data as Float32Array, label, 4);
 }
 
 describe('training engine', () => {
@@ -107,6 +107,17 @@ describe('training engine', () => {
     expect(EpochLog.read(join(o.outDir, 'log.jsonl')).map((r) => r.epoch)).toEqual([0]);
     const resumed = await train({ ...o, epochs: 1 });
     expect(resumed.epochsDone).toBe(1);
+  });
+
+  it('takes src/data batches with int16 labels as their float copies (same weights, bit for bit)', async () => {
+    const base = { epochs: 1, iterationsPerEpoch: 2 };
+    const floats = await train(setup(base));
+    const o = setup(base);
+    const ints = await train({ ...o, batches: async (ctx) => {
+      const b = await o.batches(ctx);
+      return { image: b.image, label: Int16Array.from(b.label) };
+    } });
+    for (const [name, w] of floats.weights) expect(Buffer.from(ints.weights.get(name)!.buffer).equals(Buffer.from(w.buffer)), name).toBe(true);
   });
 
   it.skipIf(providerInstalled(PROVIDERS.cuda))('a missing CUDA provider fails with TrainingFailure("provider") naming how to install it', async () => {

@@ -5,8 +5,8 @@ import { readGrammarFile } from '../../grammar/parse.js';
 import { readTreeFile, treeSize, treeTerminals, validateTree } from '../../grammar/tree.js';
 import { isNode } from '../../grammar/tree-types.js';
 import { DEFAULT_S_MAX, unetGrammar } from '../../grammar/unet.js';
-import { unetPrior, weightsPrior, type Confidence } from '../../sampling/prior.js';
-import { treeLogPrior } from '../../sampling/sample.js';
+import { unetPrior, weightsPrior, type Confidence } from '../../tree-sampling/prior.js';
+import { treeLogPrior } from '../../tree-sampling/sample.js';
 import { output } from '../output.js';
 import { confidenceOption } from './grammar-source.js';
 

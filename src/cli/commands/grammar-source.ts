@@ -11,7 +11,7 @@ import { readGrammarFile } from '../../grammar/parse.js';
 import { readPlanFile } from '../../data/plan-file.js';
 import type { GrammarRef } from '../../grammar/tree-types.js';
 import { DEFAULT_S_MAX, unetGrammar, unetRef } from '../../grammar/unet.js';
-import { CONFIDENCES, unetPrior, weightsPrior, type Confidence, type GrammarPrior } from '../../sampling/prior.js';
+import { CONFIDENCES, unetPrior, weightsPrior, type Confidence, type GrammarPrior } from '../../tree-sampling/prior.js';
 import { intOption } from '../options.js';
 
 /** Largest n_max / s_max the CLI accepts (the grammar grows exponentially with both). */

@@ -2,8 +2,8 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { makeTreeFile, printTree, treeFileJson } from '../../grammar/tree.js';
-import type { Confidence } from '../../sampling/prior.js';
-import { sampleTree } from '../../sampling/sample.js';
+import type { Confidence } from '../../tree-sampling/prior.js';
+import { sampleTree } from '../../tree-sampling/sample.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { Rng } from '../../util/rng.js';
 import { intOption, seedOption } from '../options.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hyperbandSchedule } from '../../src/optimize/brackets.js';
 import { maxAreaTrial } from '../../src/optimize/incumbent.js';
-import { drawConfiguration, incumbentActive, priorbandWeights } from '../../src/optimize/sampler.js';
+import { drawConfiguration, incumbentActive, priorbandWeights } from '../../src/optimize/config-sampler.js';
 import { makeSettings } from '../../src/optimize/settings.js';
 import { type TrialRecord, createTrial } from '../../src/optimize/trial.js';
 import { defaultConfig, logDensity, sampleConfig } from '../../src/space/config.js';

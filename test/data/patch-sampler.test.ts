@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AUGMENTATIONS, augmentPatch, gaussianBlur, mirrorPatch, type Patch } from '../../src/data/augment.js';
 import type { Vec3 } from '../../src/data/plan-types.js';
 import type { PreprocessedCase } from '../../src/data/preprocess.js';
-import { chooseStart, extractPatch, sampleBatch } from '../../src/data/sampler.js';
+import { chooseStart, extractPatch, sampleBatch } from '../../src/data/patch-sampler.js';
 import { Rng } from '../../src/util/rng.js';
 
 /** A case whose image value encodes its voxel index, with a small foreground blob of class 2. */

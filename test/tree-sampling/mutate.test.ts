@@ -6,9 +6,9 @@ import { parseGrammar } from '../../src/grammar/parse.js';
 import { printTree, treeSize, treeTerminals, treesEqual, validateTree } from '../../src/grammar/tree.js';
 import type { TreeNode } from '../../src/grammar/tree-types.js';
 import { unetGrammar } from '../../src/grammar/unet.js';
-import { crossoverTrees, mutateTree } from '../../src/sampling/mutate.js';
-import { unetPrior, weightsPrior } from '../../src/sampling/prior.js';
-import { sampleTree } from '../../src/sampling/sample.js';
+import { crossoverTrees, mutateTree } from '../../src/tree-sampling/mutate.js';
+import { unetPrior, weightsPrior } from '../../src/tree-sampling/prior.js';
+import { sampleTree } from '../../src/tree-sampling/sample.js';
 import { Rng } from '../../src/util/rng.js';
 import { grammarArb } from '../grammar/arbitraries.js';
 

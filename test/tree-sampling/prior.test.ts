@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseGrammar } from '../../src/grammar/parse.js';
 import { unetGrammar } from '../../src/grammar/unet.js';
-import { erfc, normalInterval } from '../../src/sampling/normal.js';
-import { categoricalPrior, integerPrior, unetPrior, weightsPrior } from '../../src/sampling/prior.js';
+import { erfc, normalInterval } from '../../src/tree-sampling/normal.js';
+import { categoricalPrior, integerPrior, unetPrior, weightsPrior } from '../../src/tree-sampling/prior.js';
 
 /** Independent reference: composite Simpson's rule on the standard normal density. */
 function simpsonInterval(lo: number, hi: number, steps = 20_000): number {

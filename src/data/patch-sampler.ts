@@ -14,7 +14,7 @@ import { augmentPatch, type Patch } from './augment.js';
 import type { Vec3 } from './plan-types.js';
 import type { PreprocessedCase } from './preprocess.js';
 
-export interface SamplerConfig {
+export interface PatchSamplerConfig {
   readonly patchSize: Vec3;
   readonly batchSize: number;
   /** Fraction of each batch forced to contain foreground (nnU-Net: 0.33). */
@@ -33,7 +33,7 @@ export interface Batch {
 }
 
 /** ConfigError naming the field when a sampler setting is out of range. */
-export function checkSamplerConfig(cfg: SamplerConfig): void {
+export function checkPatchSamplerConfig(cfg: PatchSamplerConfig): void {
   const bad = (path: string, expected: string, got: unknown): never => {
     throw new ConfigError(`expected ${expected}, got ${JSON.stringify(got)}`, { path });
   };
@@ -156,8 +156,8 @@ export function extractPatch(c: PreprocessedCase, patch: Vec3, start: Vec3, matr
   return { image, label, channels: c.channels, shape: patch };
 }
 
-export function sampleBatch(cases: readonly PreprocessedCase[], cfg: SamplerConfig, rng: Rng): Batch {
-  checkSamplerConfig(cfg);
+export function sampleBatch(cases: readonly PreprocessedCase[], cfg: PatchSamplerConfig, rng: Rng): Batch {
+  checkPatchSamplerConfig(cfg);
   if (cases.length === 0) throw new ConfigError('no cases to sample from');
   const { patchSize: patch, batchSize: B, augmentationFactor: f } = cfg;
   const channels = cases[0]!.channels;

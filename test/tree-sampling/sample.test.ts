@@ -6,8 +6,8 @@ import { parseGrammar } from '../../src/grammar/parse.js';
 import { printTree, treeTerminals, validateTree } from '../../src/grammar/tree.js';
 import { isNode, type TreeNode } from '../../src/grammar/tree-types.js';
 import { unetGrammar } from '../../src/grammar/unet.js';
-import { unetPrior, weightsPrior, type GrammarPrior } from '../../src/sampling/prior.js';
-import { sampleTree, treeLogPrior } from '../../src/sampling/sample.js';
+import { unetPrior, weightsPrior, type GrammarPrior } from '../../src/tree-sampling/prior.js';
+import { sampleTree, treeLogPrior } from '../../src/tree-sampling/sample.js';
 import { Rng } from '../../src/util/rng.js';
 import { enumerateTrees, grammarArb } from '../grammar/arbitraries.js';
 
