@@ -62,7 +62,7 @@ export async function predictFolder(modelDir: string, imagesDir: string, outDir:
   for (const f of o.folds ?? []) if (!model.folds.some((m) => m.fold === f)) throw new DatasetError(`fold ${f} has no trained model in the folder`, { file: modelDir });
   const groups = groupImages(imagesDir, model.plan.channelNames.length);
   const targets = checkOutputFolder(outDir, groups, o.overwrite ?? false);
-  const predictors = await loadPredictors(folds.map((f) => f.model), o.device, o.threads);
+  const predictors = await loadPredictors(folds.map((f) => f.model), o.device, o.threads, model.plan.network);
   mkdirSync(outDir, { recursive: true });
   const written = new Set(readManifest(outDir));
   const bar = o.progress ? progressBar('predict', groups.size) : null;

@@ -133,7 +133,7 @@ describe('derivation trees', () => {
     writeFileSync(good, treeFileJson(file));
     expect(readTreeFile(good)).toEqual(file);
     writeFileSync(join(dir, 'bad.json'), '{ "format": ');
-    expect(caught(() => readTreeFile(join(dir, 'bad.json'))).message).toContain('not JSON');
+    expect(caught(() => readTreeFile(join(dir, 'bad.json'))).message).toMatch(/bad\.json:\d+:\d+: not valid JSON/);
     expect(caught(() => readTreeFile(join(dir, 'missing.json')))).toBeInstanceOf(TreeError);
   });
 

@@ -5,9 +5,8 @@
 import type { Command } from 'commander';
 import { predictFolder } from '../../pipeline/index.js';
 import type { Device } from '../../runtime/providers.js';
-import { intOption, output } from '../main.js';
-import { deviceOption } from '../options.js';
-import { parseFoldList } from './train.js';
+import { output } from '../output.js';
+import { deviceOption, foldsParser, intOption } from '../options.js';
 
 export function registerPredict(program: Command): void {
   program
@@ -17,7 +16,7 @@ export function registerPredict(program: Command): void {
     .argument('<images-dir>', 'folder of images: CASE.nii.gz (MSD, channels in the 4th axis) or CASE_0000.nii.gz per channel (nnU-Net v2)')
     .requiredOption('-o, --output <dir>', 'folder for the segmentations (<case>.nii.gz)')
     .option('--mirror', 'mirroring test-time augmentation (8 flips averaged)')
-    .option('--folds <list>', "only these trained folds, e.g. 0,1 or 'all' (default: every trained fold)", parseFoldList)
+    .option('--folds <list>', "only these trained folds, e.g. 0,1 or 'all' (default: every trained fold)", foldsParser({ all: true }))
     .addOption(deviceOption())
     .option('--threads <N>', 'onnxruntime intra-op threads (default: all cores)', intOption('--threads', 1))
     .option('--overwrite', 'replace existing files in the output folder that an earlier `hnas predict` did not write')
