@@ -8,17 +8,10 @@ import { decodeSafetensors, encodeSafetensors } from '../../compiler/weights/saf
 import { ConfigError, PlanError, TreeError } from '../../src/errors.js';
 import type { TreeNode } from '../../compiler/ir/tree-types.js';
 import { defaultTree, isoPlan, unetTree } from './trees.js';
+import { thrown } from '../helpers/thrown.js';
 
 const plan = isoPlan(4, [16, 16, 16]);
 
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('compiler input errors', () => {
   it('a tree from a different grammar', () => {
