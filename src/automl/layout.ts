@@ -8,13 +8,14 @@
  *   <dir>/<name>/trials/<key>/          one folder per trial: config.json, log.txt,
  *                                       scores.json, the model and its checkpoint
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { APPROACH_NAMES } from './approaches.js';
 import type { TrainingSettings } from './objective-setup.js';
+import { readJsonFile } from '../util/json.js';
 
 export interface StudyPaths {
   readonly dir: string;
@@ -65,12 +66,7 @@ export type StudyMeta = Omit<z.infer<typeof metaSchema>, 'training'> & { readonl
 export const metaFile = (paths: StudyPaths, name: string): string => join(studyFolder(paths, name), 'study.json');
 
 export function readStudyMeta(file: string): StudyMeta {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(`cannot read the study description (${(err as Error).message})`, { file }, { cause: err });
-  }
+  const json = readJsonFile(file, ConfigError, 'the study description');
   const parsed = metaSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

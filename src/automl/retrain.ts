@@ -20,6 +20,8 @@ export interface RetrainOptions {
   readonly device: Device;
   /** Feature widths outside the search space, as the study ran with `--features` (null: the configuration's). */
   readonly features?: { readonly base: number; readonly max: number } | null;
+  /** onnxruntime intra-op threads (default: all cores). */
+  readonly threads?: number;
   readonly progress?: boolean;
   readonly signal?: AbortSignal;
 }
@@ -52,6 +54,7 @@ export async function retrainIncumbent(study: LoadedStudy, o: RetrainOptions): P
     seed: trial.seed,
     outDir: model,
     device: o.device,
+    threads: o.threads,
     progress: o.progress,
     signal: o.signal,
   });

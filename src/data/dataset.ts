@@ -7,10 +7,11 @@
  *   const ds = loadDataset('../shared/datasets/Task04_Hippocampus');
  *   ds.cases[0]  // { id: 'hippocampus_001', images: ['.../imagesTr/hippocampus_001.nii.gz'], label: '...' }
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { DatasetError, jsonPath } from '../errors.js';
+import { readJsonFile } from '../util/json.js';
 
 export interface LabelDef {
   readonly name: string;
@@ -102,11 +103,7 @@ function checkLabels(labels: LabelDef[], file: string): LabelDef[] {
 
 function readDatasetJson(file: string): unknown {
   if (!existsSync(file)) throw new DatasetError('no dataset.json in the dataset folder', { file });
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new DatasetError(`dataset.json is not valid JSON (${(err as Error).message})`, { file }, { cause: err });
-  }
+  return readJsonFile(file, DatasetError, 'dataset.json');
 }
 
 /** Only the labels of `<root>/dataset.json` (either layout), without looking for the case files. */

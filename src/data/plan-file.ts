@@ -3,13 +3,13 @@
  * nnU-Net v2's plans file (nnUNetPlans.json with the dataset.json beside it), told apart by shape.
  * Errors name the file and field.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { networkPlanSchema, planIssueError, readNetworkPlanFile, type NetworkPlan } from '../../compiler/ir/plan.js';
 import { PlanError } from '../errors.js';
 import { isNnUNetPlans, parseNnUNetPlans } from './nnunet-plans.js';
 import type { Plan } from './plan-types.js';
+import { readJsonFile } from '../util/json.js';
 
 const axis = z.number().int().min(0).max(2);
 const planShape = z.looseObject({
@@ -60,13 +60,7 @@ export function parseAnyPlan(json: unknown, file: string): Plan {
   return isNnUNetPlans(json) ? parseNnUNetPlanFile(json, file) : parsePlan(json, file);
 }
 
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new PlanError(`cannot read the plan (${(err as Error).message})`, { file }, { cause: err });
-  }
-}
+const readJson = (file: string): unknown => readJsonFile(file, PlanError, 'the plan');
 
 export function readPlanFile(file: string): Plan {
   return parseAnyPlan(readJson(file), file);

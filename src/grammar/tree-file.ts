@@ -4,11 +4,11 @@
  * Reading checks the shape and reports the JSON path of the first problem;
  * whether the tree belongs to the grammar is validateTree's job.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { jsonPath, TreeError } from '../errors.js';
 import { MAX_SCALE, MAX_STAGES } from './unet.js';
 import { MAX_TREE_DEPTH, type TreeFile } from './tree-types.js';
+import { readJsonFile } from '../util/json.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const name = z.string().regex(NAME, { message: 'expected a name: letters, digits and _ (not starting with a digit)' });
@@ -83,19 +83,7 @@ function deepest(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue {
 
 /** Read and check a tree.json file. */
 export function readTreeFile(path: string): TreeFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new TreeError(`cannot read tree file: ${(err as Error).message}`, { file: path }, { cause: err });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new TreeError(`not JSON: ${(err as Error).message}`, { file: path }, { cause: err });
-  }
-  return parseTreeFile(json, path);
+  return parseTreeFile(readJsonFile(path, TreeError, 'the tree file'), path);
 }
 
 /** The file text of a tree file (pretty JSON, final newline). */

@@ -112,7 +112,7 @@ export async function predictFolder(modelDir: string, imagesDir: string, outDir:
   const cases = [];
   const bar = o.progress ? progressBar('predict', groups.size) : null;
   try {
-    for (const m of models) loaded.push({ plan: m.plan, predictors: await loadPredictors(m.folds.map((f) => f.model), o.device, o.threads) });
+    for (const m of models) loaded.push({ plan: m.plan, predictors: await loadPredictors(m.folds.map((f) => f.model), o.device, o.threads, m.plan.network) });
     mkdirSync(target, { recursive: true });
     const written = new Set(readManifest(outDir));
     // One folder's folds average logits; several folders average probabilities on the input's grid.

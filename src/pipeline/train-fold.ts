@@ -155,7 +155,7 @@ export async function trainFold(o: FoldTrainingOptions): Promise<FoldResult> {
 
   let validation: EvaluationSummary | null = null;
   if (val.length > 0) {
-    const predictors = await loadPredictors([files.model], o.device, o.threads);
+    const predictors = await loadPredictors([files.model], o.device, o.threads, o.plan.network);
     try {
       validation = await validateCases(o.dataset, val, o.plan, predictors.predict, { outDir: join(o.outDir, MODEL_FILES.validationDir), mirror: o.mirror, progress: o.progress, signal: o.signal });
     } finally {

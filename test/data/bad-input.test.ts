@@ -15,6 +15,7 @@ import { planDataset } from '../../src/pipeline/prepare.js';
 import { planExperiment } from '../../src/data/planner.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writeMsdDataset } from './helpers.js';
+import { thrown } from '../helpers/thrown.js';
 
 const DIMS: [number, number, number] = [12, 10, 8];
 
@@ -24,14 +25,6 @@ function msd(n = 2): string {
   return root;
 }
 
-function caught(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 /** Rewrites case_1's image with `bad` at the given flat indices. */
 function poison(root: string, bad: number, at: number[]): string {
@@ -58,7 +51,7 @@ describe('non-finite voxels are refused in every path, naming the file and the c
         );
       }
       for (const run of paths) {
-        const e = caught(run);
+        const e = thrown(run);
         expect(e).toBeInstanceOf(DatasetError);
         expect(e.message).toMatch(expected);
       }
@@ -79,7 +72,7 @@ describe('spacing from pixdim', () => {
       const root = msd();
       const file = join(root, 'imagesTr', 'case_0.nii.gz');
       writeNifti(file, new Float32Array(960).fill(1), DIMS, { ...identityGeometry(), pixdim: [1, pixdim, 1] });
-      const e = caught(() => readCaseImage('case_0', [file], 1));
+      const e = thrown(() => readCaseImage('case_0', [file], 1));
       expect(e).toBeInstanceOf(DatasetError);
       expect(e.message).toMatch(/case_0\.nii\.gz at pixdim\[2\]: voxel spacing must be positive and finite/);
     });
@@ -94,7 +87,7 @@ describe('dataset.json paths stay inside the dataset folder', () => {
       const json = JSON.parse(readFileSync(file, 'utf8'));
       json.training[1][field] = entry;
       writeFileSync(file, JSON.stringify(json));
-      const e = caught(() => loadDataset(root));
+      const e = thrown(() => loadDataset(root));
       expect(e).toBeInstanceOf(DatasetError);
       expect(e.message).toContain(`dataset.json at $.training[1].${field}: listed path '${entry}' leads outside the dataset folder`);
     });
@@ -110,7 +103,7 @@ describe('NIfTI reads are bounded by what the header promises', () => {
     bomb.set(header);
     writeFileSync(file, gzipSync(bomb));
     const t0 = performance.now();
-    const e = caught(() => readNifti(file));
+    const e = thrown(() => readNifti(file));
     expect(e).toBeInstanceOf(DatasetError);
     expect(e.message).toMatch(/bomb\.nii\.gz: the gzip stream inflates to more than the 608 bytes the header promises \(vox_offset 352 \+ 256 bytes of float32\)/);
     expect(performance.now() - t0).toBeLessThan(2000);
@@ -118,13 +111,13 @@ describe('NIfTI reads are bounded by what the header promises', () => {
   it('uncompressed trailing bytes, and a header promising more than 2 GiB', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'long.nii'), Buffer.concat([small(), Buffer.alloc(10)]));
-    expect(caught(() => readNifti(join(dir, 'long.nii'))).message).toMatch(/long\.nii: the file holds 10 bytes more than the header promises/);
+    expect(thrown(() => readNifti(join(dir, 'long.nii'))).message).toMatch(/long\.nii: the file holds 10 bytes more than the header promises/);
     const huge = small();
     new DataView(huge.buffer, huge.byteOffset).setInt16(42, 2048, true); // dim[1..3] at bytes 42, 44, 46
     new DataView(huge.buffer, huge.byteOffset).setInt16(44, 2048, true);
     new DataView(huge.buffer, huge.byteOffset).setInt16(46, 2048, true);
     writeFileSync(join(dir, 'huge.nii.gz'), gzipSync(huge));
-    expect(caught(() => readNifti(join(dir, 'huge.nii.gz'))).message).toMatch(/huge\.nii\.gz at dim: the header promises 34359738368 bytes of voxels/);
+    expect(thrown(() => readNifti(join(dir, 'huge.nii.gz'))).message).toMatch(/huge\.nii\.gz at dim: the header promises 34359738368 bytes of voxels/);
   });
   it('devices, FIFOs and folders are refused without reading (also through a symlink)', () => {
     const dir = tempDir();
@@ -137,7 +130,7 @@ describe('NIfTI reads are bounded by what the header promises', () => {
       [join(dir, 'fifo.nii'), 'a FIFO'],
       [join(dir, 'folder.nii'), 'a folder'],
     ]) {
-      const e = caught(() => readNifti(file!));
+      const e = thrown(() => readNifti(file!));
       expect(e).toBeInstanceOf(DatasetError);
       expect(e.message).toBe(`${file}: not a regular file (${kind}): an image must be a .nii or .nii.gz file`);
     }

@@ -95,7 +95,7 @@ describe('hnas export', () => {
     }
     expect(labels.size).toBeGreaterThan(1); // not a trivially empty segmentation
     await web.release();
-    expect((await runCli('export', model, '-o', join(work, 'x'), '--fold', '3')).code).toBe(1);
-    expect((await runCli('export', model, '-o', join(work, 'x'), '--fold', 'two')).code).toBe(2);
+    expect((await runCli('export', model, '-o', join(work, 'x'), '--folds', '3')).code).toBe(1);
+    expect((await runCli('export', model, '-o', join(work, 'x'), '--folds', '0,1')).code).toBe(2);
   }, 120_000);
 });

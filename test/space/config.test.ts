@@ -142,7 +142,7 @@ describe('readSpaceFile', () => {
       expect(readSpaceFile(good).params[0]!.name).toBe('x');
       const broken = join(dir, 'broken.json');
       writeFileSync(broken, '{ "name": ');
-      expect(() => readSpaceFile(broken)).toThrow(/broken\.json: not valid JSON/);
+      expect(() => readSpaceFile(broken)).toThrow(/broken\.json:\d+:\d+: not valid JSON/);
       expect(() => readSpaceFile(join(dir, 'missing.json'))).toThrow(ConfigError);
     } finally {
       rmSync(dir, { recursive: true, force: true });

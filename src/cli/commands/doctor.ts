@@ -1,7 +1,7 @@
 /** `hnas doctor [--json]`: what runs where (src/runtime/doctor.ts); exit 0 even when a GPU device is not ready. */
 import type { Command } from 'commander';
 import { diagnose, formatDoctor } from '../../runtime/doctor.js';
-import { output } from '../main.js';
+import { output } from '../output.js';
 
 export function registerDoctor(program: Command): void {
   program

@@ -2,12 +2,15 @@
  * `hnas evaluate <pred-dir> <gt-dir>`: per case and class Dice, IoU, precision, recall, volume
  * difference, HD95 and NSD; mean / median / std per class; the foreground mean Dice. --json, --csv.
  */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { loadDataset } from '../../data/dataset.js';
 import { UsageError } from '../../errors.js';
 import { evaluateFolders, type EvaluationSummary } from '../../data/evaluate.js';
 import { METRICS, type MetricName } from '../../data/metrics.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { output } from '../main.js';
+import { output } from '../output.js';
 
 const pct = (x: number): string => (Number.isNaN(x) ? 'NaN' : (100 * x).toFixed(2));
 const num = (x: number): string => (Number.isNaN(x) ? 'NaN' : Number.isFinite(x) ? String(+x.toPrecision(6)) : x > 0 ? 'inf' : '-inf');
@@ -35,6 +38,21 @@ function parseTolerance(value: string): number {
   return t;
 }
 
+/**
+ * Label names for the table: from `--dataset`, else the dataset.json next to the reference folder
+ * (`<dataset>/labelsTr`), when it reads; else "class N".
+ */
+function labelNames(gtDir: string, datasetDir: string | undefined): Map<number, string> {
+  const names = new Map<number, string>();
+  if (datasetDir === undefined && !existsSync(join(dirname(resolve(gtDir)), 'dataset.json'))) return names;
+  try {
+    for (const l of loadDataset(datasetDir ?? dirname(resolve(gtDir))).labels) names.set(l.value, l.name);
+  } catch (err) {
+    if (datasetDir !== undefined) throw err; // asked for: its errors are the user's to see
+  }
+  return names;
+}
+
 /** JSON holds neither NaN nor Infinity: NaN becomes null, +-Infinity the strings "Infinity" / "-Infinity". */
 const jsonSafe = (s: EvaluationSummary): unknown =>
   JSON.parse(JSON.stringify(s, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? (Number.isNaN(v) ? null : v > 0 ? 'Infinity' : '-Infinity') : v)));
@@ -55,8 +73,8 @@ export function summaryCsv(s: EvaluationSummary): string {
   return `${rows.join('\n')}\n`;
 }
 
-function table(s: EvaluationSummary, perCase: boolean): string {
-  const head = `${''.padEnd(24)}${s.classes.map((c) => `class ${c}`.padStart(26)).join('')}`;
+function table(s: EvaluationSummary, perCase: boolean, names: Map<number, string>): string {
+  const head = `${'case'.padEnd(24)}${s.classes.map((c) => (names.get(c) ?? `class ${c}`).padStart(26)).join('')}`;
   const rows = perCase ? s.cases.map((k) => `${k.id.padEnd(24)}${s.classes.map((c) => pct(k.perClass[c]!.dice).padStart(26)).join('')}`) : [];
   const stats = METRICS.filter((m) => s.stats[m]).map((m) => {
     const cell = (c: number) => {
@@ -68,7 +86,7 @@ function table(s: EvaluationSummary, perCase: boolean): string {
   return [
     `Dice (%) over ${s.cases.length} case(s)`,
     ...(perCase ? [head, ...rows] : []),
-    `${'mean Dice (%)'.padEnd(24)}${s.classes.map((c) => pct(s.meanPerClass[c]!).padStart(26)).join('')}`,
+    `${'mean'.padEnd(24)}${s.classes.map((c) => pct(s.meanPerClass[c]!).padStart(26)).join('')}`,
     `foreground mean: ${pct(s.foregroundMean)} %`,
     '',
     `per class: mean +- std (median), NaN cases skipped`,
@@ -87,13 +105,15 @@ export function registerEvaluate(program: Command): void {
     .option('--classes <list>', 'foreground class values to score (default: every nonzero value in the references)', parseClasses)
     .option('--tolerance <mm>', 'tolerance of the normalised surface distance, in mm', parseTolerance, 1)
     .option('--per-case', 'list every case in the table')
+    .option('--dataset <dir>', 'dataset folder whose label names head the table (default: the one holding <gt-dir>, if any)')
     .option('-o, --output <file>', 'also write the summary JSON here (NaN as null, Infinity as "Infinity")')
     .option('--csv <file>', 'also write one CSV row per case and class (and mean / median / std rows)')
     .option('--json', 'print the summary as JSON')
-    .action((predDir: string, gtDir: string, opts: { classes?: number[]; tolerance: number; perCase?: boolean; output?: string; csv?: string; json?: boolean }) => {
+    .action((predDir: string, gtDir: string, opts: { classes?: number[]; tolerance: number; perCase?: boolean; dataset?: string; output?: string; csv?: string; json?: boolean }) => {
       const summary = evaluateFolders(predDir, gtDir, { classes: opts.classes, tolerance: opts.tolerance });
+      const names = labelNames(gtDir, opts.dataset);
       if (opts.output) writeFileAtomic(opts.output, `${JSON.stringify(jsonSafe(summary), null, 2)}\n`);
       if (opts.csv) writeFileAtomic(opts.csv, summaryCsv(summary));
-      output(!!opts.json, jsonSafe(summary), () => table(summary, !!opts.perCase));
+      output(!!opts.json, jsonSafe(summary), () => table(summary, !!opts.perCase, names));
     });
 }

@@ -12,7 +12,7 @@ import { readPlanFile } from '../../data/plan-file.js';
 import type { GrammarRef } from '../../grammar/tree-types.js';
 import { DEFAULT_S_MAX, MAX_SCALE, MAX_STAGES, unetGrammar, unetRef } from '../../grammar/unet.js';
 import { CONFIDENCES, unetPrior, weightsPrior, type Confidence, type GrammarPrior } from '../../tree-sampling/prior.js';
-import { intOption } from '../main.js';
+import { intOption } from '../options.js';
 
 export { MAX_SCALE, MAX_STAGES };
 

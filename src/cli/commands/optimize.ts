@@ -12,9 +12,9 @@ import { OptimizationInterrupted } from '../../automl/interrupt.js';
 import { OBJECTIVE_NAMES, type ObjectiveName, objectiveNamed } from '../../automl/objectives.js';
 import { formatDuration, progressView } from '../../automl/progress.js';
 import { UsageError } from '../../errors.js';
-import { intOption, output } from '../main.js';
+import { output } from '../output.js';
 import type { Device } from '../../runtime/providers.js';
-import { deviceOption, parseFeatures, parseFolds, parsePatch } from '../options.js';
+import { deviceOption, intOption, parseFeatures, parseFolds, parsePatch, seedOption } from '../options.js';
 
 interface OptimizeFlags {
   approach: string;
@@ -49,7 +49,7 @@ function summaryText(s: OptimizeSummary): string {
     `study '${s.name}' in ${s.dir}: stopped because ${why}`,
     `this run: ${s.evaluated} evaluations; study: ${s.counts.complete} complete, ${s.counts.failed} failed, ${s.counts.running} running`,
     inc
-      ? `incumbent (best 1 - Dice): trial ${inc.number} '${inc.key}', 1-Dice ${inc.loss!.toFixed(4)}, runtime ${formatDuration(inc.cost)}, ${inc.budget} epochs`
+      ? `incumbent (best 1 - Dice): trial ${inc.number} '${inc.key}', 1-Dice ${inc.loss!.toFixed(4)} (Dice ${(100 * (1 - inc.loss!)).toFixed(2)} %), runtime ${formatDuration(inc.cost)}, ${inc.budget} epochs`
       : 'incumbent: none yet',
     `next: hnas report ${s.dir} --name ${s.name} -o report/`,
   ].join('\n');
@@ -68,13 +68,13 @@ export function registerOptimize(program: Command): void {
     .option('--eta <n>', 'successive-halving reduction factor (paper: 3)', intOption('--eta', 2))
     .addOption(new Option('--total-epochs <B>', 'stop opening brackets once B epochs are charged').argParser(intOption('--total-epochs', 1)).conflicts('timeLimit'))
     .addOption(new Option('--time-limit <T>', 'start no trial after the study has been busy T (3600, 90m, 1.5h)').argParser((v) => parseDuration('--time-limit', v)))
-    .addOption(new Option('--folds <folds>', "cross-validation folds per evaluation: '0', '0,1', '0..4' or 'all5'").argParser(parseFolds).default([0, 1, 2, 3, 4], 'all5'))
+    .addOption(new Option('--folds <folds>', "cross-validation folds per evaluation: '0', '0,1' or '0..4'").argParser(parseFolds).default([0, 1, 2, 3, 4], '0..4'))
     .option('--iterations-per-epoch <I>', 'training iterations (batches) per epoch (nnU-Net: 250)', intOption('--iterations-per-epoch', 1), 250)
     .option('--patch <XxYxZ>', "override the plan's patch size, e.g. 40x56x40", (v) => parsePatch(v))
     .option('--batch <B>', "override the plan's batch size", intOption('--batch', 1))
     .option('--workers <n>', 'worker processes evaluating trials at once', intOption('--workers', 1, 64), 1)
     .addOption(deviceOption())
-    .option('--seed <n>', 'seed of the study (sampling and training)', intOption('--seed'), 0)
+    .addOption(seedOption('seed of the study (sampling and training)'))
     .option('--plan <file>', 'use this plan (plans.json, or nnU-Net\'s nnUNetPlans.json) instead of planning the dataset')
     .option('--features <BASE,MAX>', 'feature widths outside the search space (e.g. 4,16 for a quick CPU run)', parseFeatures)
     .option('--threads <N>', 'onnxruntime intra-op threads per worker (default: all cores)', intOption('--threads', 1))

@@ -14,7 +14,7 @@ import { toNnUNetDatasetJson, toNnUNetPlans } from '../../data/nnunet-plans.js';
 import { PLANNERS, planExperiment } from '../../data/planner.js';
 import { progressBar } from '../../data/progress.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { output } from '../main.js';
+import { output } from '../output.js';
 
 const vec = (v: readonly number[]): string => `[${v.map((x) => +x.toFixed(4)).join(', ')}]`;
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
@@ -27,6 +27,7 @@ interface PlanOptions {
   fingerprint?: string;
   fromFingerprint?: string;
   datasetJson?: string;
+  progress: boolean;
   json?: boolean;
 }
 
@@ -45,7 +46,7 @@ function fingerprintFor(datasetDir: string | undefined, opts: PlanOptions): Fing
   if (!datasetDir) throw new UsageError('missing the dataset folder (or plan from nnU-Net\'s fingerprint with --from-fingerprint FILE --dataset-json FILE)');
   if (opts.datasetJson) throw new UsageError('--dataset-json goes with --from-fingerprint; a dataset folder has its own dataset.json');
   const dataset = loadDataset(datasetDir);
-  const bar = progressBar('fingerprint', dataset.cases.length);
+  const bar = progressBar('fingerprint', dataset.cases.length, opts.progress);
   try {
     return computeFingerprint(dataset, { onCase: (done) => bar.update(done) });
   } finally {
@@ -65,6 +66,7 @@ export function registerPlan(program: Command): void {
     .option('--from-fingerprint <file>', "plan from nnU-Net v2's dataset_fingerprint.json instead of the images")
     .option('--dataset-json <file>', 'the dataset.json that goes with --from-fingerprint')
     .option('--fingerprint <file>', 'also write the dataset fingerprint here')
+    .option('--no-progress', 'no progress bar')
     .option('--json', 'print the plan as JSON')
     .action((datasetDir: string | undefined, opts: PlanOptions) => {
       if (!PLANNERS[opts.planner]) throw new UsageError(`--planner must be one of ${Object.keys(PLANNERS).join(', ')}, got '${opts.planner}'`);

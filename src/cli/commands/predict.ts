@@ -6,9 +6,8 @@ import { type Command, Option } from 'commander';
 import { PROBABILITY_DTYPES, type ProbabilityDtype } from '../../data/restore.js';
 import { predictFolder } from '../../pipeline/index.js';
 import type { Device } from '../../runtime/providers.js';
-import { intOption, output } from '../main.js';
-import { deviceOption } from '../options.js';
-import { parseFoldList } from './train.js';
+import { output } from '../output.js';
+import { deviceOption, foldsParser, intOption } from '../options.js';
 
 interface PredictFlags {
   output: string;
@@ -32,7 +31,7 @@ export function registerPredict(program: Command): void {
     .argument('<images-dir>', 'folder of images: CASE.nii.gz (MSD, channels in the 4th axis) or CASE_0000.nii.gz per channel (nnU-Net v2)')
     .requiredOption('-o, --output <dir>', 'folder for the segmentations (<case>.nii.gz)')
     .option('--mirror', 'mirroring test-time augmentation (8 flips averaged)')
-    .option('--folds <list>', "only these trained folds, e.g. 0,1 or 'all' (default: every trained fold)", parseFoldList)
+    .option('--folds <list>', "only these trained folds, e.g. 0,1 or 'all' (default: every trained fold)", foldsParser({ all: true }))
     .addOption(deviceOption())
     .option('--threads <N>', 'onnxruntime intra-op threads (default: all cores)', intOption('--threads', 1))
     .addOption(

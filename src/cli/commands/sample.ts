@@ -7,7 +7,7 @@ import type { Confidence } from '../../tree-sampling/prior.js';
 import { sampleTree } from '../../tree-sampling/sample.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { Rng } from '../../util/rng.js';
-import { intOption } from '../main.js';
+import { intOption, seedOption } from '../options.js';
 import { addGrammarOptions, confidenceOption, resolveGrammar, type GrammarOptions } from './grammar-source.js';
 
 interface SampleOptions extends GrammarOptions {
@@ -22,7 +22,7 @@ interface SampleOptions extends GrammarOptions {
 
 export function registerSample(program: Command): void {
   addGrammarOptions(program.command('sample').description('sample derivation trees (architectures) from the prior, reproducibly from --seed'))
-    .option('--seed <n>', 'random seed', intOption('--seed', 0, Number.MAX_SAFE_INTEGER), 0)
+    .addOption(seedOption('random seed'))
     .option('-n, --count <n>', 'number of trees', intOption('-n', 1, 1_000_000), 1)
     .addOption(confidenceOption())
     .addOption(new Option('--format <format>', 'json: tree files (an array when n > 1); string: one bracketed tree per line').choices(['json', 'string']).default('string'))

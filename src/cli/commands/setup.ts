@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { CUDA_PROVIDER_SOURCE, installCudaProvider } from '../../runtime/cuda-setup.js';
 import { diagnose, formatProblems } from '../../runtime/doctor.js';
-import { output } from '../main.js';
+import { output } from '../output.js';
 
 export function registerSetup(program: Command): void {
   const setup = program.command('setup').description('opt-in installs that `npm ci` does not do');
