@@ -11,6 +11,8 @@ export type { NetworkPlan, Vec3 };
 /** nnU-Net's network class names, kept in plans.json for readers who know nnU-Net's plans. */
 export const NNUNET_ARCHITECTURES = { conv: 'PlainConvUNet', residual: 'ResidualEncoderUNet' } as const satisfies Record<EncoderType, string>;
 export type NnUNetArchitecture = (typeof NNUNET_ARCHITECTURES)[EncoderType];
+/** The encoder a plan's nnU-Net network class stands for. */
+export const encoderOf = (architecture: NnUNetArchitecture): EncoderType => (architecture === NNUNET_ARCHITECTURES.residual ? 'residual' : 'conv');
 
 /** The full network description of a plan; the compiler needs only the NetworkPlan part. */
 export interface PlannedNetwork extends NetworkPlan {

@@ -83,7 +83,7 @@ export async function train(datasetDir: string, o: TrainOptions): Promise<TrainM
   return trainModel({ ...prepared, ...rest, configuration: resolveConfiguration(configuration ?? {}, prepared.plan.nStages) });
 }
 
-export { resolveConfiguration, unwrapConfiguration, configurationFile, spaceOf, type ResolvedConfiguration, type TrainingHyperparameters } from './config.js';
+export { resolveConfiguration, unwrapConfiguration, withPlanEncoder, configurationFile, spaceOf, type ResolvedConfiguration, type TrainingHyperparameters } from './config.js';
 export { trainFold, foldCases, type FoldResult, type FoldTrainingOptions } from './train-fold.js';
 export { prepareTraining, planTraining, preprocessWithProgress, withOverrides, planDataset, defaultCacheDir, type Prepared, type PlanOverrides } from './prepare.js';
 export { readModelDir, foldDir, MODEL_FILES, type ModelDir, type FoldId } from './model-dir.js';
