@@ -1,0 +1,66 @@
+/**
+ * Storage URLs: the one place a `--storage` value is parsed and its backend opened.
+ *   sqlite:///abs/path/study.db   SQLite file (file-URL style: three slashes, then an absolute path)
+ *   /path/study.db, study.db      a plain path: SQLite too
+ *   postgresql://user[:pw]@host:5432/db   (or postgres://) a PostgreSQL server; the password may
+ *                                 come from PGPASSWORD or ~/.pgpass instead
+ * Adding a backend: its file, and one entry in BACKENDS.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StorageError, UsageError } from '../errors.js';
+import { PostgresStorage, redactUrl } from './postgres-storage.js';
+import { SqliteStorage } from './sqlite-storage.js';
+import type { StudyStorage } from './storage.js';
+
+export interface StorageBackend {
+  /** URL schemes it serves (without ':'). */
+  readonly schemes: readonly string[];
+  /** Shared by workers on several machines (a server), or one machine only (a file). */
+  readonly networked: boolean;
+  /** Opens the storage; with `mustExist`, refuses to create an empty one (readers). */
+  open(url: string, mustExist: boolean): StudyStorage;
+}
+
+function sqliteFile(url: string): string {
+  if (!url.startsWith('sqlite:')) return resolve(url);
+  if (!url.startsWith('sqlite:///')) throw new UsageError(`--storage: a SQLite URL is sqlite:///ABSOLUTE/PATH (three slashes), got '${url}'`);
+  return fileURLToPath(url.replace(/^sqlite:/, 'file:'));
+}
+
+export const BACKENDS: Readonly<Record<string, StorageBackend>> = {
+  sqlite: {
+    schemes: ['sqlite'],
+    networked: false,
+    open(url, mustExist) {
+      const file = sqliteFile(url);
+      // Reading must not create an empty database where the user mistyped a path.
+      if (mustExist && !existsSync(file)) throw new StorageError('no study database here (expected a study folder holding study.db, or a .db file)', { file });
+      return new SqliteStorage(file);
+    },
+  },
+  postgresql: { schemes: ['postgresql', 'postgres'], networked: true, open: (url) => new PostgresStorage(url) },
+};
+
+/** The backend a storage URL names (a value without a scheme is a SQLite path). */
+export function storageBackend(url: string): StorageBackend {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) return BACKENDS.sqlite!;
+  const backend = Object.values(BACKENDS).find((b) => b.schemes.includes(scheme));
+  if (!backend) {
+    const known = Object.values(BACKENDS).flatMap((b) => b.schemes.map((s) => `${s}://`));
+    throw new UsageError(`--storage: unknown scheme '${scheme}://' in '${redactUrl(url)}' (known: ${known.join(', ')}, or a plain SQLite path)`);
+  }
+  return backend;
+}
+
+/** The normal form of a storage URL (a SQLite path becomes sqlite:///abs/path). */
+export function normalizeStorageUrl(url: string): string {
+  return storageBackend(url) === BACKENDS.sqlite ? `sqlite://${sqliteFile(url)}` : url;
+}
+
+/** Opens the study storage a URL names. */
+export function openStorage(url: string, options: { mustExist?: boolean } = {}): StudyStorage {
+  return storageBackend(url).open(url, options.mustExist ?? false);
+}
