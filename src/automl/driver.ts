@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Plan } from '../data/plan-types.js';
 import { bestLossTrial } from '../optimize/incumbent.js';
-import { SqliteStorage } from '../optimize/sqlite-storage.js';
+import { openStorage } from '../optimize/storage-url.js';
 import { type StopReason, Study } from '../optimize/study.js';
 import type { TrialRecord } from '../optimize/trial.js';
 import { type ApproachName, APPROACHES } from './approaches.js';
@@ -29,6 +29,8 @@ export interface OptimizeRequest {
   readonly approach: ApproachName;
   /** Study folder or database file (see layout.ts). */
   readonly study: string;
+  /** Storage URL of the trials (default: the study folder's study.db). */
+  readonly storage?: string;
   /** Study name inside the database (default: the approach). */
   readonly name?: string;
   readonly budget: Budget;
@@ -72,18 +74,18 @@ export interface PreparedStudy {
 
 /** Plans (or reuses the plan), writes/checks study.json, and creates or checks the study in the database. */
 export async function prepareStudy(req: OptimizeRequest): Promise<PreparedStudy> {
-  const paths = studyPaths(req.study);
+  const paths = studyPaths(req.study, req.storage);
   const name = checkStudyName(req.name ?? req.approach);
   const folder = studyFolder(paths, name);
   mkdirSync(folder, { recursive: true });
   const plan = resolvePlan({ datasetDir: req.datasetDir, planFile: req.planFile, studyPlanFile: join(folder, 'plans.json') });
   const meta = writeOrCheckMeta(metaFile(paths, name), {
     format: 'hnas-automl-study', version: 1, name, approach: req.approach, objective: req.objective,
-    dataset: resolve(req.datasetDir), datasetName: plan.datasetName ?? basename(req.datasetDir), nMax: plan.nStages,
+    dataset: resolve(req.datasetDir), ...(req.storage === undefined ? {} : { storage: paths.db }), datasetName: plan.datasetName ?? basename(req.datasetDir), nMax: plan.nStages,
     training: req.training, createdAt: new Date().toISOString(),
   });
   const approach = APPROACHES[req.approach];
-  const storage = new SqliteStorage(paths.db);
+  const storage = openStorage(paths.storage);
   try {
     await Study.open({ storage, name, settings: { algorithm: approach.algorithm, space: approach.space(plan.nStages), seed: req.seed, ...budgetSettings(req.budget) } });
   } finally {
@@ -94,25 +96,30 @@ export async function prepareStudy(req: OptimizeRequest): Promise<PreparedStudy>
 
 /** The options a worker process needs besides what the study folder holds. */
 export interface WorkerArgs {
-  readonly db: string;
+  /** Storage URL. */
+  readonly storage: string;
   readonly name: string;
   readonly device: Device;
   readonly objectiveOptions: Readonly<Record<string, number>>;
   readonly timeLimitS: number | null;
+  /** Epoch ms after which this worker starts no trial (`hnas worker --time-limit`). */
+  readonly deadline?: number;
   readonly pollMs?: number;
   readonly heartbeatMs?: number;
+  /** Heartbeat age after which another machine's running trial is re-claimed (default 10 min). */
+  readonly staleAfterMs?: number;
 }
 
 /** Runs the worker loop of an existing study in this process (also the body of each extra worker process). */
 export async function runWorker(prepared: PreparedStudy, args: WorkerArgs, options: { signal: AbortSignal; maxTrials?: number }) {
   const { meta, plan, folder } = prepared;
-  const storage = new SqliteStorage(args.db);
+  const storage = openStorage(args.storage);
   try {
-    const study = await Study.open({ storage, name: args.name, heartbeatMs: args.heartbeatMs });
+    const study = await Study.open({ storage, name: args.name, heartbeatMs: args.heartbeatMs, staleAfterMs: args.staleAfterMs });
     // The LR schedule of every run spans the study's largest budget (the paper's rule), also in short runs.
     const objectiveOptions = { maxEpochs: study.settings.maxBudget, ...args.objectiveOptions };
     const objective = objectiveNamed(meta.objective).create({ datasetDir: meta.dataset, plan, training: meta.training, device: args.device, options: objectiveOptions });
-    return await study.optimize(inTrialFolders(folder, objective), { signal: options.signal, timeLimitS: args.timeLimitS, maxTrials: options.maxTrials, pollMs: args.pollMs });
+    return await study.optimize(inTrialFolders(folder, objective), { signal: options.signal, timeLimitS: args.timeLimitS, deadline: args.deadline, maxTrials: options.maxTrials, pollMs: args.pollMs });
   } finally {
     await storage.close();
   }
@@ -124,7 +131,7 @@ export async function optimize(req: OptimizeRequest, run: RunOptions = {}): Prom
   const prepared = await prepareStudy(req);
   const signal = run.signal ?? new AbortController().signal;
   const args: WorkerArgs = {
-    db: prepared.paths.db, name: prepared.name, device: req.device ?? 'cpu', objectiveOptions: req.objectiveOptions ?? {},
+    storage: prepared.paths.storage, name: prepared.name, device: req.device ?? 'cpu', objectiveOptions: req.objectiveOptions ?? {},
     timeLimitS: req.budget.timeLimitS, pollMs: run.pollMs, heartbeatMs: run.heartbeatMs,
   };
   const extra: WorkerHandle[] = [];
@@ -132,7 +139,7 @@ export async function optimize(req: OptimizeRequest, run: RunOptions = {}): Prom
   const forward = () => extra.forEach((w) => w.interrupt());
   signal.addEventListener('abort', forward, { once: true });
 
-  const viewStorage = new SqliteStorage(prepared.paths.db);
+  const viewStorage = openStorage(prepared.paths.storage);
   const viewStudy = await Study.open({ storage: viewStorage, name: prepared.name });
   const limits = { plannedEpochs: plannedEpochs(req.budget), timeLimitS: req.budget.timeLimitS };
   let viewing = Promise.resolve();

@@ -6,6 +6,7 @@
 import { Option } from 'commander';
 import type { Vec3 } from '../data/plan-types.js';
 import { UsageError } from '../errors.js';
+import { normalizeStorageUrl } from '../optimize/storage-url.js';
 import { PROVIDERS } from '../runtime/providers.js';
 
 /** `40x56x40` or `40,56,40`: a patch size in plan axis order. */
@@ -40,3 +41,7 @@ export function parseFolds(text: string): number[] {
 /** `--device`: one of the execution providers of src/runtime/providers.ts. */
 export const deviceOption = (what = 'execution provider') =>
   new Option('--device <device>', what).choices(Object.keys(PROVIDERS)).default('cpu');
+
+/** `--storage URL`: where a study's trials live (sqlite:///path, a .db path, postgresql://user@host:5432/db); checked at parse time. */
+export const storageOption = (fallback = "the study folder's study.db") =>
+  new Option('--storage <url>', `study storage: postgresql://user@host:5432/db, sqlite:///abs/path.db or a path (default: ${fallback})`).argParser((v) => normalizeStorageUrl(v));

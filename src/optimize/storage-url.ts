@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StorageError, UsageError } from '../errors.js';
+import { networkFilesystem } from './network-fs.js';
 import { PostgresStorage, redactUrl } from './postgres-storage.js';
 import { SqliteStorage } from './sqlite-storage.js';
 import type { StudyStorage } from './storage.js';
@@ -37,11 +38,24 @@ export const BACKENDS: Readonly<Record<string, StorageBackend>> = {
       const file = sqliteFile(url);
       // Reading must not create an empty database where the user mistyped a path.
       if (mustExist && !existsSync(file)) throw new StorageError('no study database here (expected a study folder holding study.db, or a .db file)', { file });
+      warnNetworkSqlite(file);
       return new SqliteStorage(file);
     },
   },
   postgresql: { schemes: ['postgresql', 'postgres'], networked: true, open: (url) => new PostgresStorage(url) },
 };
+
+const warned = new Set<string>();
+/** SQLite over a network filesystem: warn once per file (several machines would corrupt it; one is merely slow). */
+function warnNetworkSqlite(file: string): void {
+  const fs = networkFilesystem(file);
+  if (fs === undefined || warned.has(file)) return;
+  warned.add(file);
+  process.stderr.write(
+    `hnas: warning: the SQLite study database ${file} is on a network filesystem (${fs}); SQLite's locks are not safe there across machines. ` +
+      'Run workers of one study on one machine only, or use --storage postgresql://user@host:5432/db (docs/optimizer.md)\n',
+  );
+}
 
 /** The backend a storage URL names (a value without a scheme is a SQLite path). */
 export function storageBackend(url: string): StorageBackend {

@@ -12,6 +12,7 @@ import { registerPlan } from './plan.js';
 import { registerPreprocess } from './preprocess.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerOptimize } from './optimize.js';
+import { registerWorker } from './worker.js';
 import { registerReport } from './report.js';
 import { registerIncumbent } from './incumbent.js';
 import { registerTrain } from './train.js';
@@ -33,6 +34,7 @@ export const commands: RegisterCommand[] = [
   registerPredict,
   registerEvaluate,
   registerOptimize,
+  registerWorker,
   registerReport,
   registerIncumbent,
 ];

@@ -1,19 +1,24 @@
 /** `hnas study list|show|export`: inspect a study database (trials, incumbent, Pareto front). */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { StorageError, UsageError } from '../../errors.js';
 import { configText, type StudyReport, studyReport, trialsCsv } from '../../optimize/report.js';
-import { SqliteStorage } from '../../optimize/sqlite-storage.js';
+import type { StudyStorage } from '../../optimize/storage.js';
+import { openStorage } from '../../optimize/storage-url.js';
+import { redactUrl } from '../../optimize/postgres-storage.js';
 import type { TrialRecord } from '../../optimize/trial.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { intOption, output } from '../main.js';
+import { storageOption } from '../options.js';
 
 const DEFAULT_DB = 'hnas-studies.db';
 
-async function withStorage<T>(db: string, fn: (s: SqliteStorage) => Promise<T>): Promise<T> {
-  // Reading must not create an empty database where the user mistyped a path.
-  if (!existsSync(db)) throw new StorageError('no study database here', { file: db });
-  const storage = new SqliteStorage(db);
+interface StorageFlags {
+  db: string;
+  storage?: string;
+}
+
+async function withStorage<T>(opts: StorageFlags, fn: (s: StudyStorage) => Promise<T>): Promise<T> {
+  const storage = openStorage(opts.storage ?? opts.db, { mustExist: true });
   try {
     return await fn(storage);
   } finally {
@@ -21,10 +26,10 @@ async function withStorage<T>(db: string, fn: (s: SqliteStorage) => Promise<T>):
   }
 }
 
-async function loadReport(db: string, name: string): Promise<StudyReport> {
-  return withStorage(db, async (storage) => {
+async function loadReport(opts: StorageFlags, name: string): Promise<StudyReport> {
+  return withStorage(opts, async (storage) => {
     const settings = await storage.getStudy(name);
-    if (!settings) throw new StorageError(`no study named '${name}' (studies: ${(await storage.listStudies()).join(', ') || 'none'})`, { file: db });
+    if (!settings) throw new StorageError(`no study named '${name}' (studies: ${(await storage.listStudies()).join(', ') || 'none'})`, { file: redactUrl(opts.storage ?? opts.db) });
     return studyReport(name, settings, await storage.trials(name));
   });
 }
@@ -61,30 +66,33 @@ export function registerStudy(program: Command): void {
     .command('list')
     .description('list the studies in a database')
     .option('--db <path>', 'study database (SQLite)', DEFAULT_DB)
+    .addOption(storageOption('--db'))
     .option('--json', 'machine-readable output')
-    .action(async (opts: { db: string; json?: boolean }) => {
-      const names = await withStorage(opts.db, (s) => s.listStudies());
+    .action(async (opts: StorageFlags & { json?: boolean }) => {
+      const names = await withStorage(opts, (s) => s.listStudies());
       output(!!opts.json, names, () => names.join('\n') || '(no studies)');
     });
   study
     .command('show <name>')
     .description('trials table, incumbent and Pareto front of a study')
     .option('--db <path>', 'study database (SQLite)', DEFAULT_DB)
+    .addOption(storageOption('--db'))
     .option('--limit <n>', 'trials to list', intOption('--limit', 1), 50)
     .option('--json', 'machine-readable output (the whole report)')
-    .action(async (name: string, opts: { db: string; limit: number; json?: boolean }) => {
-      const report = await loadReport(opts.db, name);
+    .action(async (name: string, opts: StorageFlags & { limit: number; json?: boolean }) => {
+      const report = await loadReport(opts, name);
       output(!!opts.json, report, () => showText(report, opts.limit));
     });
   study
     .command('export <name>')
     .description('export a study as JSON (settings, trials, incumbent, Pareto front) or CSV (one row per trial)')
     .option('--db <path>', 'study database (SQLite)', DEFAULT_DB)
+    .addOption(storageOption('--db'))
     .option('--format <format>', 'json or csv', 'json')
     .option('--out <file>', 'write to a file (atomically) instead of stdout')
-    .action(async (name: string, opts: { db: string; format: string; out?: string }) => {
+    .action(async (name: string, opts: StorageFlags & { format: string; out?: string }) => {
       if (opts.format !== 'json' && opts.format !== 'csv') throw new UsageError(`--format must be json or csv, got '${opts.format}'`);
-      const report = await loadReport(opts.db, name);
+      const report = await loadReport(opts, name);
       const text = opts.format === 'csv' ? trialsCsv(report) : `${JSON.stringify(report, null, 2)}\n`;
       if (opts.out) writeFileAtomic(opts.out, text);
       else process.stdout.write(text);
