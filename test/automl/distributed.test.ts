@@ -4,11 +4,13 @@
  * version; the full-size one is distributed.slow.test.ts), storage URLs on the CLI, and
  * determinism of concurrent workers.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStudy } from '../../src/automl/load.js';
+import { parseSlurmTime } from '../../src/automl/slurm.js';
 import { PostgresStorage } from '../../src/optimize/postgres-storage.js';
 import { Study } from '../../src/optimize/study.js';
 import { syntheticObjective, syntheticSpace } from '../../src/optimize/synthetic.js';
@@ -27,6 +29,21 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 const quiet = { warn: () => undefined };
+
+describe('hnas slurm without a server', () => {
+  it('SLURM times parse as sbatch reads them', () => {
+    expect([parseSlurmTime('90'), parseSlurmTime('10:30'), parseSlurmTime('01:02:03'), parseSlurmTime('2-00:00:10'), parseSlurmTime('1-2')]).toEqual([5400, 630, 3723, 172810, 93600]);
+    expect(() => parseSlurmTime('1h')).toThrow(/HH:MM:SS/);
+  });
+
+  it('refuses several workers on a SQLite study (machines cannot share it)', async () => {
+    const s = join(dir, 'sqlite-slurm');
+    expect((await runCli('optimize', dataset, '--approach', 'hpo', '--study', s, ...flags({ workers: 1, kills: 0, maxEpochs: 3, delayMs: 0, seed: 1 }), '--max-trials', '1')).code).toBe(0);
+    const r = await runCli('slurm', s, '--workers', '4');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/SQLite.*cannot share.*postgresql:\/\//);
+  });
+});
 
 if (!pg.server) describe('studies across machines (PostgreSQL)', () => it.skip(`skipped: ${pg.reason}`, () => undefined));
 else {
@@ -60,6 +77,26 @@ else {
       const bad = await runCli('report', s, '--storage', 'mysql://x@h/db');
       expect(bad.code).toBe(2);
       expect(bad.err).toMatch(/unknown scheme 'mysql:\/\/'/);
+    }, 120_000);
+
+    it('hnas slurm writes a job array of hnas workers; bash -n accepts it and one array task run here finishes the study', async () => {
+      const url = await server.freshDatabase();
+      const s = join(dir, 'slurm');
+      expect((await runCli('optimize', dataset, '--approach', 'hpo', '--study', s, '--storage', url, ...flags({ workers: 1, kills: 0, maxEpochs: 9, delayMs: 0, seed: 2 }), '--max-trials', '1')).code).toBe(0);
+      const file = join(dir, 'job.sbatch');
+      const r = await runCli('slurm', s, '--workers', '6', '--time', '02:00:00', '--partition', 'gpu', '--device', 'cpu', '-o', file);
+      expect(r.code, r.err).toBe(0);
+      const script = readFileSync(file, 'utf8');
+      expect(script).toMatch(/^#SBATCH --array=0-5$/m);
+      expect(script).toMatch(/^#SBATCH --gres=gpu:1$/m);
+      expect(script).toMatch(/^#SBATCH --time=02:00:00$/m);
+      expect(script).toMatch(/^#SBATCH --partition=gpu$/m);
+      expect(script).toMatch(/^exec "\$\{HNAS\[@\]\}" worker .* --time-limit 6960s$/m);
+      execFileSync('bash', ['-n', file]);
+      // One array task, run here as SLURM would run it on a node.
+      execFileSync('bash', [file], { env: { ...process.env, SLURM_ARRAY_TASK_ID: '0' }, stdio: 'pipe', timeout: 100_000 });
+      const trials = (await loadStudy(s, 'hpo', url)).trials;
+      expect(trials.filter((t) => t.status === 'complete')).toHaveLength(21);
     }, 120_000);
 
     it('determinism: 4 concurrent workers make the decisions of a single worker (Hyperband, same seed and objective)', async () => {

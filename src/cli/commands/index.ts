@@ -13,6 +13,7 @@ import { registerPreprocess } from './preprocess.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerOptimize } from './optimize.js';
 import { registerWorker } from './worker.js';
+import { registerSlurm } from './slurm.js';
 import { registerReport } from './report.js';
 import { registerIncumbent } from './incumbent.js';
 import { registerTrain } from './train.js';
@@ -35,6 +36,7 @@ export const commands: RegisterCommand[] = [
   registerEvaluate,
   registerOptimize,
   registerWorker,
+  registerSlurm,
   registerReport,
   registerIncumbent,
 ];
