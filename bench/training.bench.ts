@@ -5,7 +5,7 @@
  * Prints seconds per step, voxels/s and the ratio (ours / PyTorch, > 1 = faster), the peak RSS growth
  * during the steps, and a numerical cross-check of the first step (loss, gradient norm, and the
  * largest relative difference of the per-parameter update norms).
- * Set HNAS_BENCH_LOWERING='{"convWeightGrad":"gemm"}' (JSON LoweringOptions) to try a lowering,
+ * Set HNAS_BENCH_LOWERING='{"convWeightGrad":"im2col"}' (JSON LoweringOptions) to try a lowering,
  * Sessions take the trainer's options (src/runtime/providers.ts: no memory arena, intra-op threads that
  * sleep instead of spinning); HNAS_BENCH_ARENA=1 turns onnxruntime's CPU memory arena on,
  * HNAS_BENCH_SPIN=1 lets the intra-op threads spin while they wait (onnxruntime's default),
@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { compile } from '../compiler/index.js';
+import { INPUT_GRAD_LOWERINGS } from '../compiler/graph/ops/conv-input-grad.js';
 import type { LoweringOptions } from '../compiler/onnx/context.js';
 import { compileTrainingStep } from '../compiler/train/index.js';
 import { Graph } from '../compiler/graph/graph.js';
@@ -211,12 +212,9 @@ export async function profileStep(): Promise<void> {
 /** Lowering alternatives of the same step, run interleaved in one process (fair under a shared, busy CPU). */
 const ALTERNATIVES: { name: string; lowering: Partial<LoweringOptions>; session?: ort.InferenceSession.SessionOptions }[] = [
   { name: 'default (shifted-copy GEMM weight gradient, per-phase-conv input gradient, 1x1x1-conv transposed conv)', lowering: {} },
-  { name: 'strided input gradient as one Conv over all phases', lowering: { convInputGrad: 'phase_conv' } },
   { name: 'strided input gradient as ONNX ConvTranspose', lowering: { convInputGrad: 'conv_transpose' } },
-  { name: 'weight gradient as one GEMM per kernel offset', lowering: { convWeightGrad: 'gemm' } },
   { name: 'weight gradient as one GEMM per chunk over stacked offset slices (im2col)', lowering: { convWeightGrad: 'im2col' } },
   ...[4, 8, 32, 64].map((mib) => ({ name: `weight gradient chunks of ${mib} MiB (default 16)`, lowering: { weightGradChunkMiB: mib } })),
-  { name: 'weight gradient as dilated Conv (the naive identity)', lowering: { convWeightGrad: 'dilated_conv' } },
   { name: 'transposed conv as ONNX ConvTranspose', lowering: { convTranspose: 'native' } },
   { name: 'default lowering, onnxruntime CPU memory arena on', lowering: {}, session: { enableCpuMemArena: true } },
   { name: 'default lowering, intra-op threads spin (onnxruntime default)', lowering: {}, session: { extra: {} } },
@@ -238,7 +236,7 @@ export async function compareLowerings(only?: readonly string[]): Promise<void> 
 
 /** The strided convs' input gradient of the 4-stage network alone, each lowering, interleaved (median of 9). */
 export async function compareInputGradLowerings(): Promise<void> {
-  const hows = ['phase_convs', 'phase_conv', 'conv_transpose'] as const;
+  const hows = Object.keys(INPUT_GRAD_LOWERINGS) as LoweringOptions['convInputGrad'][];
   const rows: string[][] = [];
   for (const [o, c, gs, xs] of [[64, 32, [20, 28, 20], [40, 56, 40]], [128, 64, [10, 14, 10], [20, 28, 20]], [256, 128, [5, 7, 5], [10, 14, 10]]] as const) {
     const rng = Rng.seeded(o);
@@ -263,7 +261,6 @@ export async function compareInputGradLowerings(): Promise<void> {
 /** The 4-stage network's largest convs' weight gradient alone, each lowering, interleaved (median of 9). */
 export async function compareWeightGradLowerings(): Promise<void> {
   const hows: { name: string; lowering: Partial<LoweringOptions> }[] = [
-    { name: 'gemm per offset', lowering: { convWeightGrad: 'gemm' } },
     { name: 'im2col 16 MiB', lowering: { convWeightGrad: 'im2col', weightGradChunkMiB: 16 } },
     ...[4, 16, 64].map((mib) => ({ name: `shifted ${mib} MiB`, lowering: { convWeightGrad: 'shifted' as const, weightGradChunkMiB: mib } })),
   ];

@@ -46,16 +46,18 @@ class ConvBlock(nn.Module):
 
 
 class Skip(nn.Module):
+    """[avg-pool when strided] -> [1x1 conv + norm when the channel count changes]"""
+
     def __init__(self, cin, cout, stride, style):
         super().__init__()
         self.pool = nn.AvgPool3d(stride, stride) if any(s != 1 for s in stride) else None
-        self.conv = nn.Conv3d(cin, cout, 1, 1, 0, bias=False)
-        self.norm = norm(style, cout)
+        self.conv = nn.Conv3d(cin, cout, 1, 1, 0, bias=False) if cin != cout else None
+        self.norm = norm(style, cout) if cin != cout else None
 
     def forward(self, x):
         if self.pool is not None:
             x = self.pool(x)
-        return self.norm(self.conv(x))
+        return self.norm(self.conv(x)) if self.conv is not None else x
 
 
 class ResidualBlock(nn.Module):

@@ -25,6 +25,38 @@ export interface RuleAst extends Positioned {
   readonly alts: readonly AltAst[];
 }
 
+/**
+ * A list cell built by left recursion without copying: `init` holds the items before `last`,
+ * `first` the list's first item (for source positions). Parsers keep every intermediate value,
+ * so lists are built this way and flattened once, after the parse (`snocToArray`).
+ */
+export interface Snoc<T> {
+  readonly init: Snoc<T> | null;
+  readonly last: T;
+  readonly first: T;
+}
+export const snoc = <T>(init: Snoc<T> | null, last: T): Snoc<T> => ({ init, last, first: init ? init.first : last });
+
+export function snocToArray<T>(list: Snoc<T> | null): T[] {
+  const out: T[] = [];
+  for (let cell = list; cell; cell = cell.init) out.push(cell.last);
+  return out.reverse();
+}
+
+/** What the parsers return, before its lists are flattened into RuleAst / TreeNode. */
+export interface RawAlt extends Positioned {
+  readonly symbols: Snoc<SymbolAst>;
+  readonly weight?: WeightAst;
+}
+export interface RawRule extends Positioned {
+  readonly head: string;
+  readonly alts: Snoc<RawAlt>;
+}
+export interface RawTreeNode {
+  readonly symbol: string;
+  children: Snoc<string | RawTreeNode> | null | (string | RawTreeNode)[];
+}
+
 /** Display names for token types, used in "expected ..." messages. */
 export const tokenNames: Readonly<Record<string, string>> = {
   nl: 'end of line',

@@ -67,7 +67,20 @@ export class TrainingFailure extends HnasError {
     super(message, location, options);
   }
 }
+/** The machine refused: disk full, no permission, a file where a folder should be (Node's system errors). */
+export class EnvironmentError extends HnasError {}
 /** The study database cannot be opened, read or written. */
 export class StorageError extends HnasError {}
 /** A trial transition that its state does not allow. */
 export class TrialStateError extends HnasError {}
+
+/**
+ * The same error located in `file` too: for errors about a file's content raised by code that
+ * never saw the file's name (the compiler reading a tree, the grammar checking one).
+ */
+export function inFile(err: unknown, file: string): unknown {
+  if (!(err instanceof HnasError) || err instanceof TrainingFailure || err.location?.file !== undefined) return err;
+  const where = formatLocation(err.location);
+  const ErrorClass = err.constructor as new (message: string, location?: SourceLocation, options?: { cause?: unknown }) => HnasError;
+  return new ErrorClass(where ? err.message.slice(where.length + 2) : err.message, { ...err.location, file }, { cause: err });
+}

@@ -1,6 +1,6 @@
 """PyTorch reference for the GPU check: the same U-Net (bench/unet_reference.py, built from ir.json,
 random init) and the same training step (bench/training_reference.py: Dice + CE with deep supervision,
-clipping at 12, SGD Nesterov), timed forward-only and per training step on CUDA (or CPU).
+clipping at 12, SGD Nesterov), timed forward-only and per training step on CUDA (or CPU): median of 7 after a warm-up, peak CUDA memory.
 Usage: python3 bench/gpu/torch_step.py DIR [cuda|cpu]  -> one JSON line per mode.
 """
 import json
@@ -29,7 +29,7 @@ def sync():
         torch.cuda.synchronize()
 
 
-def timed(fn, repeats=5):
+def timed(fn, repeats=int(os.environ.get("HNAS_GPU_REPEATS", "7"))):
     fn()
     sync()
     out = []
@@ -53,5 +53,7 @@ with torch.no_grad():
     fwd = timed(lambda: net(x))
 train = timed(step)
 voxels = shape[0] * shape[2] * shape[3] * shape[4]
+memory = round(torch.cuda.max_memory_allocated() / 2**20) if dev.type == "cuda" else None
 for mode, secs in (("forward", fwd), ("train_step", train)):
-    print(json.dumps({"model": mode, "provider": f"torch-{dev.type}", "torch": torch.__version__, "secondsPerRun": secs, "voxelsPerSecond": voxels / min(secs)}))
+    median = sorted(secs)[(len(secs) - 1) // 2]
+    print(json.dumps({"model": mode, "provider": f"torch-{dev.type}", "torch": torch.__version__, "secondsPerRun": secs, "secondsPerStep": median, "voxelsPerSecond": voxels / median, "maxMemoryMiB": memory}))

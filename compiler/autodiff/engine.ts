@@ -2,14 +2,16 @@
  * Reverse-mode automatic differentiation over the op graph. The engine alone walks the
  * nodes backwards, sums contributions to a value, reduces gradients over broadcast axes
  * and checks every gradient's shape against its input, naming the op when a rule is
- * missing or wrong. Rules (each op's `gradient`) only return one gradient per input.
+ * missing or wrong. Rules (GRADIENTS, one per op kind) only return one gradient per input.
  *
  * @example
  *   const grads = gradients(graph, 'loss', ['conv.weight']);  // value name -> gradient value name
  */
-import type { Graph, Shape } from '../graph/graph.js';
-import { ops } from '../graph/ops.js';
-import { GraphBuilder } from './builder.js';
+import { GraphBuilder } from '../graph/builder.js';
+import type { Graph } from '../graph/graph.js';
+import type { Shape } from '../graph/shape.js';
+import { GRADIENTS } from './gradients.js';
+import type { GradientRule } from './rule.js';
 
 export function gradients(graph: Graph, loss: string, wrt: readonly string[]): Map<string, string> {
   const b = new GraphBuilder(graph, 'grad');
@@ -35,9 +37,9 @@ export function gradients(graph: Graph, loss: string, wrt: readonly string[]): M
     if (!node.inputs.some((i) => live.has(i))) continue;
     const outGrads = node.outputs.map(total);
     if (outGrads.every((g) => g === null)) continue;
-    const rule = ops[node.kind].gradient as ((g: Graph, n: typeof node, o: (string | null)[]) => readonly (string | null)[]) | null;
+    const rule = GRADIENTS[node.kind] as GradientRule<unknown> | null;
     if (!rule) throw new Error(`no gradient rule for op '${node.kind}' (node '${node.name}')`);
-    const inGrads = rule(graph, node, outGrads);
+    const inGrads = rule(new GraphBuilder(graph, `${node.name}.grad`), node, outGrads);
     if (inGrads.length !== node.inputs.length)
       throw new Error(`gradient rule of '${node.kind}' (node '${node.name}') returned ${inGrads.length} gradients for ${node.inputs.length} inputs`);
     inGrads.forEach((g, i) => {

@@ -111,14 +111,16 @@ class Blocks {
     return (opts.nonlin ?? true) ? this.nonlin(`${name}.act`, h, style) : h;
   }
 
-  /** nnU-Net's BasicBlockD: act(conv2(conv1(x)) + skip(x)), skip = [avg-pool] -> 1x1 conv -> norm when the shape changes. */
+  /**
+   * nnU-Net's BasicBlockD: act(conv2(conv1(x)) + skip(x)); the skip average-pools when the block is
+   * strided and projects (1x1 conv without bias -> norm) only when the channel count changes.
+   */
   residualBlock(name: string, x: string, cin: number, cout: number, kernel: Vec3, stride: Vec3, style: BlockStyle): string {
     const h1 = this.convBlock(`${name}.conv1`, x, cin, cout, kernel, stride, style);
     const h2 = this.convBlock(`${name}.conv2`, h1, cout, cout, kernel, [1, 1, 1], style, { dropout: false, nonlin: false, zeroNorm: true });
     let skip = x;
-    const strided = stride.some((s) => s !== 1);
-    if (strided || cin !== cout) {
-      if (strided) skip = this.g.op('avg_pool', `${name}.skip.pool`, [skip], { kernel: stride });
+    if (stride.some((s) => s !== 1)) skip = this.g.op('avg_pool', `${name}.skip.pool`, [skip], { kernel: stride });
+    if (cin !== cout) {
       skip = this.conv(`${name}.skip.conv`, skip, cin, cout, [1, 1, 1], [1, 1, 1], false);
       skip = this.norm(`${name}.skip.norm`, skip, cout, style);
     }

@@ -3,7 +3,7 @@
  * and activation-memory estimates for a batch.
  */
 import type { Graph } from './graph.js';
-import { ops } from './ops.js';
+import { ops } from './registry.js';
 import { perSample } from './ops/shape-util.js';
 
 export interface CostSummary {
@@ -13,7 +13,7 @@ export interface CostSummary {
   readonly buffers: number;
   /** FLOPs of one forward pass of one sample (2 per multiply-add; see docs/compiler.md). */
   readonly flopsPerSample: number;
-  /** nnU-Net's VRAM proxy: elements of every conv-type output for one sample. */
+  /** nnU-Net's VRAM proxy: elements of every conv-type output (and of pooling-only residual skips) for one sample. */
   readonly convOutputElementsPerSample: number;
   /** Elements of every op output for one sample (what a training step keeps for the backward pass). */
   readonly activationElementsPerSample: number;
@@ -32,6 +32,8 @@ export function summarizeCost(graph: Graph, batchSize: number): CostSummary {
     if (p.trainable) parameters += n;
     else buffers += n;
   }
+  // nnU-Net's proxy counts a residual skip whenever it changes the shape, also one that only pools.
+  const added = new Set(graph.nodes.filter((n) => n.kind === 'add').flatMap((n) => n.inputs));
   let flops = 0;
   let convOut = 0;
   let activations = 0;
@@ -41,7 +43,7 @@ export function summarizeCost(graph: Graph, batchSize: number): CostSummary {
     flops += (ops[node.kind].flops as (i: typeof ins, o: typeof outs, a: unknown) => number)(ins, outs, node.attrs);
     const elements = outs.reduce((s, o) => s + perSample(o), 0);
     activations += elements;
-    if (CONV_KINDS.has(node.kind)) convOut += elements;
+    if (CONV_KINDS.has(node.kind) || (node.kind === 'avg_pool' && added.has(node.outputs[0]!))) convOut += elements;
   }
   return {
     parameters,

@@ -1,15 +1,13 @@
 /**
  * The tensor-op graph: inputs, named parameters, op nodes (each checked by its op's
- * shape rule as it is added) and outputs. Builders (the U-Net lowering, and later the
- * autodiff and optimiser passes) only append, so a training graph is the forward graph
- * plus more nodes and outputs.
+ * shape rule as it is added) and outputs. Builders (the U-Net lowering, autodiff, losses
+ * and optimisers) only append, so a training graph is the forward graph plus more nodes
+ * and outputs.
  */
 import { ShapeError } from '../../src/errors.js';
-import { ops, type OpAttrs, type OpKind } from './ops.js';
-
-/** A dimension: a size, or a symbol such as the batch dimension 'N'. */
-export type Dim = number | string;
-export type Shape = readonly Dim[];
+import type { GraphNode, OpAttrs, OpKind } from './ops.js';
+import { ops } from './registry.js';
+import type { Shape } from './shape.js';
 
 /** How a parameter starts: He-normal (Kaiming, leaky-ReLU gain) or a constant fill. */
 export type InitRule = { readonly kind: 'he'; readonly fanIn: number; readonly slope: number } | { readonly kind: 'fill'; readonly value: number };
@@ -20,15 +18,6 @@ export interface Param {
   readonly init: InitRule;
   /** False for buffers such as batch-norm running statistics. */
   readonly trainable: boolean;
-}
-
-export interface GraphNode<K extends OpKind = OpKind> {
-  readonly kind: K;
-  /** Unique; also the name of its (first) output. */
-  readonly name: string;
-  readonly inputs: readonly string[];
-  readonly outputs: readonly string[];
-  readonly attrs: OpAttrs[K];
 }
 
 export class Graph {

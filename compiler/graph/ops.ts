@@ -1,24 +1,16 @@
 /**
- * The closed set of tensor ops and their one definition each: arity, shape rule, cost,
- * ONNX emission and gradient. `ops` is a Record over OpKind, so an op without any of
- * these is a type error. Gradients are still to be filled in by the training graphs
- * (null = not yet available); the autodiff engine will walk the graph and call them.
+ * The closed set of tensor ops: each kind's attributes (OpAttrs) and the contract its one
+ * definition meets (OpDef: arity, shape rule, cost, ONNX emission). The definitions are
+ * gathered in registry.ts and the gradient rules in compiler/autodiff/gradients.ts, both
+ * mapped over OpKind, so an op missing from either is a type error.
  */
 import type { EmitContext } from '../onnx/context.js';
-import type { Graph, GraphNode, Shape } from './graph.js';
-import { avgPool, conv, convTranspose } from './ops/conv.js';
-import { batchNorm, instanceNorm } from './ops/norm.js';
-import { add, concat, dropout, elu, gelu, leakyRelu, prelu, relu, softmax } from './ops/pointwise.js';
-// Training-graph ops and the gradient rules of the forward ops (compiler/autodiff/rules).
-import { affine, binary, constant, unary, type BinaryFnName, type UnaryFnName } from './ops/arith.js';
-import { convInputGrad, convWeightGrad } from './ops/conv-grad.js';
-import { expand, matmul, pad, reduce, reshape, slice, transpose } from './ops/tensor.js';
-import { batchNormTrain, topkMask } from './ops/train.js';
-import { avgPoolGrad, convGrad, convTransposeGrad } from '../autodiff/rules/conv.js';
-import { batchNormGrad, instanceNormGrad } from '../autodiff/rules/norm.js';
-import { addGrad, concatGrad, dropoutGrad, eluGrad, geluGrad, leakyReluGrad, preluGrad, reluGrad, softmaxGrad } from '../autodiff/rules/pointwise.js';
+import type { Shape } from './shape.js';
 
 type NoAttrs = Readonly<Record<string, never>>;
+
+export type BinaryFnName = 'add' | 'sub' | 'mul' | 'div' | 'min' | 'max' | 'pow' | 'eq';
+export type UnaryFnName = 'identity' | 'neg' | 'exp' | 'log' | 'sqrt' | 'reciprocal' | 'erf' | 'step';
 
 export interface OpAttrs {
   /** Inputs x [N, C, ...], w [O, C, ...k], optional bias [O]. Symmetric padding per spatial axis. */
@@ -71,8 +63,14 @@ export interface OpAttrs {
 
 export type OpKind = keyof OpAttrs;
 
-/** Returns one gradient value per input (null where none flows), built from ops appended to `graph`. */
-export type GradientRule<A> = (graph: Graph, node: GraphNode & { readonly attrs: A }, outputGrads: readonly (string | null)[]) => readonly (string | null)[];
+export interface GraphNode<K extends OpKind = OpKind> {
+  readonly kind: K;
+  /** Unique; also the name of its (first) output. */
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attrs: OpAttrs[K];
+}
 
 export interface OpDef<A> {
   /** Minimum and maximum number of inputs. */
@@ -83,37 +81,4 @@ export interface OpDef<A> {
   readonly flops: (inputs: readonly Shape[], outputs: readonly Shape[], attrs: A) => number;
   /** Appends the ONNX nodes computing `node`; the only place its lowering is decided. */
   readonly emit: (ctx: EmitContext, node: GraphNode & { readonly attrs: A }) => void;
-  readonly gradient: GradientRule<A> | null;
 }
-
-export const ops: { readonly [K in OpKind]: OpDef<OpAttrs[K]> } = {
-  conv: { ...conv, gradient: convGrad },
-  conv_transpose: { ...convTranspose, gradient: convTransposeGrad },
-  avg_pool: { ...avgPool, gradient: avgPoolGrad },
-  instance_norm: { ...instanceNorm, gradient: instanceNormGrad },
-  batch_norm: { ...batchNorm, gradient: batchNormGrad },
-  leaky_relu: { ...leakyRelu, gradient: leakyReluGrad },
-  relu: { ...relu, gradient: reluGrad },
-  elu: { ...elu, gradient: eluGrad },
-  gelu: { ...gelu, gradient: geluGrad },
-  prelu: { ...prelu, gradient: preluGrad },
-  dropout: { ...dropout, gradient: dropoutGrad },
-  add: { ...add, gradient: addGrad },
-  concat: { ...concat, gradient: concatGrad },
-  softmax: { ...softmax, gradient: softmaxGrad },
-  binary,
-  unary,
-  affine,
-  constant,
-  reduce,
-  reshape,
-  transpose,
-  expand,
-  slice,
-  pad,
-  matmul,
-  conv_input_grad: convInputGrad,
-  conv_weight_grad: convWeightGrad,
-  batch_norm_train: batchNormTrain,
-  topk_mask: topkMask,
-};

@@ -1,5 +1,6 @@
 /** A readable listing of an op graph: inputs, parameters (summarised), one line per node. */
-import type { Graph, Shape } from './graph.js';
+import type { Graph } from './graph.js';
+import type { Shape } from './shape.js';
 
 const dims = (s: Shape) => `[${s.join(', ')}]`;
 

@@ -18,35 +18,35 @@ export function architectureFromTree(tree: TreeNode, grammar?: GrammarRef): Arch
   if (!isObjectNode(tree)) throw new TreeError('expected a tree node {symbol, children}', { path: '$' });
   if (tree.symbol !== 'S') throw new TreeError(`expected the start symbol 'S' of the unet grammar, got '${tree.symbol}'`, { path: tree.symbol });
   const [unet, enc, dec] = expectChildren(tree, 'S', 3);
-  expectTerminal(unet, 'unet', 'S[0]');
-  const e = expectNode(enc, 'S[1]', /^E(\d+)$/);
-  const d = expectNode(dec, 'S[2]', /^D(\d+)$/);
+  expectTerminal(unet, 'unet', step('S', unet, 0));
+  const ePath = step('S', enc, 1);
+  const dPath = step('S', dec, 2);
+  const e = expectNode(enc, ePath, /^E(\d+)$/);
+  const d = expectNode(dec, dPath, /^D(\d+)$/);
   const n = Number(e.symbol.slice(1));
-  if (Number(d.symbol.slice(1)) !== n) throw new TreeError(`decoder '${d.symbol}' does not match encoder '${e.symbol}'`, { path: `S/${d.symbol}` });
-  if (n < 1) throw new TreeError(`a U-Net needs at least one stage, got '${e.symbol}'`, { path: `S/${e.symbol}` });
+  if (Number(d.symbol.slice(1)) !== n) throw new TreeError(`decoder '${d.symbol}' does not match encoder '${e.symbol}'`, { path: dPath });
+  if (n < 1) throw new TreeError(`a U-Net needs at least one stage, got '${e.symbol}'`, { path: ePath });
 
-  const ePath = `S/${e.symbol}`;
   const eKids = expectChildren(e, ePath, 4 + n + (n - 1));
-  const encName = terminal(eKids[0]!, `${ePath}[0]`);
+  const encName = terminal(eKids[0]!, step(ePath, eKids[0], 0));
   const encoder = ENCODERS[encName];
-  if (!encoder) throw new TreeError(`expected 'conv_encoder' or 'res_encoder', got '${encName}'`, { path: `${ePath}[0]` });
+  if (!encoder) throw new TreeError(`expected 'conv_encoder' or 'res_encoder', got '${encName}'`, { path: step(ePath, eKids[0], 0) });
   const encChoices = readChoices(eKids, 'E', ePath);
   const encoderBlocks: number[] = [];
   for (let k = 1; k <= n; k++) {
     const at = 4 + 2 * (k - 1);
-    if (k > 1) expectTerminal(eKids[at - 1]!, 'down', `${ePath}[${at - 1}]`);
-    encoderBlocks.push(readBlocks(eKids[at]!, `${encoder.stage}${k}`, encoder.block, `${ePath}[${at}]`));
+    if (k > 1) expectTerminal(eKids[at - 1]!, 'down', step(ePath, eKids[at - 1], at - 1));
+    encoderBlocks.push(readBlocks(eKids[at]!, `${encoder.stage}${k}`, encoder.block, step(ePath, eKids[at], at)));
   }
 
-  const dPath = `S/${d.symbol}`;
   const dKids = expectChildren(d, dPath, 4 + 2 * (n - 1));
-  expectTerminal(dKids[0]!, 'conv_decoder', `${dPath}[0]`);
+  expectTerminal(dKids[0]!, 'conv_decoder', step(dPath, dKids[0], 0));
   const decChoices = readChoices(dKids, 'D', dPath);
   const decoderBlocks: number[] = [];
   for (let k = 1; k < n; k++) {
     const at = 4 + 2 * (k - 1);
-    expectTerminal(dKids[at]!, 'up', `${dPath}[${at}]`);
-    decoderBlocks.push(readBlocks(dKids[at + 1]!, `B${k}`, 'conv_block', `${dPath}[${at + 1}]`));
+    expectTerminal(dKids[at]!, 'up', step(dPath, dKids[at], at));
+    decoderBlocks.push(readBlocks(dKids[at + 1]!, `B${k}`, 'conv_block', step(dPath, dKids[at + 1], at + 1)));
   }
 
   const arch: Architecture = { encoderType: encoder.type, encoderBlocks, decoderBlocks, encoder: encChoices, decoder: decChoices };
@@ -75,26 +75,32 @@ function checkBounds(a: Architecture, g: GrammarRef): void {
 }
 
 function readChoices(kids: readonly TreeChild[], half: 'E' | 'D', path: string): BlockChoices {
-  const norm = readChoice(kids[1]!, `${half}NORM`, NORMS, `${path}[1]`);
-  const nonlin = readChoice(kids[2]!, `${half}NONLIN`, NONLINS, `${path}[2]`);
-  const dropout = readChoice(kids[3]!, `${half}DROPOUT`, ['dropout', 'no_dropout'] as const, `${path}[3]`);
+  const norm = readChoice(kids[1]!, `${half}NORM`, NORMS, step(path, kids[1], 1));
+  const nonlin = readChoice(kids[2]!, `${half}NONLIN`, NONLINS, step(path, kids[2], 2));
+  const dropout = readChoice(kids[3]!, `${half}DROPOUT`, ['dropout', 'no_dropout'] as const, step(path, kids[3], 3));
   return { norm, nonlin, dropout: dropout === 'dropout' };
 }
 
 function readChoice<T extends string>(child: TreeChild, symbol: string, options: readonly T[], path: string): T {
   const node = expectNode(child, path, new RegExp(`^${symbol}$`));
-  const [only] = expectChildren(node, `${path}/${symbol}`, 1);
-  const value = terminal(only!, `${path}/${symbol}[0]`);
+  const [only] = expectChildren(node, path, 1);
+  const value = terminal(only!, step(path, only, 0));
   if (!(options as readonly string[]).includes(value))
-    throw new TreeError(`expected one of ${options.join(', ')}, got '${value}'`, { path: `${path}/${symbol}[0]` });
+    throw new TreeError(`expected one of ${options.join(', ')}, got '${value}'`, { path: step(path, only, 0) });
   return value as T;
 }
 
 function readBlocks(child: TreeChild, symbol: string, block: string, path: string): number {
   const node = expectNode(child, path, new RegExp(`^${symbol}$`));
-  if (node.children.length === 0) throw new TreeError(`stage '${symbol}' has no blocks`, { path: `${path}/${symbol}` });
-  node.children.forEach((c, i) => expectTerminal(c, block, `${path}/${symbol}[${i}]`));
+  if (node.children.length === 0) throw new TreeError(`stage '${symbol}' has no blocks`, { path });
+  node.children.forEach((c, i) => expectTerminal(c, block, step(path, c, i)));
   return node.children.length;
+}
+
+/** Tree paths as `hnas check` writes them (src/grammar/derivation.ts): each step is a node or terminal and its index in its parent. */
+function step(parent: string, child: TreeChild | undefined, index: number): string {
+  const name = typeof child === 'string' ? child : isObjectNode(child) ? child.symbol : '?';
+  return `${parent}/${name}[${index}]`;
 }
 
 function isObjectNode(x: unknown): x is TreeNode {

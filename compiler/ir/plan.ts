@@ -5,9 +5,9 @@
  * and embeds the schema (src/data/plan-types.ts, plan-file.ts).
  * Axis order everywhere: the plan's transposed order, coarsest axis first.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { jsonPath, PlanError } from '../../src/errors.js';
+import { readJsonFile } from '../../src/util/json.js';
 
 export type Vec3 = [number, number, number];
 
@@ -88,12 +88,7 @@ export function validatePlan(plan: unknown, file?: string): NetworkPlan {
 
 /** Reads a plan file: a bare NetworkPlan, or an object with the plan under `network`. */
 export function readNetworkPlanFile(path: string): NetworkPlan {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new PlanError(`cannot read the plan as JSON: ${(err as Error).message}`, { file: path }, { cause: err });
-  }
+  const json = readJsonFile(path, PlanError, 'the plan');
   const nested = typeof json === 'object' && json !== null && 'network' in json;
   return validatePlan(nested ? (json as { network: unknown }).network : json, nested ? `${path} (network)` : path);
 }

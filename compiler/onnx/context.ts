@@ -1,9 +1,9 @@
 /**
- * What an op's emission rule may do: append ONNX nodes and constants. Lowering choices
- * (how one graph op becomes ONNX nodes) live only in the op's rule; the switches that
- * select between alternatives are the LoweringOptions.
+ * What an op's emission rule may do: append ONNX nodes and constants (emitter.ts wraps it
+ * with scoped names). Lowering choices (how one graph op becomes ONNX nodes) live only in
+ * the op's rule; the switches that select between alternatives are the LoweringOptions.
  */
-import type { Shape } from '../graph/graph.js';
+import type { Shape } from '../graph/shape.js';
 
 export type AttrValue = { readonly i: number } | { readonly f: number } | { readonly ints: readonly number[] } | { readonly s: string };
 
@@ -14,30 +14,33 @@ export interface LoweringOptions {
    * when kernel = stride, so the two are equal; ORT's 3D ConvTranspose is slow on CPU).
    */
   readonly convTranspose: 'native' | 'conv1x1';
-  /** GELU as ONNX Gelu (opset 20) or as its erf formula (any opset). */
-  readonly gelu: 'erf';
   /**
-   * Training graphs (compiler/graph/ops/conv-grad.ts): the conv weight gradient as one MatMul per
-   * kernel offset ('gemm', default), as one MatMul over the offsets' stacked input slices per chunk
-   * of positions ('im2col'), for stride 1 as one MatMul over shifted copies of x and g on a flat grid
-   * ('shifted'; strided convs then take 'im2col'), or as a Conv of x with g as weights dilated by the
-   * stride ('dilated_conv').
+   * Training graphs: the conv weight gradient, a row of WEIGHT_GRAD_LOWERINGS
+   * (compiler/graph/ops/conv-weight-grad.ts): 'shifted' = for stride 1 one GEMM per chunk over
+   * shifted copies of x and g on a flat grid, strided convs taking 'im2col' = one GEMM per chunk
+   * over the kernel offsets' stacked strided slices of x, 'conv' = one dilated Conv (GPU providers).
    */
-  readonly convWeightGrad: 'gemm' | 'im2col' | 'shifted' | 'dilated_conv';
-  /** 'im2col' and 'shifted': the most memory (MiB) one chunk's stacked copies may take. */
+  readonly convWeightGrad: 'shifted' | 'im2col' | 'conv';
+  /** The weight gradient's chunks: the most memory (MiB) one chunk's stacked copies may take. */
   readonly weightGradChunkMiB: number;
   /**
-   * Training graphs: the input gradient of a strided conv as one stride-1 Conv per stride phase
-   * ('phase_convs', default), as one Conv over all phases with zero taps where a phase has none
-   * ('phase_conv'), both followed by depth-to-space (no ConvTranspose), or as ONNX ConvTranspose
-   * ('conv_transpose'; slow on CPU, 3D not supported by the WebGPU provider). Stride 1 is always
-   * a flipped-weight Conv.
+   * Training graphs: the input gradient of a strided conv, a row of INPUT_GRAD_LOWERINGS
+   * (compiler/graph/ops/conv-input-grad.ts): 'phase_convs' = one stride-1 Conv per stride phase,
+   * then depth-to-space (no ConvTranspose, which the WebGPU provider lacks in 3D), or
+   * 'conv_transpose' = ONNX ConvTranspose. Stride 1 is always a flipped-weight Conv.
    */
-  readonly convInputGrad: 'phase_convs' | 'phase_conv' | 'conv_transpose';
+  readonly convInputGrad: 'phase_convs' | 'conv_transpose';
+  /**
+   * 'full': any ONNX op. 'webgpu': only ops onnxruntime's WebGPU provider has kernels for; the
+   * emitter rewrites Identity as Add(x, 0), Sum as a chain of Add, Min/Max as Where(Less|Greater),
+   * PRelu as Where(Less(x, 0), x * slope, x). Otherwise those nodes run on the CPU, with copies on
+   * both sides (test/compiler/gpu-kernels.test.ts).
+   */
+  readonly opSubset: 'full' | 'webgpu';
 }
 
 /** The defaults are the fastest measured on the CPU (docs/training.md#lowering-choices-one-at-a-time). */
-export const DEFAULT_LOWERING: LoweringOptions = { convTranspose: 'conv1x1', gelu: 'erf', convWeightGrad: 'shifted', weightGradChunkMiB: 16, convInputGrad: 'phase_convs' };
+export const DEFAULT_LOWERING: LoweringOptions = { convTranspose: 'conv1x1', convWeightGrad: 'shifted', weightGradChunkMiB: 16, convInputGrad: 'phase_convs', opSubset: 'full' };
 
 export interface EmitContext {
   readonly lowering: LoweringOptions;

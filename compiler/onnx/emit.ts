@@ -1,14 +1,15 @@
 /**
  * Graph -> ONNX ModelProto bytes (onnx-proto). Each graph op is lowered by its own
- * emission rule (graph/ops.ts); this module only assembles the model: inputs with a
+ * emission rule (graph/registry.ts); this module only assembles the model: inputs with a
  * symbolic batch dimension, parameters as initializers (inference) or graph inputs
  * (training graphs feed them), constants, outputs with their inferred shapes.
  */
 import { endianness } from 'node:os';
 import pkg from 'onnx-proto';
 import { ConfigError } from '../../src/errors.js';
-import type { Graph, Shape } from '../graph/graph.js';
-import { ops } from '../graph/ops.js';
+import type { Graph } from '../graph/graph.js';
+import { ops } from '../graph/registry.js';
+import type { Shape } from '../graph/shape.js';
 import type { Weights } from '../weights/init.js';
 import { DEFAULT_LOWERING, type AttrValue, type EmitContext, type LoweringOptions } from './context.js';
 
@@ -47,6 +48,7 @@ export function emitOnnx(graph: Graph, options: EmitOptions = {}): Uint8Array {
     lowering: { ...DEFAULT_LOWERING, ...options.lowering },
     shape: (v) => graph.shape(v),
     node(opType, inputs, outputs, attrs = {}) {
+      if (ctx.lowering.opSubset === 'webgpu' && opType in WEBGPU_FORMS) return WEBGPU_FORMS[opType]!(ctx, inputs, outputs[0]!);
       nodes.push({ opType, input: [...inputs], output: [...outputs], name: fresh(`${outputs[0]}/${opType}`), attribute: Object.entries(attrs).map(([n, a]) => attribute(n, a)) });
     },
     tmp: fresh,
@@ -85,6 +87,37 @@ export function emitOnnx(graph: Graph, options: EmitOptions = {}): Uint8Array {
     },
   };
   return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
+}
+
+/** LoweringOptions.opSubset 'webgpu': ops the WebGPU provider lacks, from ones it has. */
+const WEBGPU_FORMS: Readonly<Record<string, (ctx: EmitContext, inputs: readonly string[], out: string) => void>> = {
+  Identity: (ctx, [x], out) => ctx.node('Add', [x!, ctx.constant('zero', 'float', [], [0])], [out]),
+  Sum: (ctx, xs, out) => fold(ctx, xs, out, (a, b, o) => ctx.node('Add', [a, b], [o])),
+  Max: (ctx, xs, out) => fold(ctx, xs, out, (a, b, o) => select(ctx, 'Greater', a, b, o)),
+  Min: (ctx, xs, out) => fold(ctx, xs, out, (a, b, o) => select(ctx, 'Less', a, b, o)),
+  PRelu: (ctx, [x, slope], out) => {
+    const negative = ctx.tmp(`${out}_negative`);
+    const scaled = ctx.tmp(`${out}_scaled`);
+    ctx.node('Less', [x!, ctx.constant('zero', 'float', [], [0])], [negative]);
+    ctx.node('Mul', [x!, slope!], [scaled]);
+    ctx.node('Where', [negative, scaled, x!], [out]);
+  },
+};
+
+function select(ctx: EmitContext, compare: 'Greater' | 'Less', a: string, b: string, out: string): void {
+  const pick = ctx.tmp(`${out}_${compare.toLowerCase()}`);
+  ctx.node(compare, [a, b], [pick]);
+  ctx.node('Where', [pick, a, b], [out]);
+}
+
+function fold(ctx: EmitContext, xs: readonly string[], out: string, pair: (a: string, b: string, o: string) => void): void {
+  if (xs.length === 1) return WEBGPU_FORMS.Identity!(ctx, xs, out);
+  let acc = xs[0]!;
+  xs.slice(1).forEach((x, i) => {
+    const o = i === xs.length - 2 ? out : ctx.tmp(`${out}_partial`);
+    pair(acc, x, o);
+    acc = o;
+  });
 }
 
 /** Throws a ConfigError when the parameters cannot be initializers of one protobuf file (2 GiB). */

@@ -3,7 +3,7 @@
  * 1/2^i, the lowest-resolution head weight 0, normalised to sum 1; each head's target is
  * the label map downsampled by nearest neighbour (every f-th voxel, f = patch / head size).
  */
-import type { GraphBuilder } from '../autodiff/builder.js';
+import type { GraphBuilder } from '../graph/builder.js';
 import { headLoss, type LossOptions, type LossTerm } from './losses.js';
 
 export function deepSupervisionWeights(heads: number): number[] {

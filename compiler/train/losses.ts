@@ -9,7 +9,7 @@
  * (nnU-Net reports Dice as -mean Dice; 1 - mean Dice has the same gradient.)
  */
 import { ConfigError } from '../../src/errors.js';
-import type { GraphBuilder } from '../autodiff/builder.js';
+import type { GraphBuilder } from '../graph/builder.js';
 
 export type LossTerm = 'ce' | 'dice' | 'topk';
 export type LossKind = 'ce' | 'dice' | 'dice_ce' | 'topk' | 'dice_topk';

@@ -7,7 +7,7 @@
  * The learning rate is a graph input (schedules run on the host); `t` is the step count
  * after this step (state `opt.step`, starts at 0).
  */
-import type { GraphBuilder } from '../autodiff/builder.js';
+import type { GraphBuilder } from '../graph/builder.js';
 
 export type OptimizerKind = 'sgd' | 'adam' | 'adamw';
 

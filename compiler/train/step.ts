@@ -11,9 +11,9 @@
  *   writeFileAtomic('step.onnx', step.onnx());
  */
 import { ConfigError } from '../../src/errors.js';
-import { GraphBuilder } from '../autodiff/builder.js';
+import { GraphBuilder } from '../graph/builder.js';
 import { dependencies, gradients } from '../autodiff/engine.js';
-import { prune } from '../autodiff/replay.js';
+import { prune } from '../graph/replay.js';
 import type { Graph } from '../graph/graph.js';
 import { emitOnnx } from '../onnx/emit.js';
 import type { LoweringOptions } from '../onnx/context.js';
@@ -49,7 +49,7 @@ export interface StepSignature {
   readonly labels: { readonly name: string; readonly shape: readonly number[] };
   /** Scalar learning rate. */
   readonly lr: string;
-  /** Uniform [0, 1) noise per dropout layer, shaped like its activation. */
+  /** Uniform [0, 1) noise per dropout layer, one value per sample and channel ([N, C, 1, 1, 1]). */
   readonly noise: readonly { readonly name: string; readonly shape: readonly number[] }[];
   readonly params: readonly TensorSlot[];
   /** Batch-norm running statistics. */

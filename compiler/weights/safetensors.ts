@@ -18,9 +18,11 @@ export interface NamedTensor {
 }
 
 export function encodeSafetensors(tensors: ReadonlyMap<string, NamedTensor>, metadata: Record<string, string> = {}): Uint8Array {
-  const header: Record<string, unknown> = { __metadata__: metadata };
+  // A null prototype, so a tensor named '__proto__' is a key like any other.
+  const header = Object.assign(Object.create(null) as Record<string, unknown>, { __metadata__: metadata });
   let offset = 0;
   for (const [name, t] of tensors) {
+    if (name === '__metadata__') throw new Error(`tensor name '${name}' is reserved by the safetensors format`);
     if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) throw new Error(`tensor '${name}': ${t.data.length} values for shape [${t.shape.join(', ')}]`);
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * t.data.length] };
     offset += 4 * t.data.length;

@@ -14,8 +14,8 @@ declare var lbracket: any;
 declare var number: any;
 declare var rbracket: any;
 
-import { lexer } from '../lexers.js';
-import type { RuleAst, AltAst, SymbolAst } from '../lexers.js';
+import { lexer, snoc } from '../lexers.js';
+import type { RawAlt, RawRule, Snoc, SymbolAst } from '../lexers.js';
 
 interface NearleyToken {
   value: any;
@@ -47,25 +47,19 @@ interface Grammar {
 const grammar: Grammar = {
   Lexer: lexer,
   ParserRules: [
-    {"name": "file$ebnf$1", "symbols": []},
-    {"name": "file$ebnf$1", "symbols": ["file$ebnf$1", "blank"], "postprocess": (d) => d[0].concat([d[1]])},
-    {"name": "file$ebnf$2", "symbols": []},
-    {"name": "file$ebnf$2$subexpression$1$ebnf$1", "symbols": []},
-    {"name": "file$ebnf$2$subexpression$1$ebnf$1", "symbols": ["file$ebnf$2$subexpression$1$ebnf$1", "blank"], "postprocess": (d) => d[0].concat([d[1]])},
-    {"name": "file$ebnf$2$subexpression$1", "symbols": ["rule", "file$ebnf$2$subexpression$1$ebnf$1"]},
-    {"name": "file$ebnf$2", "symbols": ["file$ebnf$2", "file$ebnf$2$subexpression$1"], "postprocess": (d) => d[0].concat([d[1]])},
-    {"name": "file", "symbols": ["file$ebnf$1", "file$ebnf$2"], "postprocess": (d) => d[1].map((r: any[]) => r[0]) as RuleAst[]},
-    {"name": "blank", "symbols": [(lexer.has("nl") ? {type: "nl"} : nl)], "postprocess": () => null},
-    {"name": "rule", "symbols": [(lexer.has("nonterminal") ? {type: "nonterminal"} : nonterminal), (lexer.has("arrow") ? {type: "arrow"} : arrow), "alts", (lexer.has("nl") ? {type: "nl"} : nl)], "postprocess": (d) => ({ head: d[0].value, line: d[0].line, col: d[0].col, alts: d[2] }) as RuleAst},
-    {"name": "alts", "symbols": ["alt"], "postprocess": (d) => [d[0]]},
-    {"name": "alts$ebnf$1", "symbols": []},
-    {"name": "alts$ebnf$1", "symbols": ["alts$ebnf$1", (lexer.has("nl") ? {type: "nl"} : nl)], "postprocess": (d) => d[0].concat([d[1]])},
-    {"name": "alts", "symbols": ["alts", "alts$ebnf$1", (lexer.has("bar") ? {type: "bar"} : bar), "alt"], "postprocess": (d) => [...d[0], d[3]]},
-    {"name": "alt$ebnf$1", "symbols": ["symbol"]},
-    {"name": "alt$ebnf$1", "symbols": ["alt$ebnf$1", "symbol"], "postprocess": (d) => d[0].concat([d[1]])},
-    {"name": "alt$ebnf$2", "symbols": ["weight"], "postprocess": id},
-    {"name": "alt$ebnf$2", "symbols": [], "postprocess": () => null},
-    {"name": "alt", "symbols": ["alt$ebnf$1", "alt$ebnf$2"], "postprocess": (d) => ({ symbols: d[0], weight: d[1] ?? undefined, line: d[0][0].line, col: d[0][0].col }) as AltAst},
+    {"name": "file", "symbols": ["blanks", "rules"], "postprocess": (d) => d[1] as Snoc<RawRule> | null},
+    {"name": "rules", "symbols": [], "postprocess": () => null},
+    {"name": "rules", "symbols": ["rules", "rule", "blanks"], "postprocess": (d) => snoc(d[0], d[1])},
+    {"name": "blanks", "symbols": [], "postprocess": () => null},
+    {"name": "blanks", "symbols": ["blanks", (lexer.has("nl") ? {type: "nl"} : nl)], "postprocess": () => null},
+    {"name": "rule", "symbols": [(lexer.has("nonterminal") ? {type: "nonterminal"} : nonterminal), (lexer.has("arrow") ? {type: "arrow"} : arrow), "alts", (lexer.has("nl") ? {type: "nl"} : nl)], "postprocess": (d) => ({ head: d[0].value, line: d[0].line, col: d[0].col, alts: d[2] }) as RawRule},
+    {"name": "alts", "symbols": ["alt"], "postprocess": (d) => snoc(null, d[0])},
+    {"name": "alts", "symbols": ["alts", "blanks", (lexer.has("bar") ? {type: "bar"} : bar), "alt"], "postprocess": (d) => snoc(d[0], d[3])},
+    {"name": "alt$ebnf$1", "symbols": ["weight"], "postprocess": id},
+    {"name": "alt$ebnf$1", "symbols": [], "postprocess": () => null},
+    {"name": "alt", "symbols": ["symbols", "alt$ebnf$1"], "postprocess": (d) => ({ symbols: d[0], weight: d[1] ?? undefined, line: d[0].first.line, col: d[0].first.col }) as RawAlt},
+    {"name": "symbols", "symbols": ["symbol"], "postprocess": (d) => snoc(null, d[0])},
+    {"name": "symbols", "symbols": ["symbols", "symbol"], "postprocess": (d) => snoc(d[0], d[1])},
     {"name": "symbol", "symbols": [(lexer.has("nonterminal") ? {type: "nonterminal"} : nonterminal)], "postprocess": (d) => ({ kind: 'nonterminal', name: d[0].value, line: d[0].line, col: d[0].col }) as SymbolAst},
     {"name": "symbol", "symbols": [(lexer.has("terminal") ? {type: "terminal"} : terminal)], "postprocess": (d) => ({ kind: 'terminal', name: d[0].value, line: d[0].line, col: d[0].col }) as SymbolAst},
     {"name": "weight", "symbols": [(lexer.has("lbracket") ? {type: "lbracket"} : lbracket), (lexer.has("number") ? {type: "number"} : number), (lexer.has("rbracket") ? {type: "rbracket"} : rbracket)], "postprocess": (d) => ({ value: Number(d[1].value), line: d[1].line, col: d[1].col })}

@@ -9,7 +9,8 @@ declare var lparen: any;
 declare var name: any;
 declare var rparen: any;
 
-import { treeLexer } from '../lexers.js';
+import { snoc, treeLexer } from '../lexers.js';
+import type { RawTreeNode } from '../lexers.js';
 
 interface NearleyToken {
   value: any;
@@ -42,9 +43,9 @@ const grammar: Grammar = {
   Lexer: treeLexer,
   ParserRules: [
     {"name": "tree", "symbols": ["node"], "postprocess": id},
-    {"name": "node$ebnf$1", "symbols": []},
-    {"name": "node$ebnf$1", "symbols": ["node$ebnf$1", "child"], "postprocess": (d) => d[0].concat([d[1]])},
-    {"name": "node", "symbols": [(treeLexer.has("lparen") ? {type: "lparen"} : lparen), (treeLexer.has("name") ? {type: "name"} : name), "node$ebnf$1", (treeLexer.has("rparen") ? {type: "rparen"} : rparen)], "postprocess": (d) => ({ symbol: d[1].value, children: d[2] })},
+    {"name": "node", "symbols": [(treeLexer.has("lparen") ? {type: "lparen"} : lparen), (treeLexer.has("name") ? {type: "name"} : name), "children", (treeLexer.has("rparen") ? {type: "rparen"} : rparen)], "postprocess": (d) => ({ symbol: d[1].value, children: d[2] }) as RawTreeNode},
+    {"name": "children", "symbols": [], "postprocess": () => null},
+    {"name": "children", "symbols": ["children", "child"], "postprocess": (d) => snoc(d[0], d[1])},
     {"name": "child", "symbols": [(treeLexer.has("name") ? {type: "name"} : name)], "postprocess": (d) => d[0].value as string},
     {"name": "child", "symbols": ["node"], "postprocess": id}
   ],

@@ -7,11 +7,13 @@
  *     budget: budgetFromFlags({ minEpochs: 1, maxEpochs: 9, eta: 3 }), training, seed: 0, objective: 'synthetic' });
  */
 import type { Device } from '../runtime/providers.js';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Plan } from '../data/plan-types.js';
+import { HnasError, StorageError } from '../errors.js';
 import { bestLossTrial } from '../optimize/incumbent.js';
-import { openStorage } from '../optimize/storage-url.js';
+import { openStorage, storageBackend } from '../optimize/storage-url.js';
+import { newRunId, newWorkerId, ranIn } from '../optimize/worker.js';
 import { type StopReason, Study } from '../optimize/study.js';
 import type { TrialRecord } from '../optimize/trial.js';
 import { type ApproachName, APPROACHES } from './approaches.js';
@@ -19,7 +21,8 @@ import { type Budget, budgetSettings, plannedEpochs } from './budget.js';
 import { checkStudyName, metaFile, type StudyMeta, type StudyPaths, studyFolder, studyPaths, writeOrCheckMeta } from './layout.js';
 import type { TrainingSettings } from './objective-setup.js';
 import { type ObjectiveName, objectiveNamed } from './objectives.js';
-import { resolvePlan } from './plan.js';
+import { planDigest, resolvePlan } from './plan.js';
+import { withOverrides } from '../pipeline/prepare.js';
 import { type ProgressView, progressSnapshot } from './progress.js';
 import { inTrialFolders } from './trial-folder.js';
 import { type WorkerHandle, spawnWorker } from './worker-process.js';
@@ -62,6 +65,14 @@ export interface OptimizeSummary {
   readonly evaluated: number;
   readonly counts: { readonly complete: number; readonly failed: number; readonly running: number };
   readonly incumbent: TrialRecord | null;
+  /** The error of the most recently finished failed trial (null: none failed). */
+  readonly lastError: string | null;
+}
+
+/** A study in which trials ran and every one failed is a failure of the command, not a result. */
+export function everyTrialFailed(s: OptimizeSummary): HnasError | undefined {
+  if (s.counts.complete > 0 || s.counts.failed === 0) return undefined;
+  return new HnasError(`every trial of study '${s.name}' failed (${s.counts.failed}); the last error: ${s.lastError ?? 'unknown'} (logs: ${join(s.folder, 'trials', '*', 'log.txt')})`);
 }
 
 export interface PreparedStudy {
@@ -77,12 +88,17 @@ export async function prepareStudy(req: OptimizeRequest): Promise<PreparedStudy>
   const paths = studyPaths(req.study, req.storage);
   const name = checkStudyName(req.name ?? req.approach);
   const folder = studyFolder(paths, name);
+  await refuseLostDatabase(paths, name, folder);
   mkdirSync(folder, { recursive: true });
   const plan = resolvePlan({ datasetDir: req.datasetDir, planFile: req.planFile, studyPlanFile: join(folder, 'plans.json') });
+  // Every setting is checked before the first trial: an override the plan cannot take fails now, not in every trial.
+  withOverrides(plan, { patchSize: req.training.patchSize, batchSize: req.training.batchSize });
+  const o = req.objectiveOptions ?? {};
+  const features = o.featuresBase === undefined ? null : { base: o.featuresBase, max: o.featuresMax ?? o.featuresBase * 8 };
   const meta = writeOrCheckMeta(metaFile(paths, name), {
     format: 'hnas-automl-study', version: 1, name, approach: req.approach, objective: req.objective,
     dataset: resolve(req.datasetDir), ...(req.storage === undefined ? {} : { storage: paths.db }), datasetName: plan.datasetName ?? basename(req.datasetDir), nMax: plan.nStages,
-    training: req.training, createdAt: new Date().toISOString(),
+    training: req.training, features, planDigest: planDigest(plan), createdAt: new Date().toISOString(),
   });
   const approach = APPROACHES[req.approach];
   const storage = openStorage(paths.storage);
@@ -92,6 +108,32 @@ export async function prepareStudy(req: OptimizeRequest): Promise<PreparedStudy>
     await storage.close();
   }
   return { paths, name, folder, meta, plan };
+}
+
+/**
+ * Trial folders whose study the database does not hold (study.db deleted, emptied or replaced):
+ * starting afresh would re-run every trial over those folders, so it is refused with the fix.
+ */
+async function refuseLostDatabase(paths: StudyPaths, name: string, folder: string): Promise<void> {
+  const trials = join(folder, 'trials');
+  const held = existsSync(trials) ? readdirSync(trials).length : 0;
+  if (held === 0) return;
+  const networked = storageBackend(paths.storage).networked;
+  const size = networked ? 1 : existsSync(paths.db) ? statSync(paths.db).size : -1;
+  let state = size < 0 ? 'is missing' : 'is empty (0 bytes)';
+  if (size > 0) {
+    const storage = openStorage(paths.storage, { mustExist: true });
+    try {
+      if (await storage.getStudy(name)) return;
+    } finally {
+      await storage.close();
+    }
+    state = `holds no study '${name}'`;
+  }
+  throw new StorageError(
+    `${trials} holds ${held} trial folder(s) but the study database ${state}: restore ${networked ? 'the database' : 'study.db'} from a backup (or give the --storage it ran with) to resume, or move the folder ${folder} away to start the study afresh`,
+    { file: paths.db },
+  );
 }
 
 /** The options a worker process needs besides what the study folder holds. */
@@ -104,6 +146,8 @@ export interface WorkerArgs {
   readonly timeLimitS: number | null;
   /** Epoch ms after which this worker starts no trial (`hnas worker --time-limit`). */
   readonly deadline?: number;
+  /** The command's run: its workers' ids carry it, so "this run" counts only their trials. */
+  readonly runId?: string;
   readonly pollMs?: number;
   readonly heartbeatMs?: number;
   /** Heartbeat age after which another machine's running trial is re-claimed (default 10 min). */
@@ -115,7 +159,7 @@ export async function runWorker(prepared: PreparedStudy, args: WorkerArgs, optio
   const { meta, plan, folder } = prepared;
   const storage = openStorage(args.storage);
   try {
-    const study = await Study.open({ storage, name: args.name, heartbeatMs: args.heartbeatMs, staleAfterMs: args.staleAfterMs });
+    const study = await Study.open({ storage, name: args.name, heartbeatMs: args.heartbeatMs, staleAfterMs: args.staleAfterMs, worker: newWorkerId(args.runId) });
     // The LR schedule of every run spans the study's largest budget (the paper's rule), also in short runs.
     const objectiveOptions = { maxEpochs: study.settings.maxBudget, ...args.objectiveOptions };
     const objective = objectiveNamed(meta.objective).create({ datasetDir: meta.dataset, plan, training: meta.training, device: args.device, options: objectiveOptions });
@@ -132,7 +176,7 @@ export async function optimize(req: OptimizeRequest, run: RunOptions = {}): Prom
   const signal = run.signal ?? new AbortController().signal;
   const args: WorkerArgs = {
     storage: prepared.paths.storage, name: prepared.name, device: req.device ?? 'cpu', objectiveOptions: req.objectiveOptions ?? {},
-    timeLimitS: req.budget.timeLimitS, pollMs: run.pollMs, heartbeatMs: run.heartbeatMs,
+    timeLimitS: req.budget.timeLimitS, runId: newRunId(), pollMs: run.pollMs, heartbeatMs: run.heartbeatMs,
   };
   const extra: WorkerHandle[] = [];
   for (let i = 1; i < (req.workers ?? 1); i++) extra.push(spawnWorker(prepared.paths.dir, args));
@@ -145,7 +189,6 @@ export async function optimize(req: OptimizeRequest, run: RunOptions = {}): Prom
   let viewing = Promise.resolve();
   const refresh = () => (viewing = viewing.then(async () => run.view?.update(progressSnapshot(await viewStudy.trials(), limits, Date.now()))).catch(() => undefined));
   const ticker = run.view ? setInterval(refresh, 1000) : undefined;
-  const before = (await viewStudy.trials()).filter((t) => t.status !== 'running').length;
   try {
     const own = await runWorker(prepared, args, { signal, maxTrials: run.maxTrials });
     const exits = await Promise.all(extra.map((w) => w.exit));
@@ -157,7 +200,11 @@ export async function optimize(req: OptimizeRequest, run: RunOptions = {}): Prom
     const counts = { complete: 0, failed: 0, running: 0 };
     for (const t of trials) counts[t.status]++;
     const stopped: StopReason = signal.aborted ? 'interrupted' : own.stopped;
-    return { dir: prepared.paths.dir, name: prepared.name, folder: prepared.folder, stopped, evaluated: counts.complete + counts.failed - before, counts, incumbent: bestLossTrial(trials) ?? null };
+    const failed = trials.filter((t) => t.status === 'failed').sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
+    return {
+      dir: prepared.paths.dir, name: prepared.name, folder: prepared.folder, stopped, evaluated: trials.filter((t) => t.status !== 'running' && ranIn(t, args.runId!)).length, counts,
+      incumbent: bestLossTrial(trials) ?? null, lastError: failed.at(-1)?.error ?? null,
+    };
   } finally {
     if (ticker) clearInterval(ticker);
     signal.removeEventListener('abort', forward);

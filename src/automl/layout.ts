@@ -11,7 +11,7 @@
  * study.json keeps the dataset path relative to the study folder, so the folder can move
  * (or be mounted elsewhere on another machine) with its dataset beside it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, UsageError } from '../errors.js';
@@ -20,6 +20,7 @@ import { normalizeStorageUrl, storageBackend } from '../optimize/storage-url.js'
 import { redactUrl } from '../optimize/postgres-storage.js';
 import { APPROACH_NAMES } from './approaches.js';
 import type { TrainingSettings } from './objective-setup.js';
+import { readJsonFile } from '../util/json.js';
 
 export interface StudyPaths {
   readonly dir: string;
@@ -68,6 +69,10 @@ const metaSchema = z.object({
     patchSize: vec3.nullable(),
     batchSize: z.number().int().positive().nullable(),
   }),
+  /** `--features BASE,MAX` (null: the configurations' own widths); absent in studies made before it was stored. */
+  features: z.object({ base: z.number().int().positive(), max: z.number().int().positive() }).nullable().optional(),
+  /** sha256 of the plan the study searches with (plans.json); absent in older studies. */
+  planDigest: z.string().optional(),
   createdAt: z.string(),
 });
 
@@ -76,12 +81,7 @@ export type StudyMeta = Omit<z.infer<typeof metaSchema>, 'training'> & { readonl
 export const metaFile = (paths: StudyPaths, name: string): string => join(studyFolder(paths, name), 'study.json');
 
 export function readStudyMeta(file: string): StudyMeta {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(`cannot read the study description (${(err as Error).message})`, { file }, { cause: err });
-  }
+  const json = readJsonFile(file, ConfigError, 'the study description');
   const parsed = metaSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -98,11 +98,21 @@ export function writeOrCheckMeta(file: string, meta: StudyMeta): StudyMeta {
     return meta;
   }
   const old = readStudyMeta(file);
-  for (const field of ['dataset', 'approach', 'objective', 'nMax', 'training'] as const)
-    if (JSON.stringify(old[field]) !== JSON.stringify(meta[field]))
-      throw new ConfigError(
-        `this study was started with ${field} ${JSON.stringify(old[field])}, now ${JSON.stringify(meta[field])}: rerun with the same flags to resume, or use another --study/--name`,
-        { file, path: `$.${field}` },
-      );
+  const training = meta.training as unknown as Record<string, unknown>;
+  const compared: [string, unknown, unknown][] = [
+    ...(['dataset', 'approach', 'objective', 'nMax'] as const).map((f): [string, unknown, unknown] => [f, old[f], meta[f]]),
+    ...Object.keys(training).map((f): [string, unknown, unknown] => [`training.${f}`, (old.training as unknown as Record<string, unknown>)[f], training[f]]),
+    // Fields older studies did not record are not compared.
+    ...(old.features === undefined ? [] : [['features', old.features, meta.features ?? null] as [string, unknown, unknown]]),
+    ...(old.planDigest === undefined ? [] : [['plan', old.planDigest, meta.planDigest] as [string, unknown, unknown]]),
+  ];
+  for (const [field, was, now] of compared)
+    if (JSON.stringify(was) !== JSON.stringify(now)) {
+      const shown = field === 'plan' ? `a plan with sha256 ${String(was).slice(0, 12)}..., now one with ${String(now).slice(0, 12)}... (--plan differs from the study's plans.json)` : `${JSON.stringify(was)}, now ${JSON.stringify(now)}`;
+      throw new ConfigError(`this study was started with ${field} ${shown}: rerun with the same flags to resume, or use another --study/--name`, {
+        file,
+        path: `$.${field === 'plan' ? 'planDigest' : field}`,
+      });
+    }
   return old;
 }

@@ -3,6 +3,7 @@
  * (a resumed study keeps its plan), or computed from the dataset (fingerprint + nnU-Net's
  * 3d_fullres planner) and saved there. The HNAS grammar's n_max is the plan's stage count.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { loadDataset } from '../data/dataset.js';
 import { computeFingerprint } from '../data/fingerprint.js';
@@ -20,6 +21,9 @@ export interface PlanSource {
   readonly onCase?: (done: number, total: number) => void;
 }
 
+/** What a study records of its plan: sha256 of its canonical JSON. */
+export const planDigest = (plan: Plan): string => createHash('sha256').update(JSON.stringify(plan)).digest('hex');
+
 export function resolvePlan(src: PlanSource): Plan {
   if (src.planFile) {
     const plan = readPlanFile(src.planFile);
@@ -29,5 +33,5 @@ export function resolvePlan(src: PlanSource): Plan {
   if (existsSync(src.studyPlanFile)) return readPlanFile(src.studyPlanFile);
   const plan = planExperiment(computeFingerprint(loadDataset(src.datasetDir), { onCase: src.onCase }));
   writeFileAtomic(src.studyPlanFile, `${JSON.stringify(plan, null, 2)}\n`);
-  return plan;
+  return readPlanFile(src.studyPlanFile); // as every resume will read it (so its digest matches)
 }

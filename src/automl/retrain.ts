@@ -20,6 +20,8 @@ export interface RetrainOptions {
   readonly device: Device;
   /** Feature widths outside the search space, as the study ran with `--features` (null: the configuration's). */
   readonly features?: { readonly base: number; readonly max: number } | null;
+  /** onnxruntime intra-op threads (default: all cores). */
+  readonly threads?: number;
   readonly progress?: boolean;
   readonly signal?: AbortSignal;
 }
@@ -48,10 +50,11 @@ export async function retrainIncumbent(study: LoadedStudy, o: RetrainOptions): P
     epochs: trial.budget,
     maxEpochs: Math.max(study.settings.maxBudget, trial.budget),
     iterationsPerEpoch: meta.training.iterationsPerEpoch,
-    features: o.features ?? null,
+    features: o.features ?? meta.features ?? null,
     seed: trial.seed,
     outDir: model,
     device: o.device,
+    threads: o.threads,
     progress: o.progress,
     signal: o.signal,
   });

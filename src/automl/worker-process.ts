@@ -23,7 +23,9 @@ export function spawnWorker(dir: string, args: WorkerArgs): WorkerHandle {
   // Absolute loader and entry paths: the user's working directory need not be this package.
   const tsx = import.meta.resolve('tsx');
   const entry = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', tsx, entry, dir, JSON.stringify(args)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // The IPC channel is the worker's lifeline: it closes when this process dies, even by kill -9.
+  const child = spawn(process.execPath, ['--import', tsx, entry, dir, JSON.stringify(args)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  child.channel?.unref();
   const exit = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? 128 + (SIGNALS[signal ?? ''] ?? 0))));
   return {
     child,

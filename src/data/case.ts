@@ -77,15 +77,57 @@ function readImageFiles(id: string, files: readonly string[], expectedChannels: 
   if (channels !== expectedChannels) {
     throw new DatasetError(`expected ${expectedChannels} channel(s) (dataset.json), found ${channels} (dims ${first.dims.join('x')})`, { file: first.file });
   }
+  checkSpacing(first);
   const shape = arrayShape(first);
   const image = new Float32Array(channels * shape[0] * shape[1] * shape[2]);
   let offset = 0;
   for (const n of niftis) {
     const values = niftiValues(n);
+    refuseNonFinite(values, n);
     image.set(values, offset);
     offset += values.length;
   }
   return { image: { id, image, channels, shape, spacing: arraySpacing(first.geometry), geometry: first.geometry }, first };
+}
+
+/** NIfTI voxel (i, j, k[, c]) of a flat index, for messages. */
+export function voxelAt(n: NiftiImage, index: number): string {
+  const [nx = 1, ny = 1, nz = 1] = n.dims;
+  const c = Math.floor(index / (nx * ny * nz));
+  const ijk = `${index % nx}, ${Math.floor(index / nx) % ny}, ${Math.floor(index / (nx * ny)) % nz}`;
+  return `voxel (${ijk}${n.dims.length > 3 ? `, ${c}` : ''})`;
+}
+
+/**
+ * Non-finite intensities are refused, as nnU-Net's dataset check does: one NaN spreads through
+ * normalisation and resampling into the whole case, and no replacement value suits every modality.
+ */
+function refuseNonFinite(values: Float32Array, n: NiftiImage): void {
+  let count = 0;
+  let firstAt = -1;
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i]!)) {
+      count++;
+      if (firstAt < 0) firstAt = i;
+    }
+  }
+  if (count > 0) {
+    throw new DatasetError(
+      `${count} of ${values.length} voxels are NaN or infinite (first: ${values[firstAt]} at ${voxelAt(n, firstAt)}); replace them with a value that suits the modality (e.g. the background intensity) and run again`,
+      { file: n.file },
+    );
+  }
+}
+
+/** Spacing comes from pixdim[1..3]; zero or NaN there would silently plan at a made-up resolution. */
+function checkSpacing(n: NiftiImage): void {
+  const bad = n.geometry.pixdim.findIndex((p) => !(Number.isFinite(p) && p > 0));
+  if (bad >= 0) {
+    throw new DatasetError(
+      `voxel spacing must be positive and finite, got pixdim [${n.geometry.pixdim.join(', ')}]; fix the header's pixdim (e.g. nibabel's header.set_zooms)`,
+      { file: n.file, path: `pixdim[${bad + 1}]` },
+    );
+  }
 }
 
 /** Read a training case and check its label against the image and the dataset's label values. */
@@ -106,11 +148,8 @@ export function labelValues(n: NiftiImage, dataset: Pick<Dataset, 'labels'>): In
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!allowed.has(v)) {
-      const nx = n.dims[0]!;
-      const ny = n.dims[1]!;
-      const at = `voxel (${i % nx}, ${Math.floor(i / nx) % ny}, ${Math.floor(i / (nx * ny))})`;
       throw new DatasetError(
-        `label value ${v} at ${at} is not among dataset.json's labels {${[...allowed].join(', ')}}`,
+        `label value ${v} at ${voxelAt(n, i)} is not among dataset.json's labels {${[...allowed].join(', ')}}`,
         { file: n.file },
       );
     }

@@ -7,10 +7,11 @@
  *   const ds = loadDataset('../shared/datasets/Task04_Hippocampus');
  *   ds.cases[0]  // { id: 'hippocampus_001', images: ['.../imagesTr/hippocampus_001.nii.gz'], label: '...' }
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { DatasetError, jsonPath } from '../errors.js';
+import { readJsonFile } from '../util/json.js';
 
 export interface LabelDef {
   readonly name: string;
@@ -70,6 +71,16 @@ function indexedList(map: Record<string, string>, file: string, field: string): 
   return indices.map((i) => map[String(i)]!);
 }
 
+/** A path dataset.json lists, resolved inside the dataset folder; one that leads out of it is refused. */
+function insideRoot(root: string, entry: string, file: string, jsonPath: string): string {
+  const path = resolve(root, entry);
+  const rel = relative(root, path);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    throw new DatasetError(`listed path '${entry}' leads outside the dataset folder ${root}: paths must be relative, inside it (e.g. ./imagesTr/case.nii.gz)`, { file, path: jsonPath });
+  }
+  return path;
+}
+
 function requireFile(path: string, file: string, jsonPath: string): string {
   if (!existsSync(path)) throw new DatasetError(`listed file does not exist: ${path}`, { file, path: jsonPath });
   return path;
@@ -90,17 +101,28 @@ function checkLabels(labels: LabelDef[], file: string): LabelDef[] {
   return sorted;
 }
 
+function readDatasetJson(file: string): unknown {
+  if (!existsSync(file)) throw new DatasetError('no dataset.json in the dataset folder', { file });
+  return readJsonFile(file, DatasetError, 'dataset.json');
+}
+
+/** Only the labels of `<root>/dataset.json` (either layout), without looking for the case files. */
+export function datasetLabels(rootDir: string): LabelDef[] {
+  const file = join(resolve(rootDir), 'dataset.json');
+  const json = readDatasetJson(file);
+  if (typeof json === 'object' && json !== null && 'channel_names' in json) {
+    const d = parseWith(v2Schema.pick({ labels: true }), json, file);
+    return checkLabels(Object.entries(d.labels).map(([name, value]) => ({ name, value })), file);
+  }
+  const d = parseWith(msdSchema.pick({ labels: true }), json, file);
+  return checkLabels(Object.entries(d.labels).map(([value, name]) => ({ name, value: Number(value) })), file);
+}
+
 /** Read `<root>/dataset.json` in either layout; throws DatasetError naming the file and field. */
 export function loadDataset(rootDir: string): Dataset {
   const root = resolve(rootDir);
   const file = join(root, 'dataset.json');
-  if (!existsSync(file)) throw new DatasetError('no dataset.json in the dataset folder', { file });
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new DatasetError(`dataset.json is not valid JSON (${(err as Error).message})`, { file }, { cause: err });
-  }
+  const json = readDatasetJson(file);
   const isV2 = typeof json === 'object' && json !== null && 'channel_names' in json;
   const dataset = isV2 ? loadV2(root, file, json) : loadMsd(root, file, json);
   if (dataset.cases.length === 0) throw new DatasetError('the dataset has no training cases', { file, path: isV2 ? '$.numTraining' : '$.training' });
@@ -115,8 +137,8 @@ function loadMsd(root: string, file: string, json: unknown): Dataset {
     file,
   );
   const cases = d.training.map((entry, i) => {
-    const image = requireFile(join(root, entry.image), file, `$.training[${i}].image`);
-    const label = requireFile(join(root, entry.label), file, `$.training[${i}].label`);
+    const image = requireFile(insideRoot(root, entry.image, file, `$.training[${i}].image`), file, `$.training[${i}].image`);
+    const label = requireFile(insideRoot(root, entry.label, file, `$.training[${i}].label`), file, `$.training[${i}].label`);
     return { id: stripEnding(stripEnding(basename(entry.image), '.gz'), '.nii'), images: [image], label };
   });
   return { root, name: d.name ?? basename(root), layout: 'msd', channelNames, labels, cases: sortUnique(cases, file) };

@@ -8,9 +8,11 @@
  *   summary.foregroundMean  // e.g. 0.89
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DatasetError } from '../errors.js';
-import { niftiValues, readNifti } from './nifti.js';
+import { voxelAt } from './case.js';
+import { datasetLabels } from './dataset.js';
+import { niftiValues, readNifti, type NiftiImage } from './nifti.js';
 
 export interface ClassScore {
   readonly dice: number;
@@ -76,12 +78,34 @@ export function summarize(cases: CaseScores[], classes: number[], missingPredict
 
 const NIFTI = /\.nii(\.gz)?$/;
 
+/** The first voxel that is not a non-negative integer (or, given `allowed`, not one of those values). */
+function checkLabelVoxels(n: NiftiImage, values: Float32Array, allowed: ReadonlySet<number> | undefined, what: string): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const ok = allowed ? allowed.has(v) : Number.isInteger(v) && v >= 0;
+    if (!ok) {
+      const expected = allowed ? `one of the label values {${[...allowed].sort((a, b) => a - b).join(', ')}}` : 'a non-negative integer label';
+      throw new DatasetError(`${what} value ${v} at ${voxelAt(n, i)} is not ${expected}`, { file: n.file });
+    }
+  }
+}
+
+/** The label set from the dataset.json next to the reference folder (labelsTr/../dataset.json), if there is one. */
+function referenceLabelSet(gtDir: string): ReadonlySet<number> | undefined {
+  const root = dirname(resolve(gtDir));
+  if (!existsSync(join(root, 'dataset.json'))) return undefined;
+  return new Set(datasetLabels(root).map((l) => l.value));
+}
+
 /**
  * Score every prediction in `predDir` against the file of the same name in `gtDir`.
- * Classes default to every nonzero value found in the references.
+ * Classes default to every nonzero value found in the references. Every voxel must be a label:
+ * one of dataset.json's when the reference folder sits in a dataset (labelsTr/../dataset.json),
+ * else a non-negative integer, and a prediction may only hold values the references or `classes` hold.
  */
 export function evaluateFolders(predDir: string, gtDir: string, classes?: number[]): EvaluationSummary {
   for (const d of [predDir, gtDir]) if (!existsSync(d)) throw new DatasetError('folder does not exist', { file: d });
+  const labelSet = referenceLabelSet(gtDir);
   const preds = readdirSync(predDir).filter((f) => NIFTI.test(f) && !f.startsWith('.')).sort();
   const refs = new Set(readdirSync(gtDir).filter((f) => NIFTI.test(f) && !f.startsWith('.')));
   if (preds.length === 0) throw new DatasetError('no .nii/.nii.gz predictions in the folder', { file: predDir });
@@ -92,12 +116,17 @@ export function evaluateFolders(predDir: string, gtDir: string, classes?: number
     if (pred.dims.join('x') !== ref.dims.join('x')) {
       throw new DatasetError(`prediction shape ${pred.dims.join('x')} differs from the reference's ${ref.dims.join('x')}`, { file: pred.file });
     }
-    return { id: f.replace(NIFTI, ''), pred: niftiValues(pred), ref: niftiValues(ref) };
+    const refValues = niftiValues(ref);
+    checkLabelVoxels(ref, refValues, labelSet, 'reference');
+    return { id: f.replace(NIFTI, ''), pred, predValues: niftiValues(pred), ref: refValues };
   });
+  const known = new Set(labelSet ?? [0, ...(classes ?? [])]);
+  if (!labelSet) for (const p of pairs) for (const v of p.ref) known.add(v);
+  for (const p of pairs) checkLabelVoxels(p.pred, p.predValues, known, 'prediction');
   const found = new Set<number>();
   if (!classes) for (const p of pairs) for (const v of p.ref) if (v > 0) found.add(v);
   const cls = classes ?? [...found].sort((a, b) => a - b);
-  const cases = pairs.map((p) => ({ id: p.id, perClass: scoreCase(p.pred, p.ref, cls) }));
+  const cases = pairs.map((p) => ({ id: p.id, perClass: scoreCase(p.predValues, p.ref, cls) }));
   const missing = [...refs].filter((f) => !preds.includes(f)).sort();
   return summarize(cases, cls, missing);
 }

@@ -8,8 +8,8 @@
  *   const values = niftiValues(img);             // Float32Array, scaling applied
  *   writeNifti('out.nii.gz', values, img.dims, img.geometry);
  */
-import { readFileSync } from 'node:fs';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { NIFTI1, NIFTI2, isNIFTI1, isNIFTI2 } from 'nifti-reader-js';
 import { DatasetError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -41,28 +41,67 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Read a NIfTI file; every problem becomes a DatasetError naming the file. */
+/** The most voxel data one image may promise (2 GiB): more is a damaged header, not a scan. */
+export const MAX_VOXEL_BYTES = 2 ** 31;
+/** vox_offset is at most 16 MiB (header extensions), so no image file is larger than this. */
+const MAX_VOX_OFFSET = 2 ** 24;
+const MAX_FILE_BYTES = MAX_VOXEL_BYTES + MAX_VOX_OFFSET;
+
+/**
+ * Read a NIfTI file; every problem becomes a DatasetError naming the file. Only regular files
+ * are read (after following symlinks: no devices, FIFOs or folders), and never more bytes than
+ * the header promises.
+ */
 export function readNifti(file: string): NiftiImage {
   let bytes: Uint8Array;
   try {
+    const stat = statSync(file);
+    if (!stat.isFile()) {
+      const kind = stat.isDirectory() ? 'a folder' : stat.isFIFO() ? 'a FIFO' : stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device' : stat.isSocket() ? 'a socket' : 'not a file';
+      throw new DatasetError(`not a regular file (${kind}${lstatSync(file).isSymbolicLink() ? ', via a symlink' : ''}): an image must be a .nii or .nii.gz file`, { file });
+    }
+    if (stat.size > MAX_FILE_BYTES) throw new DatasetError(`the file is ${stat.size} bytes, more than any image may hold (${MAX_VOXEL_BYTES} bytes of voxels)`, { file });
     bytes = readFileSync(file);
   } catch (err) {
+    if (err instanceof DatasetError) throw err;
     throw new DatasetError(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { file }, { cause: err });
   }
   return parseNifti(bytes, file);
 }
 
-/** Parse NIfTI bytes (gzipped or not); `file` only names the source in errors. */
-export function parseNifti(input: Uint8Array, file: string): NiftiImage {
-  let bytes = input;
-  if (isGzip(bytes)) {
+/** The first bytes of a gzip stream (enough for a header), inflating only a small prefix of the input. */
+function gunzipPrefix(input: Uint8Array, want: number, file: string): Uint8Array {
+  for (let take = 256; ; take *= 2) {
+    let out: Uint8Array = new Uint8Array(0);
     try {
-      bytes = gunzipSync(bytes);
+      out = gunzipSync(input.subarray(0, take), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
     } catch (err) {
-      throw new DatasetError(`corrupt or truncated gzip data (${(err as Error).message})`, { file }, { cause: err });
+      if (take >= input.length) throw new DatasetError(`corrupt or truncated gzip data (${(err as Error).message})`, { file }, { cause: err });
+    }
+    if (out.length >= want) return out;
+    if (take >= input.length) {
+      // The whole stream is shorter than a header: a complete tiny stream, or a truncated one (say so).
+      try {
+        return gunzipSync(input, { maxOutputLength: want });
+      } catch (err) {
+        throw new DatasetError(`corrupt or truncated gzip data (${(err as Error).message})`, { file }, { cause: err });
+      }
     }
   }
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+interface HeaderInfo {
+  header: NIFTI1 | NIFTI2;
+  version: 1 | 2;
+  dtype: NonNullable<ReturnType<typeof DATATYPE_BY_CODE.get>>;
+  dims: number[];
+  count: number;
+  offset: number;
+  nbytes: number;
+}
+
+function readHeader(bytes: Uint8Array, file: string, totalHint: number): HeaderInfo {
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + Math.min(bytes.byteLength, 540)) as ArrayBuffer;
   let header: NIFTI1 | NIFTI2;
   let version: 1 | 2;
   if (buffer.byteLength >= 348 && isNIFTI1(buffer)) {
@@ -72,7 +111,7 @@ export function parseNifti(input: Uint8Array, file: string): NiftiImage {
     header = new NIFTI2();
     version = 2;
   } else {
-    throw new DatasetError(`not a NIfTI-1 or NIfTI-2 file (no valid header magic; ${buffer.byteLength} bytes)`, { file });
+    throw new DatasetError(`not a NIfTI-1 or NIfTI-2 file (no valid header magic; ${totalHint} bytes)`, { file });
   }
   try {
     header.readHeader(buffer);
@@ -102,13 +141,41 @@ export function parseNifti(input: Uint8Array, file: string): NiftiImage {
   const count = dims.reduce((a, b) => a * b, 1);
   const offset = Number(header.vox_offset);
   const nbytes = count * dtype.bytes;
-  if (!(offset >= 0) || offset + nbytes > buffer.byteLength) {
+  if (!(Number.isInteger(offset) && offset >= 0 && offset <= MAX_VOX_OFFSET)) throw new DatasetError(`vox_offset must be a whole number of bytes up to ${MAX_VOX_OFFSET}, got ${offset}`, { file, path: 'vox_offset' });
+  if (nbytes > MAX_VOXEL_BYTES) {
+    throw new DatasetError(`the header promises ${nbytes} bytes of voxels (dims [${dims.join(', ')}], ${dtype.name}), more than the ${MAX_VOXEL_BYTES} an image may hold`, { file, path: 'dim' });
+  }
+  return { header, version, dtype, dims, count, offset, nbytes };
+}
+
+/** Parse NIfTI bytes (gzipped or not); `file` only names the source in errors. */
+export function parseNifti(input: Uint8Array, file: string): NiftiImage {
+  const gzip = isGzip(input);
+  const head = gzip ? gunzipPrefix(input, 540, file) : input;
+  const { header, version, dtype, dims, count, offset, nbytes } = readHeader(head, file, head.byteLength);
+  const expected = offset + nbytes;
+  let bytes = input;
+  if (gzip) {
+    try {
+      bytes = gunzipSync(input, { maxOutputLength: Math.max(expected, 1) });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new DatasetError(`the gzip stream inflates to more than the ${expected} bytes the header promises (vox_offset ${offset} + ${nbytes} bytes of ${dtype.name})`, { file }, { cause: err });
+      }
+      throw new DatasetError(`corrupt or truncated gzip data (${(err as Error).message})`, { file }, { cause: err });
+    }
+  }
+  if (bytes.byteLength < expected) {
     throw new DatasetError(
-      `truncated voxel data: header promises ${nbytes} bytes of ${dtype.name} at offset ${offset}, file holds ${buffer.byteLength} bytes`,
+      `truncated voxel data: header promises ${nbytes} bytes of ${dtype.name} at offset ${offset}, file holds ${bytes.byteLength} bytes`,
       { file },
     );
   }
-  const voxelBytes = new Uint8Array(buffer.slice(offset, offset + nbytes));
+  if (bytes.byteLength > expected) {
+    throw new DatasetError(`the file holds ${bytes.byteLength - expected} bytes more than the header promises (vox_offset ${offset} + ${nbytes} bytes of ${dtype.name}): a damaged header or a concatenated file`, { file });
+  }
+  const buffer = bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + expected) as ArrayBuffer;
+  const voxelBytes = new Uint8Array(buffer);
   if (header.littleEndian !== IS_HOST_LITTLE_ENDIAN) swapBytes(voxelBytes, dtype.bytes);
   const raw = dtype.view(voxelBytes.buffer as ArrayBuffer, count);
 
@@ -126,7 +193,8 @@ export function parseNifti(input: Uint8Array, file: string): NiftiImage {
     sclSlope: slope,
     sclInter: inter,
     geometry: {
-      pixdim: [Math.abs(header.pixDims[1]!) || 1, Math.abs(header.pixDims[2]!) || 1, Math.abs(header.pixDims[3]!) || 1],
+      // Kept as stored (zero or NaN included): readers that need a spacing refuse those (case.ts).
+      pixdim: [Math.abs(header.pixDims[1]!), Math.abs(header.pixDims[2]!), Math.abs(header.pixDims[3]!)],
       qformCode: header.qform_code,
       sformCode: header.sform_code,
       quatern: [header.quatern_b, header.quatern_c, header.quatern_d, header.qoffset_x, header.qoffset_y, header.qoffset_z],

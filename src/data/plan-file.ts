@@ -1,9 +1,9 @@
 /** Reading plans.json as `hnas plan` writes it, with errors that name the file and field. */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { networkPlanSchema, planIssueError } from '../../compiler/ir/plan.js';
 import { PlanError } from '../errors.js';
 import type { Plan } from './plan-types.js';
+import { readJsonFile } from '../util/json.js';
 
 const axis = z.number().int().min(0).max(2);
 const planShape = z.looseObject({
@@ -28,11 +28,5 @@ export function parsePlan(json: unknown, file: string): Plan {
 }
 
 export function readPlanFile(file: string): Plan {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new PlanError(`cannot read the plan (${(err as Error).message})`, { file }, { cause: err });
-  }
-  return parsePlan(json, file);
+  return parsePlan(readJsonFile(file, PlanError, 'the plan'), file);
 }

@@ -1,4 +1,4 @@
-/** Progress bars with ETA on stderr for long data steps (silent when stderr is not a terminal). */
+/** Progress bars with ETA on stderr for long data steps (silent when stderr is not a terminal, or with --no-progress). */
 import cliProgress from 'cli-progress';
 
 export interface Progress {
@@ -6,7 +6,8 @@ export interface Progress {
   stop(): void;
 }
 
-export function progressBar(label: string, total: number): Progress {
+export function progressBar(label: string, total: number, enabled = true): Progress {
+  if (!enabled) return { update: () => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar(
     { format: `${label} [{bar}] {value}/{total} | {percentage}% | ETA {eta_formatted} | {duration_formatted}`, stream: process.stderr, hideCursor: true },
     cliProgress.Presets.shades_classic,

@@ -2,11 +2,12 @@
  * 5-fold cross-validation splits: sorted case ids, shuffled with a fixed seed, cut
  * into k nearly equal folds; stored once as splits_final.json and reused by every run.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { DatasetError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Rng } from '../util/rng.js';
+import { readJsonFile } from '../util/json.js';
 
 export interface Split {
   readonly train: string[];
@@ -39,12 +40,7 @@ export function loadOrCreateSplits(file: string, caseIds: readonly string[], fol
     writeFileAtomic(file, `${JSON.stringify(splits, null, 2)}\n`);
     return splits;
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new DatasetError(`not valid JSON (${(err as Error).message})`, { file }, { cause: err });
-  }
+  const parsed = readJsonFile(file, DatasetError, 'the splits');
   const result = splitsSchema.safeParse(parsed);
   if (!result.success) throw new DatasetError(`expected [{train: [...], val: [...]}, ...]: ${result.error.issues[0]!.message}`, { file, path: `$${result.error.issues[0]!.path.map((p) => `[${String(p)}]`).join('')}` });
   const known = new Set(caseIds);

@@ -75,6 +75,40 @@ export function altDepth(symbols: readonly { kind: string; name: string }[], dep
   return d;
 }
 
+const deepestCache = new WeakMap<Grammar, number>();
+
+/**
+ * Height of the deepest derivation tree of the start symbol of a non-recursive grammar (over
+ * alternatives that can finish), by a fixpoint like minDepths; Infinity for a recursive one.
+ */
+export function deepestTree(grammar: Grammar): number {
+  const cached = deepestCache.get(grammar);
+  if (cached !== undefined) return cached;
+  let result = Infinity;
+  if (!unboundedSymbols(grammar).has(grammar.start)) {
+    const least = minDepths(grammar);
+    const depth = new Map<string, number>();
+    for (const head of grammar.rules.keys()) depth.set(head, 1);
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const [head, alts] of grammar.rules) {
+        if (!Number.isFinite(least.get(head)!) || unboundedSymbols(grammar).has(head)) continue;
+        for (const alt of alts) {
+          if (!Number.isFinite(altDepth(alt.symbols, least))) continue;
+          const d = altDepth(alt.symbols, depth);
+          if (d > depth.get(head)!) {
+            depth.set(head, d);
+            changed = true;
+          }
+        }
+      }
+    }
+    result = depth.get(grammar.start)!;
+  }
+  deepestCache.set(grammar, result);
+  return result;
+}
+
 const recursiveCache = new WeakMap<Grammar, ReadonlySet<string>>();
 
 /**
@@ -118,7 +152,7 @@ export function unboundedSymbols(grammar: Grammar): ReadonlySet<string> {
 }
 
 /** Nodes on some cycle of a directed graph (iterative Tarjan). */
-function cyclicNodes(edges: ReadonlyMap<string, readonly string[]>): Set<string> {
+export function cyclicNodes(edges: ReadonlyMap<string, readonly string[]>): Set<string> {
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const onStack = new Set<string>();

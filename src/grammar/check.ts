@@ -7,6 +7,7 @@
 import { GrammarCheckError, type SourceLocation } from '../errors.js';
 import { minDepths, reachable, undefinedUses } from './analysis.js';
 import { alternativeText, NONTERMINAL_NAME, TERMINAL_NAME, type Grammar } from './grammar.js';
+import { MAX_TREE_DEPTH } from './tree-types.js';
 
 /** Where a rule, alternative or symbol came from; grammars built in code name the rule instead. */
 export type Locator = (head: string, alternative?: number, position?: number) => SourceLocation;
@@ -18,7 +19,7 @@ const inCode: Locator = (head, alternative, position) => ({
 /** Weights of one rule must sum to 1 within this tolerance (decimal text rounds). */
 export const WEIGHT_TOLERANCE = 1e-6;
 
-const checks: ((g: Grammar, at: Locator) => void)[] = [checkNames, checkUndefined, checkDuplicates, checkWeights, checkProductive, checkReachable];
+const checks: ((g: Grammar, at: Locator) => void)[] = [checkNames, checkUndefined, checkDuplicates, checkWeights, checkProductive, checkDepth, checkReachable];
 
 export function checkGrammar(grammar: Grammar, locate: Locator = inCode): void {
   for (const check of checks) check(grammar, locate);
@@ -79,6 +80,13 @@ function checkWeights(g: Grammar, at: Locator): void {
 function checkProductive(g: Grammar, at: Locator): void {
   for (const [head, d] of minDepths(g))
     if (!Number.isFinite(d)) throw new GrammarCheckError(`nonterminal ${head} is not productive: no alternative derives a string of terminals`, at(head));
+}
+
+/** A grammar whose every tree is deeper than trees may be (MAX_TREE_DEPTH) cannot be sampled, stored or compiled. */
+function checkDepth(g: Grammar, at: Locator): void {
+  const least = minDepths(g).get(g.start)!;
+  if (least > MAX_TREE_DEPTH)
+    throw new GrammarCheckError(`the shallowest derivation of ${g.start} is ${least} levels deep; trees may have at most ${MAX_TREE_DEPTH} levels`, at(g.start));
 }
 
 function checkReachable(g: Grammar, at: Locator): void {

@@ -32,20 +32,48 @@ export function countAll(grammar: Grammar, maxDepth?: number): Map<string, bigin
   return memo;
 }
 
-function countExact(grammar: Grammar, symbol: string, memo: Map<string, bigint>): bigint {
-  const known = memo.get(symbol);
-  if (known !== undefined) return known;
-  const depth = minDepths(grammar);
-  let total = 0n;
-  for (const alt of alternativesOf(grammar, symbol)) {
-    // Alternatives that cannot finish contribute nothing (and may hide cycles).
-    if (!Number.isFinite(altDepth(alt.symbols, depth))) continue;
-    let product = 1n;
-    for (const s of alt.symbols) if (s.kind === 'nonterminal') product *= countExact(grammar, s.name, memo);
-    total += product;
+/** Counts past 10^100000 are refused: BigInt arithmetic on them would take minutes, then fail. */
+export const MAX_COUNT_DIGITS = 100_000;
+let maxCount: bigint | undefined;
+
+function bounded(value: bigint, symbol: string): bigint {
+  maxCount ??= 10n ** BigInt(MAX_COUNT_DIGITS);
+  if (value > maxCount) {
+    throw new GrammarCheckError(`${symbol} has more than 10^${MAX_COUNT_DIGITS} derivations: too many to count exactly (lower --depth, or count a smaller grammar)`, {
+      path: `rule ${symbol}`,
+    });
   }
-  memo.set(symbol, total);
-  return total;
+  return value;
+}
+
+/** Post-order over the (acyclic) finite alternatives, with an explicit stack: chains of thousands of rules are fine. */
+function countExact(grammar: Grammar, symbol: string, memo: Map<string, bigint>): bigint {
+  const depth = minDepths(grammar);
+  const finiteAlts = (head: string) => alternativesOf(grammar, head).filter((alt) => Number.isFinite(altDepth(alt.symbols, depth)));
+  const stack: { head: string; expanded: boolean }[] = [{ head: symbol, expanded: false }];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (memo.has(frame.head)) {
+      stack.pop();
+      continue;
+    }
+    const alts = finiteAlts(frame.head);
+    if (!frame.expanded) {
+      frame.expanded = true;
+      // Alternatives that cannot finish contribute nothing (and may hide cycles).
+      for (const alt of alts) for (const s of alt.symbols) if (s.kind === 'nonterminal' && !memo.has(s.name)) stack.push({ head: s.name, expanded: false });
+      continue;
+    }
+    stack.pop();
+    let total = 0n;
+    for (const alt of alts) {
+      let product = 1n;
+      for (const s of alt.symbols) if (s.kind === 'nonterminal') product = bounded(product * memo.get(s.name)!, frame.head);
+      total = bounded(total + product, frame.head);
+    }
+    memo.set(frame.head, total);
+  }
+  return memo.get(symbol)!;
 }
 
 function countByDepth(grammar: Grammar, maxDepth: number): Map<string, bigint> {
@@ -58,8 +86,8 @@ function countByDepth(grammar: Grammar, maxDepth: number): Map<string, bigint> {
       let total = 0n;
       for (const alt of alts) {
         let product = 1n;
-        for (const s of alt.symbols) if (s.kind === 'nonterminal') product *= level.get(s.name) ?? 0n;
-        total += product;
+        for (const s of alt.symbols) if (s.kind === 'nonterminal') product = bounded(product * (level.get(s.name) ?? 0n), head);
+        total = bounded(total + product, head);
       }
       next.set(head, total);
     }

@@ -7,9 +7,9 @@ import nearley from 'nearley';
 import type { Token } from 'moo';
 import grammarLanguage from '../../grammar/generated/grammar-language.js';
 import treeString from '../../grammar/generated/tree-string.js';
-import { tokenNames, type RuleAst } from '../../grammar/lexers.js';
+import { snocToArray, tokenNames, type RawRule, type RawTreeNode, type RuleAst, type Snoc } from '../../grammar/lexers.js';
 import { GrammarSyntaxError, TreeError, type SourceLocation } from '../errors.js';
-import type { TreeNode } from './tree-types.js';
+import { MAX_TREE_DEPTH, type TreeNode } from './tree-types.js';
 
 type ErrorClass = new (message: string, location?: SourceLocation) => Error;
 
@@ -28,12 +28,23 @@ const compiledTree = nearley.Grammar.fromCompiled(treeString as unknown as nearl
 /** Rules of a grammar-language text, with source positions. */
 export function parseGrammarSyntax(text: string, file?: string): RuleAst[] {
   // A final newline ends the last rule even when the file lacks one.
-  return run(compiledLanguage, `${text}\n`, file, GrammarSyntaxError) as RuleAst[];
+  const rules = snocToArray(run(compiledLanguage, `${text}\n`, file, GrammarSyntaxError) as Snoc<RawRule> | null);
+  return rules.map((r) => ({ ...r, alts: snocToArray(r.alts).map((a) => ({ ...a, symbols: snocToArray(a.symbols) })) }));
 }
 
 /** A derivation tree in bracketed form, `(S unet (E2 ...) ...)`. */
 export function parseTreeSyntax(text: string, file?: string): TreeNode {
-  return run(compiledTree, text, file, TreeError) as TreeNode;
+  const root = run(compiledTree, text, file, TreeError) as RawTreeNode;
+  // Flattened in place with an explicit stack: trees may be nested deeper than the call stack allows.
+  const stack: [RawTreeNode, number][] = [[root, 1]];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [node, depth] = top;
+    if (depth > MAX_TREE_DEPTH) throw new TreeError(`the tree is nested deeper than ${MAX_TREE_DEPTH} levels (at a ${node.symbol} node): trees may have at most ${MAX_TREE_DEPTH}`, { file });
+    const children = snocToArray(node.children as Snoc<string | RawTreeNode> | null);
+    node.children = children;
+    for (const c of children) if (typeof c !== 'string') stack.push([c, depth + 1]);
+  }
+  return root as unknown as TreeNode;
 }
 
 function run(grammar: nearley.Grammar, text: string, file: string | undefined, error: ErrorClass): unknown {

@@ -31,6 +31,9 @@ export const NORMS = ['instance_norm', 'batch_norm'] as const;
 export const NONLINS = ['leaky_relu', 'relu', 'elu', 'prelu', 'gelu'] as const;
 export const DROPOUTS = ['dropout', 'no_dropout'] as const;
 export const DEFAULT_S_MAX = 2;
+/** Largest n_max / s_max accepted from flags and tree files (the grammar grows exponentially with both). */
+export const MAX_STAGES = 12;
+export const MAX_SCALE = 8;
 
 /** Smallest stage count of the grammar for n_max. */
 export const minStages = (nMax: number): number => Math.floor(nMax / 2);

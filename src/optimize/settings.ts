@@ -21,6 +21,13 @@ export interface StudySettings extends BudgetSettings {
 
 export type StudySettingsInput = Pick<StudySettings, 'algorithm' | 'space'> & Partial<Omit<StudySettings, 'version' | 'algorithm' | 'space'>>;
 
+/** The first setting (dotted path) in which two studies' settings differ, or undefined. */
+export function settingsDifference(a: StudySettings, b: StudySettings): string | undefined {
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof StudySettings>)
+    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
+  return undefined;
+}
+
 /** Fills defaults (min 10, max 1000, eta 3, seed 0, one Hyperband round) and checks everything. */
 export function makeSettings(input: StudySettingsInput): StudySettings {
   if (!ALGORITHM_NAMES.includes(input.algorithm))

@@ -5,6 +5,9 @@
  * which the trial's state transition is applied to the row as stored, so a stale claim
  * loses. A `kill -9` at any point leaves either the whole transaction or none of it.
  */
+import { accessSync, constants, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StorageError } from '../errors.js';
 import type { StudySettings } from './settings.js';
@@ -28,18 +31,57 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX trials_version ON trials (study, version);`,
 ];
 
+export interface SqliteOptions {
+  /**
+   * Only read (report, incumbent, study list): never creates, migrates or writes the database. In a
+   * folder this process cannot write (a read-only mount, another user's study) SQLite could not even
+   * make its WAL index there, so a snapshot copy (database + WAL) in a temporary folder is read instead.
+   */
+  readonly readonly?: boolean;
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class SqliteStorage implements StudyStorage {
   private readonly db: Database.Database;
   private readonly stmts;
+  private readonly snapshotDir?: string;
 
-  /** Opens (creating if needed) the study database at `path` (':memory:' for a private one). */
-  constructor(readonly path: string) {
+  /** Opens (creating if needed, unless readonly) the study database at `path` (':memory:' for a private one). */
+  constructor(
+    readonly path: string,
+    options: SqliteOptions = {},
+  ) {
     try {
-      this.db = new Database(path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('busy_timeout = 30000');
-      this.migrate();
+      if (options.readonly) {
+        let file = path;
+        if (!writable(dirname(path))) {
+          this.snapshotDir = mkdtempSync(join(tmpdir(), 'hnas-study-snapshot-'));
+          file = join(this.snapshotDir, basename(path));
+          copyFileSync(path, file);
+          if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${file}-wal`);
+        }
+        this.db = new Database(file, { readonly: true, fileMustExist: true });
+        this.db.pragma('busy_timeout = 30000');
+        const version = this.db.pragma('user_version', { simple: true }) as number;
+        if (version === 0) throw new StorageError('not a study database (empty, or never written by hnas)', { file: path });
+        if (version !== SCHEMA_VERSION) throw new StorageError(`database schema version ${version}, this hnas reads ${SCHEMA_VERSION}: open it once with \`hnas optimize\` to migrate`, { file: path });
+      } else {
+        this.db = new Database(path);
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('busy_timeout = 30000');
+        this.migrate();
+      }
     } catch (err) {
+      if (this.snapshotDir) rmSync(this.snapshotDir, { recursive: true, force: true });
+      if (err instanceof StorageError) throw err;
       throw new StorageError(`cannot open study database: ${(err as Error).message}`, { file: path }, { cause: err });
     }
     this.stmts = {
@@ -134,5 +176,6 @@ export class SqliteStorage implements StudyStorage {
 
   async close(): Promise<void> {
     this.db.close();
+    if (this.snapshotDir) rmSync(this.snapshotDir, { recursive: true, force: true });
   }
 }

@@ -20,7 +20,7 @@ export interface StorageBackend {
   readonly schemes: readonly string[];
   /** Shared by workers on several machines (a server), or one machine only (a file). */
   readonly networked: boolean;
-  /** Opens the storage; with `mustExist`, refuses to create an empty one (readers). */
+  /** Opens the storage; with `mustExist` (readers), refuses to create an empty one and, where it can, only reads. */
   open(url: string, mustExist: boolean): StudyStorage;
 }
 
@@ -39,7 +39,7 @@ export const BACKENDS: Readonly<Record<string, StorageBackend>> = {
       // Reading must not create an empty database where the user mistyped a path.
       if (mustExist && !existsSync(file)) throw new StorageError('no study database here (expected a study folder holding study.db, or a .db file)', { file });
       warnNetworkSqlite(file);
-      return new SqliteStorage(file);
+      return new SqliteStorage(file, { readonly: mustExist });
     },
   },
   postgresql: { schemes: ['postgresql', 'postgres'], networked: true, open: (url) => new PostgresStorage(url) },

@@ -21,7 +21,7 @@ import { bestLossTrial, paretoTrials } from './incumbent.js';
 import { bareTrial, type Job, type Objective, type ObjectiveResult } from './objective.js';
 import { drawConfiguration } from './config-sampler.js';
 import { type Slot, nextStep } from './schedule.js';
-import { makeSettings, type StudySettings, type StudySettingsInput } from './settings.js';
+import { makeSettings, settingsDifference, type StudySettings, type StudySettingsInput } from './settings.js';
 import type { StudyStorage } from './storage.js';
 import { busySeconds, type TrialRecord, type TrialSpec } from './trial.js';
 import { newWorkerId, staleness } from './worker.js';
@@ -84,8 +84,13 @@ export class Study {
     if (options.settings) {
       const wanted = makeSettings(options.settings);
       if (!settings) settings = await storage.createStudy(name, wanted);
-      else if (JSON.stringify(settings) !== JSON.stringify(wanted))
-        throw new ConfigError(`study '${name}' exists with different settings (algorithm ${settings.algorithm}, seed ${settings.seed}); open it without settings or choose another name`);
+      else {
+        const field = settingsDifference(settings, wanted);
+        if (field) {
+          const show = (s: StudySettings) => (field === 'space' ? 'another search space' : JSON.stringify(s[field as keyof StudySettings]));
+          throw new ConfigError(`study '${name}' exists with ${field} ${show(settings)}, now ${show(wanted)}: rerun with the study's settings to resume, or choose another name`, { path: field });
+        }
+      }
     }
     if (!settings) throw new ConfigError(`no study named '${name}' (give settings to create it)`);
     return new Study(storage, name, settings, options.worker ?? newWorkerId(), options);

@@ -7,9 +7,17 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { TrialRecord } from './trial.js';
 
-export function newWorkerId(): string {
-  return `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+/** `run` (a runId) makes the id say which command's run it belongs to (see ranIn). */
+export function newWorkerId(run?: string): string {
+  const nonce = randomBytes(4).toString('hex');
+  return `${hostname()}/${process.pid}/${run === undefined ? nonce : `${run}.${nonce}`}`;
 }
+
+/** An id for one command's run, shared by the workers it starts. */
+export const newRunId = (): string => randomBytes(6).toString('hex');
+
+/** Did a worker of run `run` claim this trial? */
+export const ranIn = (t: TrialRecord, run: string): boolean => (t.worker.split('/')[2] ?? '').startsWith(`${run}.`);
 
 function processAlive(pid: number): boolean {
   try {

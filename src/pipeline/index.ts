@@ -8,7 +8,10 @@
  *                                folds: [0], epochs: 10, iterationsPerEpoch: 50, seed: 0, outDir: 'models/hippo' });
  */
 import { configurationFile, type ResolvedConfiguration } from './config.js';
-import { foldDir, prepareModelDir, type FoldId } from './model-dir.js';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { FILES } from '../runtime/trainer.js';
+import { foldDir, MODEL_FILES, prepareModelDir, type FoldId } from './model-dir.js';
 import type { Prepared } from './prepare.js';
 import { trainFold, type FoldResult, type FoldTrainingOptions } from './train-fold.js';
 
@@ -30,20 +33,41 @@ export interface TrainModelResult {
 }
 
 export async function trainModel(o: TrainModelOptions): Promise<TrainModelResult> {
+  const undo = untilFirstCheckpoint(o.outDir, o.folds);
   prepareModelDir(o.outDir, o.plan, configurationFile(o.configuration));
   const results: FoldResult[] = [];
-  for (const fold of o.folds) {
-    const continueFrom = o.continueFrom ? `${foldDir(o.continueFrom, fold)}/checkpoint.safetensors` : null;
-    results.push(await trainFold({ ...o, fold, outDir: foldDir(o.outDir, fold), continueFrom }));
+  try {
+    for (const fold of o.folds) {
+      const continueFrom = o.continueFrom ? `${foldDir(o.continueFrom, fold)}/checkpoint.safetensors` : null;
+      results.push(await trainFold({ ...o, fold, outDir: foldDir(o.outDir, fold), continueFrom }));
+    }
+  } catch (err) {
+    undo();
+    throw err;
   }
   const validated = results.filter((r) => r.validation !== null);
   const dice = validated.length ? validated.reduce((s, r) => s + r.dice, 0) / validated.length : NaN;
   return { folds: results, dice, seconds: results.reduce((s, r) => s + r.seconds, 0) };
 }
 
+/**
+ * A run that fails before its first checkpoint leaves no trace: removes what it created in the
+ * model folder (plans.json, configuration.json, new fold folders, the folder itself when new and
+ * empty), so the corrected command is not refused as "a model of a different plan".
+ */
+function untilFirstCheckpoint(outDir: string, folds: readonly FoldId[]): () => void {
+  const created = [MODEL_FILES.plan, MODEL_FILES.configuration, ...folds.map((f) => basename(foldDir(outDir, f)))].filter((name) => !existsSync(join(outDir, name)));
+  const newDir = !existsSync(outDir);
+  return () => {
+    if (folds.some((f) => existsSync(join(foldDir(outDir, f), FILES.checkpoint)))) return;
+    for (const name of created) rmSync(join(outDir, name), { recursive: true, force: true });
+    if (newDir && existsSync(outDir) && readdirSync(outDir).length === 0) rmSync(outDir, { recursive: true });
+  };
+}
+
 export { resolveConfiguration, unwrapConfiguration, configurationFile, spaceOf, type ResolvedConfiguration, type TrainingHyperparameters } from './config.js';
 export { trainFold, foldCases, type FoldResult, type FoldTrainingOptions } from './train-fold.js';
-export { prepareTraining, withOverrides, planDataset, defaultCacheDir, type Prepared, type PlanOverrides } from './prepare.js';
+export { prepareTraining, planTraining, preprocessWithProgress, withOverrides, planDataset, defaultCacheDir, type Prepared, type PlanOverrides } from './prepare.js';
 export { readModelDir, foldDir, MODEL_FILES, type ModelDir, type FoldId } from './model-dir.js';
 export { loadPredictors, sessionPredictor, averagePredictors, type Predictors } from './inference.js';
 export { validateCases, foregroundClasses } from './validate.js';

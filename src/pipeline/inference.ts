@@ -46,8 +46,35 @@ export function averagePredictors(predictors: readonly PredictPatch[]): PredictP
   };
 }
 
-/** Sessions for model files (ONNX, as `hnas train` writes them); a file that cannot be loaded is a DatasetError naming it. */
-export async function loadPredictors(files: readonly string[], device: Device = 'cpu', threads?: number): Promise<Predictors> {
+/** What a model must take and give to be used with a plan: [N, channels, ...patch] in, [N, classes, ...patch] out. */
+export interface ModelContract {
+  readonly inputChannels: number;
+  readonly numClasses: number;
+  readonly patchSize: readonly number[];
+}
+
+/** A model file that does not fit the plan it is used with (say, replaced by one of another dataset) is named, not run. */
+function checkContract(session: ort.InferenceSession, contract: ModelContract, file: string): void {
+  const dims = (m: ort.InferenceSession.ValueMetadata | undefined): readonly (number | string)[] | null => (m && m.isTensor ? m.shape : null);
+  const input = dims(session.inputMetadata[0]);
+  const output = dims(session.outputMetadata[0]);
+  const want = (channels: number) => ['N', channels, ...contract.patchSize];
+  const fits = (got: readonly (number | string)[] | null, expected: readonly (number | string)[]) =>
+    got !== null && got.length === expected.length && got.every((d, i) => i === 0 || typeof d !== 'number' || d === expected[i]);
+  if (fits(input, want(contract.inputChannels)) && fits(output, want(contract.numClasses))) return;
+  const show = (d: readonly (number | string)[] | null) => (d === null ? 'no tensor' : `[${d.join(', ')}]`);
+  throw new DatasetError(
+    `the model takes ${show(input)} and gives ${show(output)}, but its plan wants [N, ${want(contract.inputChannels).slice(1).join(', ')}] in and [N, ${want(contract.numClasses).slice(1).join(', ')}] out: ` +
+      'this model was not trained with this plan (retrain the fold, or put back the model.onnx `hnas train` wrote)',
+    { file },
+  );
+}
+
+/**
+ * Sessions for model files (ONNX, as `hnas train` writes them); a file that cannot be loaded, or that
+ * does not fit `contract` (the plan's network) when given, is a DatasetError naming it.
+ */
+export async function loadPredictors(files: readonly string[], device: Device = 'cpu', threads?: number, contract?: ModelContract): Promise<Predictors> {
   const sessions: ort.InferenceSession[] = [];
   try {
     for (const f of files) {
@@ -63,6 +90,7 @@ export async function loadPredictors(files: readonly string[], device: Device = 
         if (err instanceof TrainingFailure) throw err; // a missing execution provider, with its install hint
         throw new DatasetError(`not a loadable ONNX model: ${(err as Error).message}`, { file: f }, { cause: err });
       }
+      if (contract) checkContract(sessions.at(-1)!, contract, f);
     }
   } catch (err) {
     await Promise.all(sessions.map((s) => s.release()));

@@ -12,13 +12,14 @@
  * A folder already holding a model keeps it: training again continues the same
  * configuration and plan, and a different one is refused instead of overwriting.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, DatasetError } from '../errors.js';
 import { parsePlan } from '../data/plan-file.js';
 import type { Plan } from '../data/plan-types.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { resolveConfiguration, type ConfigurationFile, type ResolvedConfiguration } from './config.js';
+import { readJsonFile } from '../util/json.js';
 
 export const MODEL_FILES = { plan: 'plans.json', configuration: 'configuration.json', fold: 'fold.json', validation: 'validation.json', validationDir: 'validation', model: 'model.onnx' } as const;
 
@@ -33,13 +34,7 @@ export function writeJson(file: string, value: unknown): void {
   writeFileAtomic(file, json(value));
 }
 
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new DatasetError(`cannot read JSON (${(err as Error).message})`, { file }, { cause: err });
-  }
-}
+const readJson = (file: string): unknown => readJsonFile(file, DatasetError);
 
 /**
  * Creates the model folder or checks that the one there was made with the same plan and

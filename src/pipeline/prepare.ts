@@ -63,11 +63,16 @@ export interface Prepared {
   readonly cache: PreprocessedDataset;
 }
 
-export function prepareTraining(datasetDir: string, o: { plan?: Plan | null; overrides?: PlanOverrides; cacheDir?: string; progress?: boolean }): Prepared {
+/** The dataset and the plan a run trains with (given or planned now, overrides applied); writes nothing. */
+export function planTraining(datasetDir: string, o: { plan?: Plan | null; overrides?: PlanOverrides }): Omit<Prepared, 'cache'> {
   const dataset = loadDataset(datasetDir);
   const base = o.plan ?? planDataset(dataset);
   checkPlanFits(base, dataset);
-  const plan = withOverrides(base, o.overrides ?? {});
+  return { dataset, plan: withOverrides(base, o.overrides ?? {}) };
+}
+
+export function prepareTraining(datasetDir: string, o: { plan?: Plan | null; overrides?: PlanOverrides; cacheDir?: string; progress?: boolean }): Prepared {
+  const { dataset, plan } = planTraining(datasetDir, o);
   const cache = preprocessWithProgress(dataset, plan, o.cacheDir ?? defaultCacheDir(dataset, plan), o.progress ?? false);
   return { dataset, plan, cache };
 }

@@ -55,6 +55,8 @@ export interface FoldTrainingOptions {
   readonly continueFrom?: string | null;
   readonly device?: Device;
   readonly threads?: number;
+  /** Optimiser steps per session.run (src/runtime/trainer.ts; default 1). */
+  readonly stepsPerRun?: number;
   /** Loader worker threads (default 1: on few cores the main thread needs the rest). */
   readonly workers?: number;
   readonly progress?: boolean;
@@ -139,6 +141,7 @@ export async function trainFold(o: FoldTrainingOptions): Promise<FoldResult> {
       outDir: o.outDir,
       device: o.device,
       threads: o.threads,
+      stepsPerRun: o.stepsPerRun,
       progress: o.progress,
       onEpoch: (r) => o.log?.(`fold ${o.fold} epoch ${r.epoch + 1}: loss ${r.loss.toFixed(4)}, lr ${r.lr.toExponential(3)}, ${r.seconds.toFixed(1)} s`),
     });
@@ -152,7 +155,7 @@ export async function trainFold(o: FoldTrainingOptions): Promise<FoldResult> {
 
   let validation: EvaluationSummary | null = null;
   if (val.length > 0) {
-    const predictors = await loadPredictors([files.model], o.device, o.threads);
+    const predictors = await loadPredictors([files.model], o.device, o.threads, o.plan.network);
     try {
       validation = await validateCases(o.dataset, val, o.plan, predictors.predict, { outDir: join(o.outDir, MODEL_FILES.validationDir), mirror: o.mirror, progress: o.progress, signal: o.signal });
     } finally {

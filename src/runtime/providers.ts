@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { LoweringOptions } from '../../compiler/onnx/context.js';
 import { TrainingFailure } from '../errors.js';
 
 export type Device = 'cpu' | 'cuda' | 'webgpu';
@@ -23,9 +24,24 @@ export const PROVIDERS: Readonly<Record<Device, ProviderDef>> = {
   cuda: {
     backend: 'cuda',
     library: 'libonnxruntime_providers_cuda.so',
-    installHint: 'reinstall onnxruntime-node with the CUDA provider: ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node (needs CUDA 12 and cuDNN 9 on this machine, and internet access)',
+    installHint: 'install it with `hnas setup cuda` (from the npm registry, or `--from DIR|TARBALL` offline), then check with `hnas doctor` (needs an NVIDIA driver for CUDA 13, and CUDA 13 + cuDNN 9 libraries)',
   },
   webgpu: { backend: 'webgpu', experimental: true, installHint: 'the WebGPU provider needs libvulkan.so.1 and a GPU driver (bundled with onnxruntime-node >= 1.29)' },
+};
+
+/**
+ * The lowering each device's graphs are emitted with. Every node must have a kernel on the
+ * device (test/compiler/gpu-kernels.test.ts checks it against the providers' kernel tables): the
+ * CUDA provider has kernels for every lowering; WebGPU lacks Identity/Sum/Min/Max/PRelu. On CUDA
+ * the conv gradients take cuDNN's own forms (a Conv for the weight gradient, ConvTranspose for
+ * the strided input gradient): 1,772 nodes in the default 4-stage step instead of the CPU
+ * lowering's 5,090 (bench/gpu/count-nodes.ts), each node at least one kernel launch. Chosen by
+ * that count; which is faster on a GPU is still to be measured (docs/gpu.md, bench/gpu).
+ */
+export const DEVICE_LOWERING: Readonly<Record<Device, Partial<LoweringOptions>>> = {
+  cpu: {},
+  cuda: { convWeightGrad: 'conv', convInputGrad: 'conv_transpose', convTranspose: 'native' },
+  webgpu: { opSubset: 'webgpu' },
 };
 
 /** Session options for `device`; throws TrainingFailure('provider') naming how to install it when missing. */
@@ -58,7 +74,7 @@ export async function createSession(model: Uint8Array, device: Device = 'cpu', t
 }
 
 /** onnxruntime-node's native folder (bin/napi-v6/<platform>/<arch>), where non-bundled provider libraries go. */
-const nativeDir = (): string =>
+export const nativeDir = (): string =>
   join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
 
 /** Bundled providers are always there; CUDA only once its library was installed (listSupportedBackends says bundled: false either way). */

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Graph } from '../../compiler/graph/graph.js';
 import { emitOnnx } from '../../compiler/onnx/emit.js';
+import { multiStepModel } from '../../compiler/train/multi-step.js';
 import type { TrainingStep } from '../../compiler/train/step.js';
 import type { Weights } from '../../compiler/weights/init.js';
 import { encodeSafetensors } from '../../compiler/weights/safetensors.js';
@@ -27,7 +28,7 @@ import { Rng } from '../util/rng.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { EpochLog, type EpochRecord } from './log.js';
 import { Progress } from './progress.js';
-import { createSession, type Device } from './providers.js';
+import { createSession, DEVICE_LOWERING, type Device } from './providers.js';
 import { SCHEDULES, type ScheduleKind } from './schedules.js';
 
 /** What a training step reads of a batch (src/data's, image [B, C, ...patch] and label [B, ...patch], -1 = ignore). */
@@ -54,6 +55,13 @@ export interface TrainOptions {
   readonly outDir: string;
   readonly device?: Device;
   readonly threads?: number;
+  /**
+   * Optimiser steps per session.run (default 1): K > 1 runs the K-step Loop model
+   * (compiler/train/multi-step.ts), which moves parameters and optimiser state between host and
+   * device once per K steps. Same results, checkpoints and schedule as K = 1; a group of steps
+   * never crosses an epoch, and a failed group leaves the state of the group's start.
+   */
+  readonly stepsPerRun?: number;
   /** Progress bar with ETA on stderr. */
   readonly progress?: boolean;
   /** Continue from outDir's checkpoint when there is one (default true). */
@@ -104,7 +112,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
 
   const log = EpochLog.open(files.log, start);
-  const session = await createSession(o.step.onnx(), o.device ?? 'cpu', o.threads);
+  const stepsPerRun = o.stepsPerRun ?? 1;
+  const single = o.step.onnx(DEVICE_LOWERING[o.device ?? 'cpu']);
+  const session = await createSession(stepsPerRun > 1 ? multiStepModel(single, sig) : single, o.device ?? 'cpu', o.threads);
   const progress = o.progress ? new Progress((o.epochs - start) * o.iterationsPerEpoch, o.epochs) : null;
   const records: EpochRecord[] = [];
   const schedule = SCHEDULES[o.schedule ?? 'poly'];
@@ -114,11 +124,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       const t0 = performance.now();
       const lr = schedule(o.lr, epoch, o.scheduleEpochs ?? o.epochs);
       const sums: Record<string, number> = {};
-      for (let it = 0; it < o.iterationsPerEpoch; it++) {
-        const batch = await o.batches({ epoch, iteration: it, rng });
-        const out = await runStep(session, o, tensors, batch, lr, rng, { epoch, it });
-        for (const [k, v] of Object.entries(out)) sums[k] = (sums[k] ?? 0) + v;
-        progress?.tick(epoch + 1, out.loss!);
+      for (let it = 0; it < o.iterationsPerEpoch; it += stepsPerRun) {
+        // Batch, then dropout noise, step by step: the Rng sees the same calls for every K.
+        const steps: StepInput[] = [];
+        for (let i = it; i < Math.min(it + stepsPerRun, o.iterationsPerEpoch); i++)
+          steps.push({ batch: await o.batches({ epoch, iteration: i, rng }), noiseSeeds: sig.noise.map(() => rng.int(2 ** 31)) });
+        const outs = await runSteps(session, o, tensors, steps, lr, stepsPerRun > 1, { epoch, it });
+        for (const out of outs) {
+          for (const [k, v] of Object.entries(out)) sums[k] = (sums[k] ?? 0) + v;
+          progress?.tick(epoch + 1, out.loss!);
+        }
       }
       const mean = (k: string) => sums[k]! / o.iterationsPerEpoch;
       const record: EpochRecord = {
@@ -157,34 +172,60 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   return { weights, records, epochsDone: epoch, files: { ...files, model, weights: weightFile } };
 }
 
-/** One step: feeds, run, NaN/OOM checks, state update. Returns the scalar outputs. */
-async function runStep(session: ort.InferenceSession, o: TrainOptions, tensors: Map<string, Float32Array>, batch: TrainingBatch, lr: number, rng: Rng, at: { epoch: number; it: number }): Promise<Record<string, number>> {
+interface StepInput {
+  readonly batch: TrainingBatch;
+  readonly noiseSeeds: readonly number[];
+}
+
+/**
+ * One run of `steps.length` steps (stacked = the K-step model, whose inputs carry a leading step
+ * axis): feeds, run, NaN/OOM checks, state update. Returns each step's scalar outputs.
+ */
+async function runSteps(session: ort.InferenceSession, o: TrainOptions, tensors: Map<string, Float32Array>, steps: readonly StepInput[], lr: number, stacked: boolean, at: { epoch: number; it: number }): Promise<Record<string, number>[]> {
   const sig = o.step.signature;
-  const where = { path: `epoch ${at.epoch}, iteration ${at.it}` };
-  const feeds: Record<string, ort.Tensor> = {
-    [sig.image.name]: tensor(batch.image, sig.image.shape, 'image batch'),
-    // The step graph takes class ids as floats; BatchLoader's labelFormat 'float32' converts in its workers already.
-    [sig.labels.name]: tensor(batch.label instanceof Float32Array ? batch.label : Float32Array.from(batch.label), sig.labels.shape, 'label batch'),
-    [sig.lr]: new ort.Tensor('float32', Float32Array.of(lr), []),
+  const k = steps.length;
+  const where = (i = 0) => ({ path: `epoch ${at.epoch}, iteration ${at.it + i}` });
+  const lead = stacked ? [k] : [];
+  const stack = (parts: Float32Array[], shape: readonly number[], what: string) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    parts.forEach((p, i) => {
+      if (p.length !== n) throw new HnasError(`${what} has ${p.length} values, the step graph needs [${shape.join(', ')}] = ${n}`, where(i));
+    });
+    if (!stacked) return new ort.Tensor('float32', parts[0]!, shape);
+    const data = new Float32Array(k * n);
+    parts.forEach((p, i) => data.set(p, i * n));
+    return new ort.Tensor('float32', data, [k, ...shape]);
   };
-  for (const n of sig.noise) feeds[n.name] = new ort.Tensor('float32', uniformNoise(n.shape.reduce((a, b) => a * b, 1), rng.int(2 ** 31)), n.shape);
+  const feeds: Record<string, ort.Tensor> = {
+    [sig.image.name]: stack(steps.map((s) => s.batch.image), sig.image.shape, 'image batch'),
+    // The step graph takes class ids as floats; BatchLoader's labelFormat 'float32' converts in its workers already.
+    [sig.labels.name]: stack(steps.map(({ batch }) => (batch.label instanceof Float32Array ? batch.label : Float32Array.from(batch.label))), sig.labels.shape, 'label batch'),
+    [sig.lr]: new ort.Tensor('float32', new Float32Array(k).fill(lr), lead),
+  };
+  sig.noise.forEach((n, j) => {
+    const size = n.shape.reduce((a, b) => a * b, 1);
+    feeds[n.name] = stack(steps.map((s) => uniformNoise(size, s.noiseSeeds[j]!)), n.shape, 'dropout noise');
+  });
   for (const s of [...sig.params, ...sig.buffers, ...sig.state]) feeds[s.name] = new ort.Tensor('float32', tensors.get(s.name)!, s.shape);
   let out: ort.InferenceSession.ReturnType;
   try {
     out = await session.run(feeds);
   } catch (err) {
     const msg = (err as Error).message ?? String(err);
-    if (/bad_alloc|failed to allocate|out of memory|\boom\b/i.test(msg)) throw new TrainingFailure(`out of memory in the training step: ${msg}`, 'oom', where, { cause: err });
-    throw new TrainingFailure(`the training step failed: ${msg}`, 'other', where, { cause: err });
+    if (/bad_alloc|failed to allocate|out of memory|\boom\b/i.test(msg)) throw new TrainingFailure(`out of memory in the training step: ${msg}`, 'oom', where(), { cause: err });
+    throw new TrainingFailure(`the training step failed: ${msg}`, 'other', where(), { cause: err });
   }
-  const scalar = (name: string) => (out[name]!.data as Float32Array)[0]!;
-  const scalars: Record<string, number> = { loss: scalar(sig.loss), grad_norm: scalar(sig.gradNorm) };
-  for (const [t, name] of Object.entries(sig.terms)) scalars[`loss.${t}`] = scalar(name);
-  if (!Number.isFinite(scalars.loss!) || !Number.isFinite(scalars.grad_norm!))
-    throw new TrainingFailure(`loss is ${scalars.loss}, gradient norm ${scalars.grad_norm}: training diverged`, 'nan', where);
-  // Only now replace the state, so a failed step leaves the last good state in place.
+  const scalar = (name: string, i: number) => (out[name]!.data as Float32Array)[i]!;
+  const results = steps.map((_, i) => {
+    const scalars: Record<string, number> = { loss: scalar(sig.loss, i), grad_norm: scalar(sig.gradNorm, i) };
+    for (const [t, name] of Object.entries(sig.terms)) scalars[`loss.${t}`] = scalar(name, i);
+    if (!Number.isFinite(scalars.loss!) || !Number.isFinite(scalars.grad_norm!))
+      throw new TrainingFailure(`loss is ${scalars.loss}, gradient norm ${scalars.grad_norm}: training diverged`, 'nan', where(i));
+    return scalars;
+  });
+  // Only now replace the state, so a failed run leaves the last good state in place.
   for (const s of [...sig.params, ...sig.buffers, ...sig.state]) tensors.set(s.name, out[s.output]!.data as Float32Array);
-  return scalars;
+  return results;
 }
 
 function checkOptions(o: TrainOptions): void {
@@ -196,15 +237,10 @@ function checkOptions(o: TrainOptions): void {
   if (!(o.lr > 0 && Number.isFinite(o.lr))) bad('lr', 'a positive learning rate', o.lr);
   if (o.schedule !== undefined && !(o.schedule in SCHEDULES)) bad('schedule', `one of ${Object.keys(SCHEDULES).join(', ')}`, o.schedule);
   if (!Number.isInteger(o.seed)) bad('seed', 'an integer', o.seed);
+  if (o.stepsPerRun !== undefined && !(Number.isInteger(o.stepsPerRun) && o.stepsPerRun >= 1)) bad('stepsPerRun', 'a positive integer', o.stepsPerRun);
 }
 
-function tensor(data: Float32Array, shape: readonly number[], what: string): ort.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (data.length !== n) throw new HnasError(`${what} has ${data.length} values, the step graph needs [${shape.join(', ')}] = ${n}`);
-  return new ort.Tensor('float32', data, shape);
-}
-
-/** Uniform [0, 1) floats from a 32-bit seed (mulberry32): fast enough for per-voxel dropout masks. */
+/** Uniform [0, 1) floats from a 32-bit seed (mulberry32): fast enough for dropout masks and large batches. */
 export function uniformNoise(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   let a = seed >>> 0;

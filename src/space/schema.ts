@@ -3,11 +3,11 @@
  * hyperparameter by its kind (bounds, defaults) and the conditions by their parents.
  * A new space is a JSON file, not code.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, jsonPath } from '../errors.js';
 import { kindOf } from './kinds.js';
 import type { ParamDef, SearchSpace } from './types.js';
+import { readJsonFile } from '../util/json.js';
 
 const confidence = z.enum(['low', 'medium', 'high', 'uniform']).optional();
 const condition = z.object({ param: z.string(), values: z.array(z.union([z.string(), z.number()])).min(1) }).strict().optional();
@@ -56,17 +56,5 @@ export function parseSpace(json: unknown, file?: string): SearchSpace {
 
 /** Reads and checks a search-space JSON file. */
 export function readSpaceFile(path: string): SearchSpace {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read search space: ${(err as Error).message}`, { file: path }, { cause: err });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`not valid JSON: ${(err as Error).message}`, { file: path }, { cause: err });
-  }
-  return parseSpace(json, path);
+  return parseSpace(readJsonFile(path, ConfigError, 'the search space'), path);
 }

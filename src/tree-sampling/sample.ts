@@ -6,10 +6,10 @@
  * is the prior conditioned on fitting, not the prior itself.
  */
 import { GrammarCheckError } from '../errors.js';
-import { minDepths } from '../grammar/analysis.js';
+import { deepestTree, minDepths } from '../grammar/analysis.js';
 import type { Grammar } from '../grammar/grammar.js';
 import { walkDerivation } from '../grammar/derivation.js';
-import type { TreeNode } from '../grammar/tree-types.js';
+import { MAX_TREE_DEPTH, type TreeNode } from '../grammar/tree-types.js';
 import type { Rng } from '../util/rng.js';
 import { compile, expand, expandBounded } from './compiled.js';
 import type { GrammarPrior } from './prior.js';
@@ -24,8 +24,8 @@ export interface SampleOptions {
 
 export function sampleTree(grammar: Grammar, prior: GrammarPrior, rng: Rng, options: SampleOptions = {}): TreeNode {
   const c = compile(grammar, prior);
-  if (options.maxDepth === undefined && !c.recursive) return expand(c, c.start, rng);
-  const budget = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  if (options.maxDepth === undefined && !c.recursive && deepestTree(grammar) <= MAX_TREE_DEPTH) return expand(c, c.start, rng);
+  const budget = Math.min(options.maxDepth ?? (c.recursive ? DEFAULT_MAX_DEPTH : MAX_TREE_DEPTH), MAX_TREE_DEPTH);
   const least = minDepths(grammar).get(grammar.start)!;
   if (budget < least)
     throw new GrammarCheckError(`no derivation of ${grammar.start} has height <= ${budget}; the shallowest has height ${least}`, {

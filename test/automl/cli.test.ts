@@ -3,13 +3,14 @@
  * Ctrl-C of a real `hnas optimize` process and resume, worker processes, the time limit,
  * report and incumbent, and the usage errors.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipAllUnless } from '../helpers/skip.js';
 import { trialFolder, studyPaths } from '../../src/automl/layout.js';
 import { loadStudy } from '../../src/automl/load.js';
 import { parseFolds } from '../../src/cli/options.js';
@@ -149,6 +150,38 @@ describe('hnas optimize (synthetic objective) on a generated dataset', () => {
     expect(new Set(trials.map((t) => t.worker.split('/')[1])).size).toBe(2);
   });
 
+  it('SIGTERM stops like Ctrl-C after saving (exit 143)', async () => {
+    const s5 = join(dir, 'sigterm');
+    const run = hnas(['optimize', dataset, '--approach', 'hpo', '--study', s5, ...TINY, '--delay-ms', '25']);
+    while (completeCount(join(s5, 'study.db')) < 3) await new Promise((r) => setTimeout(r, 50));
+    run.child.kill('SIGTERM');
+    const { code, stderr } = await run.exit;
+    expect(code, stderr).toBe(143);
+    expect(stderr).toMatch(/stopping after saving \(SIGTERM again to quit at once\)/);
+    expect((await loadStudy(s5, 'hpo')).trials.filter((t) => t.status === 'complete').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('worker processes stop when their driver is killed (kill -9): no orphans keep training', async () => {
+    const s6 = join(dir, 'orphans');
+    const run = hnas(['optimize', dataset, '--approach', 'hpo', '--study', s6, ...TINY, '--delay-ms', '200', '--workers', '3']);
+    const children = (): number[] => {
+      try {
+        return execFileSync('ps', ['-o', 'pid=', '--ppid', String(run.child.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+      } catch {
+        return [];
+      }
+    };
+    let workers: number[] = [];
+    while ((workers = children()).length < 2 || completeCount(join(s6, 'study.db')) < 1) await new Promise((r) => setTimeout(r, 100));
+    run.child.kill('SIGKILL');
+    await run.exit;
+    // Gone = no such process, or a zombie waiting for a reaper (it no longer runs).
+    const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const deadline = Date.now() + 20_000;
+    while (workers.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(workers.filter(alive)).toEqual([]);
+  }, 60_000);
+
   it('--time-limit stops starting trials once the study has been busy that long', async () => {
     const s4 = join(dir, 'timed');
     const { code, out } = await cli('optimize', dataset, '--approach', 'hpo', '--study', s4, ...TINY, '--delay-ms', '20', '--time-limit', '0.5s', '--json');
@@ -162,9 +195,9 @@ describe('hnas optimize (synthetic objective) on a generated dataset', () => {
 
 const hippocampus = join(root, '..', 'shared', 'datasets', 'Task04_Hippocampus');
 const hasHippocampus = existsSync(join(hippocampus, 'dataset.json'));
-if (!hasHippocampus) console.warn(`skipping the Hippocampus optimize test: ${hippocampus} is absent`);
 
-describe.skipIf(!hasHippocampus)('hnas optimize on ../shared/datasets/Task04_Hippocampus (synthetic objective)', () => {
+describe('hnas optimize on ../shared/datasets/Task04_Hippocampus (synthetic objective)', () => {
+  skipAllUnless(hasHippocampus, `needs the MSD dataset at ${hippocampus}, absent here`);
   it('plans the dataset: the HNAS grammar gets n_max = 4 stages, the default tree has 4 encoder stages', async () => {
     const s = join(dir, 'hippocampus');
     const { code, out, err } = await cli('optimize', hippocampus, '--approach', 'hpo_hnas', '--study', s, ...TINY, '--max-epochs', '3', '--json');

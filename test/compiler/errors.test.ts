@@ -8,17 +8,10 @@ import { decodeSafetensors, encodeSafetensors } from '../../compiler/weights/saf
 import { ConfigError, PlanError, TreeError } from '../../src/errors.js';
 import type { TreeNode } from '../../compiler/ir/tree-types.js';
 import { defaultTree, isoPlan, unetTree } from './trees.js';
+import { thrown } from '../helpers/thrown.js';
 
 const plan = isoPlan(4, [16, 16, 16]);
 
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('compiler input errors', () => {
   it('a tree from a different grammar', () => {
@@ -29,16 +22,16 @@ describe('compiler input errors', () => {
     const expr: TreeNode = { symbol: 'Expr', children: ['1', '+', '2'] };
     expect(thrown(() => compile(expr, plan)).message).toMatch(/start symbol 'S'/);
     const foreign = { symbol: 'S', children: ['unet', { symbol: 'Layers', children: [] }, { symbol: 'D2', children: [] }] };
-    expect(thrown(() => compile(foreign, plan)).message).toMatch(/at S\[1\].*got 'Layers'/);
+    expect(thrown(() => compile(foreign, plan)).message).toMatch(/at S\/Layers\[1\]: expected 'E{n}', got 'Layers'/);
   });
 
   it('an unknown terminal names its tree path', () => {
     const e = thrown(() => compile(unetTree({ encoderBlocks: [2, 2], enonlin: 'swish' }), plan));
     expect(e).toBeInstanceOf(TreeError);
-    expect(e.message).toMatch(/S\/E2\[2\]\/ENONLIN\[0\].*leaky_relu.*got 'swish'/);
+    expect(e.message).toMatch(/S\/E2\[1\]\/ENONLIN\[2\]\/swish\[0\]: .*leaky_relu.*got 'swish'/);
     const wrongBlock = unetTree({ encoderBlocks: [2, 2] });
     (wrongBlock.children[1] as unknown as { children: unknown[] }).children[4] = { symbol: 'C1', children: ['res_block'] };
-    expect(thrown(() => compile(wrongBlock, plan)).message).toMatch(/C1\[0\].*expected 'conv_block', got 'res_block'/);
+    expect(thrown(() => compile(wrongBlock, plan)).message).toMatch(/S\/E2\[1\]\/C1\[4\]\/res_block\[0\]: expected 'conv_block', got 'res_block'/);
   });
 
   it('block counts beyond the tree file\'s grammar bounds', () => {

@@ -3,25 +3,8 @@
  * and the utilities, and the folders before it in the data flow (src/grammar, src/tree-sampling,
  * src/space, src/data) reach into compiler/ only for the input contract it defines.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-
-/** Repository-relative targets of the relative imports (type-only, re-exports, dynamic) of each .ts file under `dir`. */
-function importsUnder(dir: string): { file: string; target: string }[] {
-  const files = readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
-  return files.flatMap((f) => {
-    const file = join(dir, f);
-    return ts
-      .preProcessFile(readFileSync(join(ROOT, file), 'utf8'), true, true)
-      .importedFiles.map((i) => i.fileName)
-      .filter((s) => s.startsWith('.'))
-      .map((s) => ({ file, target: relative(ROOT, resolve(ROOT, dirname(file), s)).replace(/\.js$/, '.ts') }));
-  });
-}
+import { importsUnder } from '../helpers/imports.js';
 
 const COMPILER_MAY_IMPORT = (target: string): boolean =>
   target.startsWith('compiler/') || target === 'src/errors.ts' || target.startsWith('src/util/');
@@ -35,7 +18,7 @@ describe('layering', () => {
   });
 
   it('the folders before the compiler use only its input contract', () => {
-    const imports = ['src/grammar', 'src/tree-sampling', 'src/space', 'src/data'].flatMap(importsUnder).filter((i) => i.target.startsWith('compiler/'));
+    const imports = ['src/grammar', 'src/tree-sampling', 'src/space', 'src/data'].flatMap((dir) => importsUnder(dir)).filter((i) => i.target.startsWith('compiler/'));
     expect(imports.length).toBeGreaterThan(0);
     expect(imports.filter((i) => !INPUT_CONTRACT.includes(i.target))).toEqual([]);
   });

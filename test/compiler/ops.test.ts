@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../../compiler/graph/graph.js';
-import { ops, type OpKind } from '../../compiler/graph/ops.js';
+import type { OpKind } from '../../compiler/graph/ops.js';
 import type { Weights } from '../../compiler/weights/init.js';
 import { compile } from '../../compiler/index.js';
 import { Rng } from '../../src/util/rng.js';
@@ -114,7 +114,7 @@ describe('op registry against float64 references', () => {
     expect(ref.erf(3.5)).toBeCloseTo(0.9999992569016276, 13);
   });
 
-  it('every op a compiled U-Net uses has a numerical case, and is in the registry', () => {
+  it('every op a compiled U-Net uses has a numerical case', () => {
     const used = new Set<OpKind>();
     const plan = isoPlan(3, [8, 8, 8]);
     for (const tree of [
@@ -122,7 +122,6 @@ describe('op registry against float64 references', () => {
       unetTree({ encoder: 'res_encoder', encoderBlocks: [1, 1, 1], enorm: 'batch_norm', enonlin: 'prelu', dnonlin: 'relu' }),
     ]) for (const node of compile(tree, plan, { baseFeatures: 2 }).graph.nodes) used.add(node.kind);
     for (const kind of used) expect(FORWARD_OPS).toContain(kind);
-    for (const kind of FORWARD_OPS) expect(ops[kind]).toBeDefined();
   });
 
   for (const kind of FORWARD_OPS) {

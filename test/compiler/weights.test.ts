@@ -26,6 +26,15 @@ describe('weights on disk', () => {
     );
   });
 
+  it('tensor names that are Object.prototype keys round-trip like any other; __metadata__ is refused', () => {
+    const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+    const map = new Map(names.map((n, i) => [n, { shape: [1], data: Float32Array.of(i) }]));
+    const back = decodeSafetensors(encodeSafetensors(map));
+    expect([...back.tensors.keys()]).toEqual(names);
+    expect(names.map((n) => back.tensors.get(n)!.data[0])).toEqual([0, 1, 2, 3]);
+    expect(() => encodeSafetensors(new Map([['__metadata__', { shape: [1], data: Float32Array.of(0) }]]))).toThrow(/reserved/);
+  });
+
   it('the header is 8-byte aligned JSON with F32 entries in the standard layout', () => {
     const bytes = encodeSafetensors(new Map([['w', { shape: [2, 2], data: Float32Array.of(1, 2, 3, 4) }]]));
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));

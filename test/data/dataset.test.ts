@@ -7,15 +7,8 @@ import { readCase } from '../../src/data/case.js';
 import { writeNifti } from '../../src/data/nifti.js';
 import { identityGeometry } from '../../src/data/nifti-types.js';
 import { tempDir, writeMsdDataset } from './helpers.js';
+import { thrown } from '../helpers/thrown.js';
 
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 function msd(n = 3) {
   const root = tempDir();

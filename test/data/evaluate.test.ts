@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -23,20 +23,39 @@ describe('Dice', () => {
   it('ignored reference voxels do not count', () => {
     expect(scoreCase([1, 1], [1, -1], [1], -1)[1]!.dice).toBe(1);
   });
-  it('laws: symmetric, in [0, 1], 1 iff identical and present', () => {
+  it('laws: symmetric, in [0, 1], and 1 iff the class masks are identical and present (both directions)', () => {
+    // b is a copy of a with up to 3 voxels changed, so identical and nearly identical masks are common.
+    const pair = fc
+      .array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 40 })
+      .chain((a) => fc.tuple(fc.constant(a), fc.array(fc.tuple(fc.nat({ max: a.length - 1 }), fc.integer({ min: 0, max: 2 })), { maxLength: 3 })))
+      .map(([a, edits]) => {
+        const b = [...a];
+        for (const [i, v] of edits) b[i] = v;
+        return [a, b] as const;
+      });
+    let ones = 0;
+    let notOnes = 0;
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 50 }), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 50, maxLength: 50 }), (a, bFull) => {
-        const b = bFull.slice(0, a.length);
+      fc.property(pair, ([a, b]) => {
         const ab = scoreCase(a, b, [1, 2]);
         const ba = scoreCase(b, a, [1, 2]);
         for (const c of [1, 2]) {
-          expect(Object.is(ab[c]!.dice, ba[c]!.dice)).toBe(true);
-          if (!Number.isNaN(ab[c]!.dice)) expect(ab[c]!.dice >= 0 && ab[c]!.dice <= 1).toBe(true);
+          const d = ab[c]!.dice;
+          expect(Object.is(d, ba[c]!.dice)).toBe(true);
+          if (!Number.isNaN(d)) expect(d >= 0 && d <= 1).toBe(true);
+          const sameMask = a.every((v, i) => (v === c) === (b[i] === c));
+          const present = a.includes(c) || b.includes(c);
+          // Dice 1 <=> identical and present; Dice NaN <=> absent from both.
+          expect(d === 1, `class ${c}: ${a} vs ${b}`).toBe(sameMask && present);
+          expect(Number.isNaN(d)).toBe(!present);
+          if (d === 1) ones++;
+          else if (present) notOnes++;
         }
-        const self = scoreCase(a, a, [1, 2]);
-        for (const c of [1, 2]) expect(self[c]!.dice).toBe(a.includes(c) ? 1 : NaN);
       }),
+      { numRuns: 500 },
     );
+    expect(ones).toBeGreaterThan(100);
+    expect(notOnes).toBeGreaterThan(100);
   });
   it('means skip NaN', () => {
     expect(nanMean([1, NaN, 0.5])).toBe(0.75);
@@ -76,5 +95,32 @@ describe('evaluateFolders', () => {
     expect(() => evaluateFolders(join(dir, 'p'), join(dir, 'g'))).toThrow(/p\/x\.nii\.gz.*no reference/);
     writeNifti(join(dir, 'g', 'x.nii.gz'), [0, 1, 0], [3, 1, 1], identityGeometry());
     expect(() => evaluateFolders(join(dir, 'p'), join(dir, 'g'))).toThrow(DatasetError);
+  });
+  describe('voxels that are not labels are refused, naming the file, the value and the voxel', () => {
+    const g = identityGeometry();
+    function folders(ref: number[], pred: number[], datasetLabels?: Record<string, string>) {
+      const root = tempDir();
+      for (const d of ['p', 'labelsTr']) mkdirSync(join(root, d));
+      if (datasetLabels) writeFileSync(join(root, 'dataset.json'), JSON.stringify({ modality: { '0': 'MRI' }, labels: datasetLabels, training: [] }));
+      writeNifti(join(root, 'labelsTr', 'x.nii.gz'), ref, [4, 1, 1], g);
+      writeNifti(join(root, 'p', 'x.nii.gz'), pred, [4, 1, 1], g);
+      return () => evaluateFolders(join(root, 'p'), join(root, 'labelsTr'));
+    }
+    it.each([
+      ['a fractional prediction', [0, 1, 1, 0], [0, 0.5, 1, 0], /p\/x\.nii\.gz: prediction value 0\.5 at voxel \(1, 0, 0\) is not one of the label values \{0, 1\}/],
+      ['a NaN prediction', [0, 1, 1, 0], [0, 1, NaN, 0], /prediction value NaN at voxel \(2, 0, 0\)/],
+      ['a prediction class the references lack', [0, 1, 1, 0], [0, 1, 1, 7], /prediction value 7 at voxel \(3, 0, 0\)/],
+      ['a fractional reference', [0, 0.5, 1, 0], [0, 1, 1, 0], /labelsTr\/x\.nii\.gz: reference value 0\.5 at voxel \(1, 0, 0\) is not a non-negative integer label/],
+      ['a negative reference', [0, -1, 1, 0], [0, 1, 1, 0], /reference value -1 at voxel \(1, 0, 0\)/],
+    ])('%s', (_what, ref, pred, message) => {
+      const run = folders(ref, pred);
+      expect(run).toThrow(DatasetError);
+      expect(run).toThrow(message);
+    });
+    it("with dataset.json next to the references, its label set is the one", () => {
+      const labels = { '0': 'background', '1': 'anterior', '2': 'posterior' };
+      expect(folders([0, 1, 1, 0], [0, 2, 1, 0], labels)().classes).toEqual([1]);
+      expect(folders([0, 1, 7, 0], [0, 1, 1, 0], labels)).toThrow(/reference value 7 at voxel \(2, 0, 0\) is not one of the label values \{0, 1, 2\}/);
+    });
   });
 });

@@ -14,6 +14,8 @@ export interface SyntheticCase {
   id: string;
   /** NIfTI dims (i, j, k). */
   dims: [number, number, number];
+  /** NIfTI voxel spacing (i, j, k); the dataset-wide spacing when absent. */
+  spacing?: [number, number, number];
 }
 
 /**
@@ -26,8 +28,9 @@ export function writeMsdDataset(root: string, cases: SyntheticCase[], seed = 1, 
   mkdirSync(join(root, 'labelsTr'), { recursive: true });
   for (const c of cases) {
     const { image, label } = syntheticVolume(c.dims, rng);
-    writeNifti(join(root, 'imagesTr', `${c.id}.nii.gz`), image, c.dims, identityGeometry(spacing));
-    writeNifti(join(root, 'labelsTr', `${c.id}.nii.gz`), label, c.dims, identityGeometry(spacing), { datatype: 'uint8' });
+    const geometry = identityGeometry(c.spacing ?? spacing);
+    writeNifti(join(root, 'imagesTr', `${c.id}.nii.gz`), image, c.dims, geometry);
+    writeNifti(join(root, 'labelsTr', `${c.id}.nii.gz`), label, c.dims, geometry, { datatype: 'uint8' });
   }
   const json = {
     name: 'Synthetic',

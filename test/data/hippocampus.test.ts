@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { skipAllUnless } from '../helpers/skip.js';
 import { readCase } from '../../src/data/case.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { computeFingerprint } from '../../src/data/fingerprint.js';
@@ -16,9 +17,9 @@ import { Rng } from '../../src/util/rng.js';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DATASET = join(repoRoot, '..', 'shared', 'datasets', 'Task04_Hippocampus');
 const present = existsSync(join(DATASET, 'dataset.json'));
-if (!present) console.warn(`skipping Hippocampus integration tests: ${DATASET} not found`);
 
-describe.skipIf(!present)('Task04_Hippocampus', () => {
+describe('Task04_Hippocampus', () => {
+  skipAllUnless(present, `needs the MSD dataset at ${DATASET}, absent here`);
   it('reads every case (uint8 and float32 images, float32 labels) and plans as nnU-Net does', () => {
     const dataset = loadDataset(DATASET);
     expect(dataset.cases).toHaveLength(208);
@@ -53,6 +54,8 @@ describe.skipIf(!present)('Task04_Hippocampus', () => {
     const dataset = loadDataset(DATASET);
     const fp = { datasetName: 'Hippocampus', channelNames: ['MRI'], labels: dataset.labels, caseIds: ['x'], spacings: [[1, 1, 1]], shapesAfterCrop: [[36, 50, 35]], foregroundIntensityPropertiesPerChannel: [{ mean: 0, median: 0, std: 1, min: 0, max: 1, percentile_00_5: 0, percentile_99_5: 1 }], medianRelativeSizeAfterCropping: 1 } as const;
     const plan = planExperiment(JSON.parse(JSON.stringify(fp)));
+    const finer = planExperiment({ ...JSON.parse(JSON.stringify(fp)), spacings: [[1, 0.5, 0.5]] });
+    expect(finer.spacing).toEqual([1, 0.5, 0.5]);
     const cases = dataset.cases.slice(0, 6).map((c) => {
       const data = readCase(dataset, c);
       const pre = preprocessCase(data, plan);
@@ -62,11 +65,15 @@ describe.skipIf(!present)('Task04_Hippocampus', () => {
       const mean = sum / pre.image.length;
       expect(mean).toBeCloseTo(0, 4);
       expect(Math.sqrt(sq / pre.image.length - mean * mean)).toBeCloseTo(1, 3);
-      // Oracle logits from the preprocessed label restore the original label voxel for voxel.
-      const n = pre.image.length;
+      // Oracle logits from the label preprocessed at half the in-plane spacing (so resampling
+      // runs both ways) restore the original label voxel for voxel.
+      const fine = preprocessCase(data, finer);
+      const before = fine.properties.shapeBeforeResampling;
+      expect(fine.shape).toEqual([before[0], 2 * before[1], 2 * before[2]]);
+      const n = fine.label!.length;
       const logits = new Float32Array(3 * n);
-      for (let i = 0; i < n; i++) logits[Math.max(0, pre.label![i]!) * n + i] = 1;
-      expect(Array.from(restoreSegmentation(logits, pre.shape, pre.properties, plan))).toEqual(Array.from(data.label));
+      for (let i = 0; i < n; i++) logits[Math.max(0, fine.label![i]!) * n + i] = 1;
+      expect(Array.from(restoreSegmentation(logits, fine.shape, fine.properties, finer))).toEqual(Array.from(data.label));
       return pre;
     });
     const batch = sampleBatch(cases, { patchSize: [40, 56, 40], batchSize: 9, oversampleForeground: 0.33, augmentationFactor: 1 }, Rng.seeded(0));

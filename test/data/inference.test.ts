@@ -28,10 +28,20 @@ describe('sliding window', () => {
     );
     expect(windowStarts(100, 40)).toEqual([0, 20, 40, 60]);
   });
-  it('Gaussian importance peaks at the centre with value 1 and is positive everywhere', () => {
-    const g = gaussianImportance([8, 10, 12]);
-    expect(g[(4 * 10 + 5) * 12 + 6]).toBe(1);
-    expect(Math.min(...g)).toBeGreaterThan(0);
+  it('Gaussian importance is exp(-d²/2σ²) per axis with σ = patch/8, centred at patch//2, peak 1', () => {
+    for (const patch of [[8, 10, 12], [5, 9, 16], [40, 56, 40]] as Vec3[]) {
+      const g = gaussianImportance(patch);
+      const [cz, cy, cx] = patch.map((p) => Math.floor(p / 2));
+      const [sz, sy, sx] = patch.map((p) => p / 8);
+      let o = 0;
+      for (let z = 0; z < patch[0]; z++)
+        for (let y = 0; y < patch[1]; y++)
+          for (let x = 0; x < patch[2]; x++, o++) {
+            const expected = Math.exp(-((z - cz!) ** 2) / (2 * sz! ** 2) - (y - cy!) ** 2 / (2 * sy! ** 2) - (x - cx!) ** 2 / (2 * sx! ** 2));
+            expect(Math.abs(g[o]! - expected)).toBeLessThanOrEqual(1e-6 * expected + 1e-30);
+          }
+      expect(g[(cz! * patch[1] + cy!) * patch[2] + cx!]).toBe(1);
+    }
   });
   it('an identity "model" stitches back to the input (Gaussian weights, mirroring, batching, padding)', async () => {
     await fc.assert(
@@ -64,24 +74,33 @@ describe('predictCase restores crop, transpose and spacing', () => {
   it('an oracle model reproduces the reference label on the original grid, with the input geometry', async () => {
     const root = tempDir();
     // NIfTI i is coarse (3 mm): the plan transposes it first, so the restore must transpose back.
-    writeMsdDataset(root, [0, 1, 2].map((i) => ({ id: `o${i}`, dims: [8, 18, 16] as [number, number, number] })), 5, [3, 0.8, 0.8]);
+    // Case c3 has twice the plan's in-plane spacing, so preprocessing resamples it 2x and the
+    // restore must resample back: from the one-hot of the resampled label it recovers every voxel.
+    writeMsdDataset(root, [
+      ...[0, 1, 2].map((i) => ({ id: `o${i}`, dims: [8, 18, 16] as [number, number, number] })),
+      { id: 'c3', dims: [8, 18, 16], spacing: [3, 1.5, 1.5] },
+    ], 5, [3, 0.75, 0.75]);
     const dataset = loadDataset(root);
     const plan = planExperiment(computeFingerprint(dataset));
     expect(plan.transposeForward).toEqual([2, 0, 1]);
-    const truth = readCase(dataset, dataset.cases[0]!);
+    expect(plan.spacing).toEqual([3, 0.75, 0.75]);
+    const coarse = dataset.cases.find((c) => c.id === 'c3')!;
+    const truth = readCase(dataset, coarse);
     const pre = preprocessCase(truth, plan);
+    const before = pre.properties.shapeBeforeResampling;
+    expect(pre.shape).toEqual([before[0], 2 * before[1], 2 * before[2]]);
     const K = plan.labels.length;
     // Oracle logits: one-hot of the preprocessed label.
     const n = pre.shape[0] * pre.shape[1] * pre.shape[2];
     const logits = new Float32Array(K * n);
     for (let i = 0; i < n; i++) logits[Math.max(0, pre.label![i]!) * n + i] = 1;
     const seg = restoreSegmentation(logits, pre.shape, pre.properties, plan);
+    expect(new Set(truth.label)).toEqual(new Set([0, 1, 2]));
     expect(Array.from(seg)).toEqual(Array.from(truth.label));
 
     // Through the whole path with the oracle as the "model", written to disk with the input geometry.
     const oracle: PredictPatch = async () => new Float32Array(0);
-    expect(pre.shape).toEqual(pre.properties.shapeBeforeResampling); // target spacing = case spacing here
-    const image = readCaseImage(truth.id, dataset.cases[0]!.images, 1);
+    const image = readCaseImage(truth.id, coarse.images, 1);
     await expect(predictCase(image, plan, oracle)).rejects.toThrow(/predictPatch returned 0 values/);
     const { segmentation, properties } = await predictCase(image, plan, async (batch, s) => {
       // Threshold the normalised image at the background level: a crude but deterministic "model".
@@ -93,7 +112,7 @@ describe('predictCase restores crop, transpose and spacing', () => {
     const file = join(root, 'pred.nii.gz');
     writeSegmentation(file, segmentation, properties);
     const written = readNifti(file);
-    const input = readNifti(dataset.cases[0]!.images[0]!);
+    const input = readNifti(coarse.images[0]!);
     expect(written.dims).toEqual(input.dims);
     expect(written.geometry).toEqual(input.geometry);
     expect(new Set(niftiValues(written))).toEqual(new Set([0, 1]));

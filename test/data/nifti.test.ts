@@ -1,10 +1,12 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DatasetError } from '../../src/errors.js';
 import { encodeNifti, niftiValues, parseNifti, readNifti, writeNifti } from '../../src/data/nifti.js';
 import { DATATYPES, identityGeometry, type NiftiGeometry } from '../../src/data/nifti-types.js';
+import { skipAllUnless } from '../helpers/skip.js';
 import { tempDir } from './helpers.js';
 
 const RANGES: Record<string, [number, number]> = {
@@ -103,6 +105,115 @@ describe('NIfTI round trip', () => {
     expect(readFileSync(join(dir, 'a.nii.gz'))[0]).toBe(0x1f);
     expect(Array.from(niftiValues(readNifti(join(dir, 'a.nii.gz'))))).toEqual(values);
     expect(Array.from(niftiValues(readNifti(join(dir, 'a.nii'))))).toEqual(values);
+  });
+});
+
+const PYTHON = '/usr/bin/python3';
+const haveNibabel = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import nibabel'], { encoding: 'utf8' }).status === 0;
+const runPython = (script: string, ...args: string[]): unknown => {
+  const py = spawnSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8' });
+  if (py.status !== 0) throw new Error(`python failed: ${py.stderr}`);
+  return JSON.parse(py.stdout);
+};
+/** The voxel value at (i, j, k) in every cross-tool file: distinct, signed, not symmetric. */
+const voxel = (i: number, j: number, k: number): number => 7 * i - 3 * j + 11 * k - 5;
+
+/** nibabel writes files with known affines; prints what it wrote (its own view of each file). */
+const NIBABEL_WRITE = `
+import json, sys, numpy as np, nibabel as nib
+out = sys.argv[1]
+shape = (4, 3, 2)
+i, j, k = np.indices(shape)
+v = 7 * i - 3 * j + 11 * k - 5
+c, s = np.cos(0.3), np.sin(0.3)
+rot = np.array([[c * 0.8, -s * 1.25, 0, -10.5], [s * 0.8, c * 1.25, 0, 20.25], [0, 0, 3, 3], [0, 0, 0, 1]])
+flip = np.array([[-0.7, 0, 0, 5], [0, 0.9, 0, -6], [0, 0, -2.5, 7], [0, 0, 0, 1]])
+files = []
+def save(name, img, sform, qform):
+    affine = img.affine.copy()
+    img.set_qform(affine, code=qform)
+    img.set_sform(affine if sform else None, code=sform)
+    nib.save(img, f'{out}/{name}')
+    back = nib.load(f'{out}/{name}')
+    files.append({'name': name, 'affine': back.affine[:3].tolist(), 'zooms': [float(z) for z in back.header.get_zooms()[:3]], 'shape': list(back.shape), 'dtype': str(back.get_data_dtype()), 'qform': back.get_qform()[:3].tolist(), 'sform_code': int(back.header['sform_code']), 'qform_code': int(back.header['qform_code'])})
+save('u8_rot.nii.gz', nib.Nifti1Image((v + 20).astype(np.uint8), rot), 2, 1)
+save('i16_flip.nii', nib.Nifti1Image(v.astype(np.int16), flip), 1, 1)
+save('f32_qform_only.nii.gz', nib.Nifti1Image(v.astype(np.float32), rot), 0, 1)
+big = nib.Nifti1Header(endianness='>')
+big.set_data_dtype(np.float64)
+save('f64_big_endian.nii', nib.Nifti1Image(v.astype(np.float64), flip, header=big), 1, 1)
+save('i16_v2.nii.gz', nib.Nifti2Image(v.astype(np.int16), rot), 1, 1)
+print(json.dumps(files))
+`;
+
+/** nibabel reads the files we wrote. */
+const NIBABEL_READ = `
+import json, sys, numpy as np, nibabel as nib
+out = []
+for f in sys.argv[1:]:
+    img = nib.load(f)
+    h = img.header
+    out.append({'shape': list(img.shape), 'dtype': str(img.get_data_dtype().newbyteorder('=')), 'sform': img.get_sform()[:3].tolist(), 'qform': img.get_qform()[:3].tolist(), 'sform_code': int(h['sform_code']), 'qform_code': int(h['qform_code']), 'zooms': [float(z) for z in h.get_zooms()[:3]], 'values': np.asarray(img.dataobj).flatten(order='F').astype(float).tolist()})
+print(json.dumps(out))
+`;
+
+describe('NIfTI against nibabel (another implementation)', () => {
+  skipAllUnless(haveNibabel, `needs nibabel for ${PYTHON} (apt-get install python3-nibabel)`);
+  const closeRows = (got: number[][], want: number[][], digits = 5): void =>
+    want.forEach((row, r) => row.forEach((x, c) => expect(got[r]![c], `affine[${r}][${c}]`).toBeCloseTo(x, digits)));
+
+  it('reads files nibabel wrote: values in i-fastest order, dims, affine (sform, or qform alone), pixdim, NIfTI-2, big-endian', () => {
+    const dir = tempDir();
+    type Written = { name: string; affine: number[][]; zooms: number[]; shape: number[]; dtype: string; qform: number[][]; sform_code: number; qform_code: number };
+    const written = runPython(NIBABEL_WRITE, dir) as Written[];
+    expect(written).toHaveLength(5);
+    for (const w of written) {
+      const img = readNifti(join(dir, w.name));
+      expect(img.dims, w.name).toEqual(w.shape);
+      expect(img.version).toBe(w.name.includes('v2') ? 2 : 1);
+      expect(img.littleEndian).toBe(!w.name.includes('big_endian'));
+      const values = Array.from(niftiValues(img));
+      const expected: number[] = [];
+      for (let k = 0; k < 2; k++) for (let j = 0; j < 3; j++) for (let i = 0; i < 4; i++) expected.push(voxel(i, j, k) + (w.name.startsWith('u8_rot') ? 20 : 0));
+      expect(values, w.name).toEqual(expected);
+      expect(img.geometry.sformCode).toBe(w.sform_code);
+      expect(img.geometry.qformCode).toBe(w.qform_code);
+      closeRows(img.geometry.affine, w.affine);
+      img.geometry.pixdim.forEach((p, a) => expect(p).toBeCloseTo(w.zooms[a]!, 6));
+    }
+    // The rotated file's affine, written out: the qform-only file must reproduce it from the quaternion.
+    const [c, s] = [Math.cos(0.3), Math.sin(0.3)];
+    const rot = [[c * 0.8, -s * 1.25, 0, -10.5], [s * 0.8, c * 1.25, 0, 20.25], [0, 0, 3, 3]];
+    closeRows(readNifti(join(dir, 'f32_qform_only.nii.gz')).geometry.affine, rot);
+    closeRows(readNifti(join(dir, 'u8_rot.nii.gz')).geometry.affine, rot);
+  });
+
+  it('nibabel reads the files we write: values (scaled too), dims, dtype, sform and qform with their codes, pixdim', () => {
+    const dir = tempDir();
+    const dims = [4, 3, 2];
+    const values: number[] = [];
+    for (let k = 0; k < 2; k++) for (let j = 0; j < 3; j++) for (let i = 0; i < 4; i++) values.push(voxel(i, j, k));
+    const files = [
+      ['a.nii.gz', { datatype: 'int16' }],
+      ['b.nii', { datatype: 'float32', version: 2 }],
+      ['c.nii', { datatype: 'float64', littleEndian: false }],
+      ['d.nii.gz', { datatype: 'uint8', sclSlope: 0.5, sclInter: -20 }],
+    ] as const;
+    for (const [name, options] of files) writeNifti(join(dir, name), values, dims, geometry, options);
+    type Read = { shape: number[]; dtype: string; sform: number[][]; qform: number[][]; sform_code: number; qform_code: number; zooms: number[]; values: number[] };
+    const read = runPython(NIBABEL_READ, ...files.map(([name]) => join(dir, name))) as Read[];
+    read.forEach((r, f) => {
+      const [name, options] = files[f]!;
+      expect(r.shape, name).toEqual(dims);
+      expect(r.dtype, name).toBe(options.datatype);
+      r.values.forEach((v, i) => expect(v, `${name} voxel ${i}`).toBeCloseTo(values[i]!, 5));
+      expect(r.sform_code).toBe(2);
+      expect(r.qform_code).toBe(1);
+      closeRows(r.sform, geometry.affine);
+      // quatern (0, 0, 1) is a half turn about z; qfac -1 flips k: the qform is diag(-0.8, -1.25, -3) + offset.
+      closeRows(r.qform, [[-0.8, 0, 0, -10.5], [0, -1.25, 0, 20.25], [0, 0, -3, 3]]);
+      r.zooms.forEach((z, a) => expect(z).toBeCloseTo(geometry.pixdim[a]!, 6));
+    });
   });
 });
 

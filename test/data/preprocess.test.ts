@@ -19,19 +19,43 @@ const props = { mean: 10, median: 10, std: 2, min: 0, max: 30, percentile_00_5: 
 describe('crop', () => {
   it('crops to the nonzero box; label background outside the filled mask becomes -1; uncrop inverts', () => {
     const shape: Vec3 = [5, 6, 7];
+    const at = (z: number, y: number, x: number): number => (z * 6 + y) * 7 + x;
     const image = new Float32Array(210);
     const label = new Int16Array(210);
-    // A hollow cube from (1,1,2) to (3,4,5): its inside hole is filled, so it is not -1.
-    for (let z = 1; z <= 3; z++) for (let y = 1; y <= 4; y++) for (let x = 2; x <= 5; x++) {
-      const i = (z * 6 + y) * 7 + x;
-      image[i] = z === 2 && y >= 2 && y <= 3 && x >= 3 && x <= 4 ? 0 : 1;
+    // A non-convex mask: an L of two bars, z in 1..3, (y 1..4, x 2) and (y 4, x 2..5).
+    // Its box is (1,1,2)..(4,5,6), 3*4*4 = 48 voxels, of which the L fills 3*(4+3) = 21.
+    for (let z = 1; z <= 3; z++) {
+      for (let y = 1; y <= 4; y++) image[at(z, y, 2)] = 1;
+      for (let x = 3; x <= 5; x++) image[at(z, 4, x)] = 1;
     }
-    label[0] = 0;
+    label[at(2, 1, 3)] = 1; // foreground outside the mask keeps its class
+    label[at(2, 4, 4)] = 2; // foreground inside the mask
     const c = cropToNonzero(image, 1, shape, label);
     expect(c.box).toEqual({ lo: [1, 1, 2], hi: [4, 5, 6] });
     expect(c.shape).toEqual([3, 4, 4]);
-    expect(c.label!.every((v) => v === 0)).toBe(true); // all inside the filled mask
+    const counts = new Map<number, number>();
+    for (const v of c.label!) counts.set(v, (counts.get(v) ?? 0) + 1);
+    expect(Object.fromEntries(counts)).toEqual({ [-1]: 48 - 21 - 1, 0: 21 - 1, 1: 1, 2: 1 });
+    expect(c.mask.reduce((a, b) => a + b, 0)).toBe(21);
+    // The -1 voxels are exactly the box voxels the L does not cover (and whose label is 0).
+    const crop = (z: number, y: number, x: number): number => ((z - 1) * 4 + (y - 1)) * 4 + (x - 2);
+    expect(c.label![crop(1, 1, 3)]).toBe(-1);
+    expect(c.label![crop(3, 3, 5)]).toBe(-1);
+    expect(c.label![crop(1, 2, 2)]).toBe(0);
+    expect(c.label![crop(2, 1, 3)]).toBe(1);
     expect(Array.from(uncropArray(c.image, 1, shape, c.box))).toEqual(Array.from(image));
+  });
+  it('holes enclosed by the mask are filled, so their background stays 0 rather than -1', () => {
+    const shape: Vec3 = [5, 6, 7];
+    const image = new Float32Array(210);
+    // A hollow cube from (1,1,2) to (3,4,5) with a 1x2x2 cavity at z 2.
+    for (let z = 1; z <= 3; z++) for (let y = 1; y <= 4; y++) for (let x = 2; x <= 5; x++) {
+      image[(z * 6 + y) * 7 + x] = z === 2 && y >= 2 && y <= 3 && x >= 3 && x <= 4 ? 0 : 1;
+    }
+    const c = cropToNonzero(image, 1, shape, new Int16Array(210));
+    expect(c.box).toEqual({ lo: [1, 1, 2], hi: [4, 5, 6] });
+    expect(c.mask.every((v) => v === 1)).toBe(true);
+    expect(c.label!.every((v) => v === 0)).toBe(true);
   });
   it('fillHoles keeps the border-connected background and box of empty masks is the volume', () => {
     const m = fillHoles(new Uint8Array(27), [3, 3, 3]);
@@ -47,7 +71,14 @@ describe('crop', () => {
         const data = Float32Array.from({ length: channels * n }, (_, i) => i + 1);
         const cropped = cropArray(data, channels, shape as Vec3, { lo, hi });
         const back = uncropArray(cropped, channels, shape as Vec3, { lo, hi });
-        for (let i = 0; i < data.length; i++) expect(back[i] === 0 || back[i] === data[i]).toBe(true);
+        const inBox = (i: number): boolean => {
+          const v = i % n;
+          const p = [Math.floor(v / (shape[1] * shape[2])), Math.floor(v / shape[2]) % shape[1], v % shape[2]];
+          return p.every((q, a) => q >= lo[a]! && q < hi[a]!);
+        };
+        for (let i = 0; i < data.length; i++) expect(back[i]).toBe(inBox(i) ? data[i] : 0);
+        const filled = uncropArray(cropped, channels, shape as Vec3, { lo, hi }, -7);
+        for (let i = 0; i < data.length; i++) expect(filled[i]).toBe(inBox(i) ? data[i] : -7);
         expect(cropped.length).toBe(channels * (hi[0] - lo[0]) * (hi[1] - lo[1]) * (hi[2] - lo[2]));
       }),
     );

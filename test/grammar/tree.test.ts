@@ -20,20 +20,13 @@ import { unetGrammar, unetRef } from '../../src/grammar/unet.js';
 import { unetPrior } from '../../src/tree-sampling/prior.js';
 import { sampleTree } from '../../src/tree-sampling/sample.js';
 import { Rng } from '../../src/util/rng.js';
+import { thrown } from '../helpers/thrown.js';
 
 const name = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,5}$/);
 const treeArb: fc.Arbitrary<TreeNode> = fc.letrec<{ node: TreeNode }>((tie) => ({
   node: fc.record({ symbol: name, children: fc.array(fc.oneof({ depthSize: 'small' }, name, tie('node')), { maxLength: 4 }) }),
 })).node;
 
-function caught(f: () => unknown): HnasError {
-  try {
-    f();
-  } catch (err) {
-    return err as HnasError;
-  }
-  throw new Error('expected an error');
-}
 
 const g4 = unetGrammar(4);
 const sample4 = (seed: number) => sampleTree(g4, unetPrior(4, 2, 'medium'), Rng.seeded(seed));
@@ -60,10 +53,10 @@ describe('derivation trees', () => {
   });
 
   it('bracketed syntax errors name line and column', () => {
-    const err = caught(() => parseTreeString('(S unet\n  (E2 a %))'));
+    const err = thrown<HnasError>(() => parseTreeString('(S unet\n  (E2 a %))'));
     expect(err).toBeInstanceOf(TreeError);
     expect(err.location).toMatchObject({ line: 2, column: 9 });
-    expect(caught(() => parseTreeString('(S a'))).toBeInstanceOf(TreeError);
+    expect(thrown<HnasError>(() => parseTreeString('(S a'))).toBeInstanceOf(TreeError);
   });
 
   it('never crashes on fuzzed bracketed text: only TreeErrors with a position', () => {
@@ -92,7 +85,7 @@ describe('derivation trees', () => {
   it('rejects a tree of another grammar with the path and what is allowed', () => {
     const tree5 = sampleTree(unetGrammar(5), unetPrior(5, 2, 'high'), Rng.seeded(1)); // 5 stages are likely
     const withFive = tree5.children[1] as TreeNode;
-    const err = caught(() => validateTree(g4, { symbol: 'S', children: ['unet', withFive, tree5.children[2]!] }));
+    const err = thrown<HnasError>(() => validateTree(g4, { symbol: 'S', children: ['unet', withFive, tree5.children[2]!] }));
     expect(err).toBeInstanceOf(TreeError);
     expect(err.location?.path).toBe('S');
     expect(err.message).toContain(`S cannot derive 'unet (${withFive.symbol} ...)`);
@@ -101,12 +94,12 @@ describe('derivation trees', () => {
 
   it('names the path to a wrong node deep in the tree', () => {
     const text = printTree(sample4(5)).replace(/\(ENONLIN \w+\)/, '(ENONLIN swish)');
-    const err = caught(() => validateTree(g4, parseTreeString(text)));
+    const err = thrown<HnasError>(() => validateTree(g4, parseTreeString(text)));
     expect(err.location?.path).toMatch(/^S\/E\d\[1\]\/ENONLIN\[2\]$/);
     expect(err.message).toContain("ENONLIN cannot derive 'swish'; the grammar allows ENONLIN -> leaky_relu | relu | elu | prelu | gelu");
     const tooMany = printTree(sample4(6)).replace(/\(B1 [^)]*\)/, `(B1${' conv_block'.repeat(5)})`);
-    expect(caught(() => validateTree(g4, parseTreeString(tooMany))).location?.path).toMatch(/^S\/D\d\[2\]\/B1\[5\]$/);
-    expect(caught(() => validateTree(g4, { symbol: 'E4', children: [] })).message).toContain('root must expand the start symbol S');
+    expect(thrown<HnasError>(() => validateTree(g4, parseTreeString(tooMany))).location?.path).toMatch(/^S\/D\d\[2\]\/B1\[5\]$/);
+    expect(thrown<HnasError>(() => validateTree(g4, { symbol: 'E4', children: [] })).message).toContain('root must expand the start symbol S');
   });
 
   it('rejects malformed tree files with the JSON path', () => {
@@ -119,7 +112,7 @@ describe('derivation trees', () => {
       [[], '$', ''],
     ];
     for (const [json, path, message] of cases) {
-      const err = caught(() => parseTreeFile(json, 'x.json'));
+      const err = thrown<HnasError>(() => parseTreeFile(json, 'x.json'));
       expect(err).toBeInstanceOf(TreeError);
       expect(err.location).toEqual({ file: 'x.json', path });
       expect(err.message).toContain(message);
@@ -133,13 +126,13 @@ describe('derivation trees', () => {
     writeFileSync(good, treeFileJson(file));
     expect(readTreeFile(good)).toEqual(file);
     writeFileSync(join(dir, 'bad.json'), '{ "format": ');
-    expect(caught(() => readTreeFile(join(dir, 'bad.json'))).message).toContain('not JSON');
-    expect(caught(() => readTreeFile(join(dir, 'missing.json')))).toBeInstanceOf(TreeError);
+    expect(thrown<HnasError>(() => readTreeFile(join(dir, 'bad.json'))).message).toMatch(/bad\.json:\d+:\d+: not valid JSON/);
+    expect(thrown<HnasError>(() => readTreeFile(join(dir, 'missing.json')))).toBeInstanceOf(TreeError);
   });
 
   it('works for any grammar of the language', () => {
     const g = parseGrammar('S -> x A A\nA -> a | b\n');
     validateTree(g, parseTreeString('(S x (A a) (A b))'));
-    expect(caught(() => validateTree(g, parseTreeString('(S x (A a) (A c))'))).location?.path).toBe('S/A[2]');
+    expect(thrown<HnasError>(() => validateTree(g, parseTreeString('(S x (A a) (A c))'))).location?.path).toBe('S/A[2]');
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { crowdingDistance, dominates, hypervolume2d, maxAreaPoint, nonDominatedSort, paretoFront } from '../../src/optimize/pareto.js';
 import { RANKERS } from '../../src/optimize/promotion.js';
+import { bruteForceRanking } from './rules.js';
 
 const smallInt = fc.integer({ min: 0, max: 12 });
 const points2 = fc.array(fc.tuple(smallInt, smallInt), { minLength: 0, maxLength: 25 });
@@ -165,6 +166,26 @@ describe('promotion rankers', () => {
         }),
         { numRuns: 300 },
       );
+  });
+  it('both rankers equal the brute-force ranking written from the rule (ties, duplicates and failures included)', () => {
+    const tied = fc.array(fc.record({ loss: fc.integer({ min: 0, max: 6 }).map((v) => v / 6), cost: fc.integer({ min: 0, max: 6 }), failed: fc.integer({ min: 0, max: 9 }).map((v) => v === 0) }), { minLength: 1, maxLength: 30 });
+    const spread = fc.array(fc.record({ loss: fc.double({ min: 0, max: 1, noNaN: true }), cost: fc.double({ min: 0, max: 1000, noNaN: true }), failed: fc.constant(false) }), { minLength: 1, maxLength: 30 });
+    for (const name of ['loss', 'pareto'] as const)
+      for (const arb of [tied, spread])
+        fc.assert(
+          fc.property(arb, (rs) => {
+            expect(RANKERS[name](rs)).toEqual(bruteForceRanking(name, rs));
+          }),
+          { numRuns: 400 },
+        );
+    // A worked example: one front, (loss, cost) with cost on a 100x larger scale, ranges 0.8 and 80.
+    // #2 (0.1, 90) and #0 (0.9, 10) are extremes (infinite; lower loss first). Interior:
+    // #1 (0.2, 60): (0.3 - 0.1) / 0.8 + (90 - 50) / 80 = 0.75;
+    // #4 (0.3, 50): (0.5 - 0.2) / 0.8 + (60 - 40) / 80 = 0.625;
+    // #3 (0.5, 40): (0.9 - 0.3) / 0.8 + (50 - 10) / 80 = 1.25.
+    const worked = [[0.9, 10], [0.2, 60], [0.1, 90], [0.5, 40], [0.3, 50]].map(([loss, cost]) => ({ loss: loss!, cost: cost!, failed: false }));
+    expect(RANKERS.pareto(worked)).toEqual([2, 0, 3, 1, 4]);
+    expect(bruteForceRanking('pareto', worked)).toEqual([2, 0, 3, 1, 4]);
   });
   it('pareto ranking puts every first-front point before any dominated one', () => {
     fc.assert(

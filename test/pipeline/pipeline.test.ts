@@ -38,7 +38,7 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
   it('trains a fold, validates it, predicts the folder with the fold ensemble, and the scores agree with hnas evaluate', async () => {
     const model = join(work, 'model');
     const common = ['--epochs', '2', '--iterations-per-epoch', '2', '-o', model, ...SMALL];
-    expect(await main(['train', TINY, '--fold', '0', ...common, '--json'])).toBe(0);
+    expect(await main(['train', TINY, '--folds', '0', ...common, '--json'])).toBe(0);
     const summary = JSON.parse(io.out());
     expect(summary.folds[0]).toMatchObject({ fold: 0, epochs: 2 });
     const fold0 = join(model, 'fold_0');
@@ -56,7 +56,7 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
 
     // A second fold, then predict with both (ensemble) into a fresh folder.
     io.clear();
-    expect(await main(['train', TINY, '--fold', '1', ...common])).toBe(0);
+    expect(await main(['train', TINY, '--folds', '1', ...common])).toBe(0);
     expect(io.out()).toMatch(/\n1 \| 2 \| /);
     const preds = join(work, 'preds');
     io.clear();
@@ -73,7 +73,31 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
     io.clear();
     expect(await main(['evaluate', preds, join(TINY, 'labelsTr'), '--json'])).toBe(0);
     expect(JSON.parse(io.out()).cases).toHaveLength(6);
-  }, 120_000);
+
+    // Issue 13: predict never writes over its inputs, nor over files it did not write itself.
+    const images = join(work, 'images-copy');
+    cpSync(join(TINY, 'imagesTr'), images, { recursive: true });
+    const before = readFileSync(join(images, 'tiny_001.nii.gz'));
+    for (const out of [images, work]) {
+      for (const extra of [[], ['--overwrite']]) {
+        io.clear();
+        expect(await main(['predict', model, images, '-o', out, '--no-progress', ...extra])).toBe(2);
+        expect(io.err()).toMatch(/the output folder holds the input image .*images-copy\/tiny_00\d\.nii\.gz/);
+      }
+    }
+    expect(readFileSync(join(images, 'tiny_001.nii.gz')).equals(before)).toBe(true);
+    // Its own earlier output is replaced; a file it did not write needs --overwrite.
+    expect(await main(['predict', model, join(TINY, 'imagesTr'), '-o', preds, '--no-progress', '--folds', '0'])).toBe(0);
+    const foreign = join(work, 'foreign');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'tiny_004.nii.gz'), 'someone else');
+    io.clear();
+    expect(await main(['predict', model, join(TINY, 'imagesTr'), '-o', foreign, '--no-progress', '--folds', '0'])).toBe(2);
+    expect(io.err()).toMatch(/foreign\/tiny_004\.nii\.gz exists and was not written by hnas predict: pass --overwrite/);
+    expect(readFileSync(join(foreign, 'tiny_004.nii.gz'), 'utf8')).toBe('someone else');
+    expect(await main(['predict', model, join(TINY, 'imagesTr'), '-o', foreign, '--no-progress', '--folds', '0', '--overwrite'])).toBe(0);
+    expect(readNifti(join(foreign, 'tiny_004.nii.gz')).dims.slice(0, 3)).toEqual(readNifti(join(TINY, 'imagesTr', 'tiny_004.nii.gz')).dims.slice(0, 3));
+  }, 180_000);
 
   it('a stopped run continued from its checkpoint in another folder gives the weights of one uninterrupted run', async () => {
     const configuration = resolveConfiguration({ learning_rate: 3e-3 }, prepared.plan.nStages);
@@ -99,26 +123,27 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
   it('bad input: usage errors exit 2, others 1 naming the file; a model folder of another configuration is never overwritten', async () => {
     const model = join(work, 'guarded');
     const args = ['--epochs', '1', '--iterations-per-epoch', '1', '-o', model, ...SMALL];
-    expect(await main(['train', TINY, '--fold', '0', ...args])).toBe(0);
+    expect(await main(['train', TINY, '--folds', '0', ...args])).toBe(0);
     const config = readFileSync(join(model, 'configuration.json'), 'utf8');
     const weights = readFileSync(join(model, 'fold_0', 'weights.safetensors'));
     const cfg = join(work, 'adam.json');
     writeFileSync(cfg, JSON.stringify({ optimizer: 'adam' }));
-    expect(await main(['train', TINY, '--fold', '0', '--config', cfg, ...args])).toBe(1);
+    expect(await main(['train', TINY, '--folds', '0', '--config', cfg, ...args])).toBe(1);
     expect(io.err()).toMatch(/ConfigError: .*configuration\.json: the folder holds a model trained with a different configuration/);
     expect(readFileSync(join(model, 'configuration.json'), 'utf8')).toBe(config);
     expect(readFileSync(join(model, 'fold_0', 'weights.safetensors')).equals(weights)).toBe(true);
 
     const cases: [string[], number, RegExp][] = [
-      [['train', TINY, '--fold', 'x', ...args], 2, /--fold must be/],
-      [['train', TINY, '--fold', '0', '--epochs', '0'], 2, /--epochs must be an integer >= 1/],
-      [['train', TINY, '--fold', '0', ...args, '--max-epochs', '0'], 2, /--max-epochs/],
-      [['train', TINY, '--fold', '0', '--epochs', '3', '--max-epochs', '2', '-o', join(work, 'x'), ...SMALL], 2, /--max-epochs \(2\) must be >= --epochs/],
-      [['train', TINY, '--fold', '7', '-o', join(work, 'f7'), ...SMALL], 1, /ConfigError: .*splits_final\.json: fold 7 does not exist/],
-      [['train', TINY, '--fold', '0', '--patch', '21,20,24', '-o', join(work, 'p'), ...SMALL], 1, /PlanError: at patchSize: patch axis 0 is 21/],
-      [['train', TINY, '--fold', '0', '--config', join(work, 'missing.json'), '-o', join(work, 'm'), ...SMALL], 1, /ConfigError: .*missing\.json: cannot read/],
-      [['train', join(work, 'nowhere'), '--fold', '0', '-o', join(work, 'n'), ...SMALL], 1, /DatasetError: .*nowhere/],
-      [['train', TINY, '--fold', '0', '--device', 'tpu', ...SMALL], 2, /tpu/],
+      [['train', TINY, '--folds', 'x', ...args], 2, /--folds must be/],
+      [['train', TINY, '--folds', '0', '--epochs', '0'], 2, /--epochs must be an integer >= 1/],
+      [['train', TINY, '--folds', '0', ...args, '--max-epochs', '0'], 2, /--max-epochs/],
+      [['train', TINY, '--folds', '0', '--epochs', '3', '--max-epochs', '2', '-o', join(work, 'x'), ...SMALL], 2, /--max-epochs \(2\) must be >= --epochs/],
+      [['train', TINY, '--folds', '7', '-o', join(work, 'f7'), ...SMALL], 2, /--folds must be fold numbers 0\.\.4/],
+      [['train', TINY, '--folds', '0', '--patch', '21,20,24', '-o', join(work, 'p'), ...SMALL], 2, /UsageError: --patch: patch axis 0 is 21/],
+      [['train', TINY, '--folds', '0', '--patch', '21,20,24', '-o', join(work, 'p2'), '--cache', join(work, 'p2-cache'), '--features', '4,16', '--no-progress'], 2, /UsageError: --patch: patch axis 0 is 21/],
+      [['train', TINY, '--folds', '0', '--config', join(work, 'missing.json'), '-o', join(work, 'm'), ...SMALL], 1, /ConfigError: .*missing\.json: cannot read/],
+      [['train', join(work, 'nowhere'), '--folds', '0', '-o', join(work, 'n'), ...SMALL], 1, /DatasetError: .*nowhere/],
+      [['train', TINY, '--folds', '0', '--device', 'tpu', ...SMALL], 2, /tpu/],
       [['predict', join(work, 'cache'), join(TINY, 'imagesTr'), '-o', join(work, 'o')], 1, /DatasetError: .*cache: not a model folder/],
       [['predict', model, join(work, 'cache'), '-o', join(work, 'o')], 1, /DatasetError: .*cache: no \.nii/],
       [['predict', model, join(TINY, 'imagesTr'), '-o', join(work, 'o'), '--folds', '3'], 1, /fold 3 has no trained model/],
@@ -129,6 +154,8 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
       expect(await main(argv), argv.join(' ')).toBe(code);
       expect(io.err(), argv.join(' ')).toMatch(msg);
     }
+    // Usage errors wrote nothing: no model folder, no cache (the plan is made in memory first).
+    for (const f of ['f7', 'p', 'p2', 'p2-cache']) expect(existsSync(join(work, f)), f).toBe(false);
     // A damaged model file is named.
     cpSync(model, join(work, 'corrupt'), { recursive: true });
     writeFileSync(join(work, 'corrupt', 'fold_0', 'model.onnx'), 'not onnx');
@@ -138,8 +165,24 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
     // A config that does not parse names its file.
     writeFileSync(cfg, '{ "learning_rate": ');
     io.clear();
-    expect(await main(['train', TINY, '--fold', '0', '--config', cfg, '-o', join(work, 'q'), ...SMALL])).toBe(1);
-    expect(io.err()).toMatch(/adam\.json: not valid JSON/);
+    expect(await main(['train', TINY, '--folds', '0', '--config', cfg, '-o', join(work, 'q'), ...SMALL])).toBe(1);
+    expect(io.err()).toMatch(/adam\.json:\d+:\d+: not valid JSON/);
+  }, 120_000);
+
+  it('a run that fails before its first checkpoint leaves no trace, so the corrected command is not refused', async () => {
+    const base = { ...prepared, configuration: resolveConfiguration({}, prepared.plan.nStages), folds: [0], epochs: 1, iterationsPerEpoch: 1, features: { base: 4, max: 8 }, seed: 0, threads: 1 };
+    const fresh = join(work, 'aborted');
+    await expect(trainModel({ ...base, outDir: fresh, signal: AbortSignal.abort(new Error('stop')) })).rejects.toThrow('stop');
+    expect(existsSync(fresh)).toBe(false);
+    // A folder that was there keeps what it held; only this run's files go.
+    const held = join(work, 'held');
+    mkdirSync(held);
+    writeFileSync(join(held, 'notes.txt'), 'mine');
+    await expect(trainModel({ ...base, outDir: held, signal: AbortSignal.abort(new Error('stop')) })).rejects.toThrow('stop');
+    expect(readdirSync(held)).toEqual(['notes.txt']);
+    // Another configuration into the same folder now trains.
+    const r = await trainModel({ ...base, configuration: resolveConfiguration({ optimizer: 'adam' }, prepared.plan.nStages), outDir: held });
+    expect(r.folds).toHaveLength(1);
   }, 120_000);
 
   it('trainModel with fold "all" trains on every case and writes no validation', async () => {

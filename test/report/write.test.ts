@@ -8,6 +8,8 @@ import { loadStudy } from '../../src/automl/load.js';
 import { SqliteStorage } from '../../src/optimize/sqlite-storage.js';
 import { Study } from '../../src/optimize/study.js';
 import { benchmarkSurface, syntheticObjective, syntheticSpace } from '../../src/optimize/synthetic.js';
+import { printTree } from '../../src/grammar/tree.js';
+import type { TreeNode } from '../../src/grammar/tree-types.js';
 import { writeReport } from '../../src/report/index.js';
 import { writeTinyPlan } from '../automl/fixtures/dataset.js';
 import { tinyRequest } from '../automl/fixtures/request.js';
@@ -35,7 +37,7 @@ describe('writeReport', () => {
     expect(files).toHaveLength(9);
     // Independent of the optimiser's code: ask SQLite for the lowest loss of a complete trial.
     const db = new Database(join(studyDir, 'study.db'), { readonly: true });
-    const best = db.prepare("SELECT key, loss FROM trials WHERE status = 'complete' ORDER BY loss ASC, budget DESC, number ASC LIMIT 1").get() as { key: string; loss: number };
+    const best = db.prepare("SELECT key, loss, config FROM trials WHERE status = 'complete' ORDER BY loss ASC, budget DESC, number ASC LIMIT 1").get() as { key: string; loss: number; config: string };
     const allComplete = db.prepare("SELECT COUNT(*) AS n FROM trials WHERE status = 'complete'").get() as { n: number };
     db.close();
     expect(allComplete.n).toBeGreaterThan(10);
@@ -43,7 +45,11 @@ describe('writeReport', () => {
     expect(model.incumbent!.loss).toBe(best.loss);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toContain(`| ${model.incumbent!.number} | \`${model.incumbent!.key}\``);
-    expect(md).toMatch(/architecture \(bracketed derivation tree\):\n\n```\n\(S unet \(E\d conv_encoder|res_encoder/);
+    // The incumbent's section shows its architecture: the tree stored in the database, bracketed.
+    const tree = printTree(JSON.parse(best.config).architecture as TreeNode);
+    expect(tree).toMatch(/^\(S unet \(E\d (conv_encoder|res_encoder) /);
+    const incumbentSection = md.split(/^## Incumbent \(best 1 - Dice\)$/m)[1]!.split(/^## /m)[0]!;
+    expect(incumbentSection).toContain(`architecture (bracketed derivation tree):\n\n\`\`\`\n${tree}\n\`\`\`\n`);
     expect(md).toContain('## Default configuration');
     const frontSection = md.split('## Pareto front')[1]!.split('## Plots')[0]!;
     const frontRows = frontSection.split('\n').filter((l) => /^\| \d+ \|/.test(l));

@@ -51,21 +51,60 @@ describe('mutateTree', () => {
     expect(printTree(mutateTree(g, weightsPrior(g), tree, Rng.seeded(2)))).toBe('(S b)');
   });
 
-  it('changes about rate * size nodes of a U-Net tree, and the whole tree at rate 1', () => {
+  it('resamples each node with probability rate (default 1/nodes): the count of changed leaves has the predicted distribution', () => {
+    // S has k = 9 children A, all 'a'; the prior always expands A to 'b'. A resampled root turns
+    // every leaf to 'b'; otherwise each A turns with probability r; when nothing changed, one A is
+    // forced to switch. So P(J = k) = r + (1 - r) r^k and, for 0 < j < k,
+    // P(J = j) = (1 - r) C(k, j) r^j (1 - r)^(k - j), plus (1 - r)^(k + 1) at j = 1.
+    const k = 9;
+    const g = parseGrammar(`S -> ${Array(k).fill('A').join(' ')}\nA -> a [0] | b [1]\n`);
+    const prior = weightsPrior(g);
+    const tree = deepFreeze({ symbol: 'S', children: Array.from({ length: k }, () => ({ symbol: 'A', children: ['a'] })) });
+    const choose = (n: number, j: number): number => (j === 0 ? 1 : (choose(n - 1, j - 1) * n) / j);
+    const runs = 4000;
+    for (const [rate, seed] of [[undefined, 1], [0.05, 2], [0.3, 3]] as const) {
+      const r = rate ?? 1 / (k + 1);
+      const expected = Array.from({ length: k + 1 }, (_, j) => (j === 0 || j === k ? 0 : (1 - r) * choose(k, j) * r ** j * (1 - r) ** (k - j)));
+      expected[k] = r + (1 - r) * r ** k;
+      expected[1]! += (1 - r) ** (k + 1);
+      const counts = new Array<number>(k + 1).fill(0);
+      const rng = Rng.seeded(seed);
+      for (let i = 0; i < runs; i++) {
+        const m = mutateTree(g, prior, tree, rng, rate === undefined ? {} : { rate });
+        counts[treeTerminals(m).filter((t) => t === 'b').length]!++;
+      }
+      for (let j = 0; j <= k; j++) {
+        const p = expected[j]!;
+        expect(Math.abs(counts[j]! / runs - p), `rate ${r}, ${j} changed`).toBeLessThanOrEqual(5 * Math.sqrt((p * (1 - p)) / runs) + 1e-12);
+      }
+    }
+  });
+
+  it('at rate 1 the root is resampled: the result is a fresh prior draw, whatever the input', () => {
+    // Fresh draws: (S c) 1/2, else two leaves each 'a' with 1/4. The input (S (A a) (A a)) comes back
+    // with 1/32 and is then forced to switch at one of its 3 two-way nodes, chosen uniformly.
+    const g = parseGrammar('S -> A A [0.5] | c [0.5]\nA -> a [0.25] | b [0.75]\n');
+    const prior = weightsPrior(g);
+    const tree = deepFreeze({ symbol: 'S', children: [{ symbol: 'A', children: ['a'] }, { symbol: 'A', children: ['a'] }] });
+    const expected: Record<string, number> = { c: 0.5 + 1 / 96, 'a a': 0, 'a b': 3 / 32 + 1 / 96, 'b a': 3 / 32 + 1 / 96, 'b b': 9 / 32 };
+    const counts: Record<string, number> = { c: 0, 'a a': 0, 'a b': 0, 'b a': 0, 'b b': 0 };
+    const rng = Rng.seeded(5);
+    const runs = 6000;
+    for (let i = 0; i < runs; i++) counts[treeTerminals(mutateTree(g, prior, tree, rng, { rate: 1 })).join(' ')]!++;
+    for (const [key, p] of Object.entries(expected)) expect(Math.abs(counts[key]! / runs - p), key).toBeLessThanOrEqual(5 * Math.sqrt((p * (1 - p)) / runs) + 1e-12);
+  });
+
+  it('keeps U-Net trees in the language and changes them at the default rate', () => {
     const g = unetGrammar(6);
     const prior = unetPrior(6, 2, 'medium');
     const rng = Rng.seeded(8);
-    let changedStrings = 0;
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 100; i++) {
       const tree = sampleTree(g, prior, rng);
       const mutated = mutateTree(g, prior, tree, rng);
       validateTree(g, mutated);
       expect(treesEqual(mutated, tree)).toBe(false);
-      if (treeTerminals(mutated).join(' ') !== treeTerminals(tree).join(' ')) changedStrings++;
-      const whole = mutateTree(g, prior, tree, rng, { rate: 1 });
-      validateTree(g, whole);
+      validateTree(g, mutateTree(g, prior, tree, rng, { rate: 1 }));
     }
-    expect(changedStrings).toBeGreaterThan(100);
     expect(() => mutateTree(g, prior, sampleTree(g, prior, rng), rng, { rate: 0 })).toThrow(RangeError);
     expect(() => mutateTree(g, prior, { symbol: 'S', children: [] }, rng)).toThrow(TreeError);
   });

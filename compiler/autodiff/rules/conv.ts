@@ -1,13 +1,13 @@
 /** Gradients of the convolution-type ops. */
-import type { GradientRule, OpAttrs } from '../../graph/ops.js';
-import { GraphBuilder } from '../builder.js';
+import type { GraphBuilder } from '../../graph/builder.js';
+import type { OpAttrs } from '../../graph/ops.js';
+import type { GradientRule } from '../rule.js';
 
 const biasGrad = (b: GraphBuilder, g: string) => b.sum(g, b.dims(g).map((_, i) => i).filter((i) => i !== 1));
 
 /** dx and dW by their own ops (conv_input_grad, conv_weight_grad), db = sum of g over batch and space. */
-export const convGrad: GradientRule<OpAttrs['conv']> = (graph, node, [g]) => {
+export const convGrad: GradientRule<OpAttrs['conv']> = (b, node, [g]) => {
   if (!g) return node.inputs.map(() => null);
-  const b = new GraphBuilder(graph, `${node.name}.grad`);
   const [x, w] = node.inputs as [string, string];
   const { stride, pads } = node.attrs;
   const dx = b.op('conv_input_grad', 'dx', [g, w], { stride, pads, inputSize: b.dims(x).slice(2) });
@@ -21,14 +21,12 @@ export const convGrad: GradientRule<OpAttrs['conv']> = (graph, node, [g]) => {
  * [C_out = c, C_in = o, k]. dW[c, o, i] = sum_{n, d} x[n, c, d] g[n, o, d*s + i]: one matrix
  * product per sample once g is split into its (o, i) taps.
  */
-export const convTransposeGrad: GradientRule<OpAttrs['conv_transpose']> = (graph, node, [g]) => {
+export const convTransposeGrad: GradientRule<OpAttrs['conv_transpose']> = (b, node, [g]) => {
   if (!g) return node.inputs.map(() => null);
-  const b = new GraphBuilder(graph, `${node.name}.grad`);
   const [x, w] = node.inputs as [string, string];
   const s = node.attrs.stride;
   const [n, c, ...sp] = b.dims(x);
   const o = b.dims(w)[1]!;
-  const r = s.length;
   const dx = b.op('conv', 'dx', [g, w], { stride: s, pads: s.map(() => 0) });
   const voxels = sp.reduce((p, d) => p * d, 1);
   const taps = s.reduce((p, d) => p * d, 1);
@@ -38,14 +36,12 @@ export const convTransposeGrad: GradientRule<OpAttrs['conv_transpose']> = (graph
   const gt = b.reshape(b.transpose(split, perm), [n!, voxels, o * taps]);
   const xm = b.reshape(x, [n!, c!, voxels]);
   const dw = b.reshape(b.sum(b.matmul(xm, gt), [0]), [c!, o, ...s]);
-  void r;
   return node.inputs.length > 2 ? [dx, dw, biasGrad(b, g)] : [dx, dw];
 };
 
 /** Average pooling with stride = kernel: each input voxel in a window gets g / |window|; the cut-off remainder gets 0. */
-export const avgPoolGrad: GradientRule<OpAttrs['avg_pool']> = (graph, node, [g]) => {
+export const avgPoolGrad: GradientRule<OpAttrs['avg_pool']> = (b, node, [g]) => {
   if (!g) return [null];
-  const b = new GraphBuilder(graph, `${node.name}.grad`);
   const k = node.attrs.kernel;
   const [n, c, ...sp] = b.dims(g);
   const x = b.dims(node.inputs[0]!);

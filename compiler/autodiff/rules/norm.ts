@@ -5,8 +5,9 @@
  * dgamma = sum(g * xhat), dbeta = sum(g) over every axis but the channel axis.
  * Statistics are recomputed in the backward pass rather than kept from the forward one.
  */
-import type { GradientRule, OpAttrs } from '../../graph/ops.js';
-import { GraphBuilder } from '../builder.js';
+import type { GraphBuilder } from '../../graph/builder.js';
+import type { OpAttrs } from '../../graph/ops.js';
+import type { GradientRule } from '../rule.js';
 
 const notChannel = (rank: number) => Array.from({ length: rank }, (_, i) => i).filter((i) => i !== 1);
 
@@ -17,7 +18,7 @@ const notChannel = (rank: number) => Array.from({ length: rank }, (_, i) => i).f
  *   dx = a (g - m1) - xc (a m2 / sigma),  dgamma = sum(m2) |axes|,  dbeta = sum(m1) |axes|,
  * the per-(sample, channel) factors being small tensors and xhat never formed.
  */
-export function normGrad(b: GraphBuilder, g: string, x: string, gamma: string, axes: readonly number[], eps: number): [string, string, string] {
+function normGrad(b: GraphBuilder, g: string, x: string, gamma: string, axes: readonly number[], eps: number): [string, string, string] {
   const dims = b.dims(x);
   const r = dims.length;
   const count = axes.reduce((p, a) => p * (dims[a] as number), 1);
@@ -31,18 +32,23 @@ export function normGrad(b: GraphBuilder, g: string, x: string, gamma: string, a
   return [dx, perChannel(m2), perChannel(m1)];
 }
 
-export const instanceNormGrad: GradientRule<OpAttrs['instance_norm']> = (graph, node, [g]) => {
+/** Batch norm on batch statistics: as instance norm, over the batch and spatial axes; the running-statistics outputs get none. */
+export const batchNormTrainGrad: GradientRule<OpAttrs['batch_norm_train']> = (b, node, [g]) => {
+  if (!g) return [null, null, null, null, null];
+  const [x, scale] = node.inputs as [string, string];
+  return [...normGrad(b, g, x, scale, notChannel(b.dims(x).length), node.attrs.eps), null, null];
+};
+
+export const instanceNormGrad: GradientRule<OpAttrs['instance_norm']> = (b, node, [g]) => {
   if (!g) return [null, null, null];
-  const b = new GraphBuilder(graph, `${node.name}.grad`);
   const [x, gamma] = node.inputs as [string, string];
   const spatial = b.dims(x).map((_, i) => i).slice(2);
   return normGrad(b, g, x, gamma, spatial, node.attrs.eps);
 };
 
 /** Inference-form batch norm: the running statistics are constants, so dx = g * gamma / sqrt(rv + eps). */
-export const batchNormGrad: GradientRule<OpAttrs['batch_norm']> = (graph, node, [g]) => {
+export const batchNormGrad: GradientRule<OpAttrs['batch_norm']> = (b, node, [g]) => {
   if (!g) return [null, null, null, null, null];
-  const b = new GraphBuilder(graph, `${node.name}.grad`);
   const [x, gamma, , rm, rv] = node.inputs as [string, string, string, string, string];
   const r = b.dims(x).length;
   const inv = b.reciprocal(b.sqrt(b.affine(rv, 1, node.attrs.eps)));

@@ -1,12 +1,12 @@
 /** Gradients of the activations and the structural forward ops (add, concat, softmax, dropout). */
-import type { GradientRule, OpAttrs } from '../../graph/ops.js';
-import { GraphBuilder } from '../builder.js';
+import type { GraphBuilder } from '../../graph/builder.js';
+import type { OpAttrs } from '../../graph/ops.js';
+import type { GradientRule } from '../rule.js';
 
 type Unary<A> = (b: GraphBuilder, g: string, x: string, y: string, attrs: A) => string;
 
-/** Wraps a one-input rule: builder, null upstream gradient handled once. */
-const unaryRule = <A>(f: Unary<A>): GradientRule<A> => (graph, node, [g]) =>
-  [g ? f(new GraphBuilder(graph, `${node.name}.grad`), g, node.inputs[0]!, node.outputs[0]!, node.attrs) : null];
+/** Wraps a one-input rule: null upstream gradient handled once. */
+const unaryRule = <A>(f: Unary<A>): GradientRule<A> => (b, node, [g]) => [g ? f(b, g, node.inputs[0]!, node.outputs[0]!, node.attrs) : null];
 
 export const reluGrad = unaryRule<OpAttrs['relu']>((b, g, x) => b.mul(g, b.step(x)));
 
@@ -31,21 +31,19 @@ export const geluGrad = unaryRule<OpAttrs['gelu']>((b, g, x) => {
 export const dropoutGrad = unaryRule<OpAttrs['dropout']>((_b, g) => g);
 
 /** prelu = x for x > 0, a x otherwise: dx = g (m + a (1 - m)), da = sum g x (1 - m) (the engine sums over broadcast axes). */
-export const preluGrad: GradientRule<OpAttrs['prelu']> = (graph, node, [g]) => {
+export const preluGrad: GradientRule<OpAttrs['prelu']> = (b, node, [g]) => {
   if (!g) return [null, null];
-  const b = new GraphBuilder(graph, `${node.name}.grad`);
   const [x, a] = node.inputs as [string, string];
   const mask = b.step(x);
   const negPart = b.sub(x, b.mul(x, mask));
   return [b.mul(g, b.add(mask, b.sub(a, b.mul(mask, a)))), b.mul(g, negPart)];
 };
 
-export const addGrad: GradientRule<OpAttrs['add']> = (_graph, _node, [g]) => [g ?? null, g ?? null];
+export const addGrad: GradientRule<OpAttrs['add']> = (_b, _node, [g]) => [g ?? null, g ?? null];
 
 /** Each input gets its slab of g along the concat axis. */
-export const concatGrad: GradientRule<OpAttrs['concat']> = (graph, node, [g]) => {
+export const concatGrad: GradientRule<OpAttrs['concat']> = (b, node, [g]) => {
   if (!g) return node.inputs.map(() => null);
-  const b = new GraphBuilder(graph, `${node.name}.grad`);
   const { axis } = node.attrs;
   const full = b.dims(g);
   let start = 0;

@@ -1,13 +1,13 @@
 /**
  * Element-wise arithmetic for training graphs (backward passes, losses, optimisers):
  * broadcasting binary ops, unary functions, x * a + b with constant a, b, and constants.
- * Each function is one row of a table (ONNX lowering + gradient), so adding one is a row.
+ * Each function is one row of a table of ONNX lowerings (and one of gradients in
+ * compiler/autodiff/rules/arith.ts), so adding one is a row in each.
  */
 import { ShapeError } from '../../../src/errors.js';
-import { GraphBuilder } from '../../autodiff/builder.js';
 import type { EmitContext } from '../../onnx/context.js';
-import type { Dim, Shape } from '../graph.js';
-import type { GradientRule, OpAttrs, OpDef } from '../ops.js';
+import type { BinaryFnName, OpAttrs, OpDef, UnaryFnName } from '../ops.js';
+import type { Dim, Shape } from '../shape.js';
 import { perSample, prod } from './shape-util.js';
 
 /** Numpy broadcasting (right-aligned, 1 stretches). */
@@ -24,7 +24,6 @@ export function broadcastShapes(a: Shape, b: Shape): Shape {
   return out;
 }
 
-type G = string;
 type Emit = (ctx: EmitContext, inputs: readonly string[], out: string, name: string) => void;
 
 const castFloat = (ctx: EmitContext, op: string, inputs: readonly string[], out: string, name: string) => {
@@ -33,74 +32,38 @@ const castFloat = (ctx: EmitContext, op: string, inputs: readonly string[], out:
   ctx.node('Cast', [bool], [out], { to: { i: 1 } });
 };
 
-interface BinaryFn {
-  readonly emit: Emit;
-  /** d/da, d/db given upstream g (full broadcast shape; the engine reduces broadcast axes). */
-  readonly grad: ((b: GraphBuilder, g: G, x: G, y: G, out: G) => readonly (G | null)[]) | null;
+/** Functions that are one ONNX op of the same name. */
+function oneOp<K extends string>(opTypes: Record<K, string>): Record<K, Emit> {
+  const emits = {} as Record<K, Emit>;
+  for (const fn in opTypes) emits[fn] = (c, i, o) => c.node(opTypes[fn], i, [o]);
+  return emits;
 }
 
-export type BinaryFnName = 'add' | 'sub' | 'mul' | 'div' | 'min' | 'max' | 'pow' | 'eq';
-
-export const BINARY: Record<BinaryFnName, BinaryFn> = {
-  add: { emit: (c, i, o) => c.node('Add', i, [o]), grad: (_b, g) => [g, g] },
-  sub: { emit: (c, i, o) => c.node('Sub', i, [o]), grad: (b, g) => [g, b.neg(g)] },
-  mul: { emit: (c, i, o) => c.node('Mul', i, [o]), grad: (b, g, x, y) => [b.mul(g, y), b.mul(g, x)] },
-  // d(x/y) = g/y, -g x / y^2 = -(g/y) * out
-  div: { emit: (c, i, o) => c.node('Div', i, [o]), grad: (b, g, _x, y, out) => { const gy = b.div(g, y); return [gy, b.neg(b.mul(gy, out))]; } },
-  // Ties send the gradient to both sides (measure zero for real data).
-  min: { emit: (c, i, o) => c.node('Min', i, [o]), grad: (b, g, x, y, out) => [b.mul(g, b.eq(x, out)), b.mul(g, b.eq(y, out))] },
-  max: { emit: (c, i, o) => c.node('Max', i, [o]), grad: (b, g, x, y, out) => [b.mul(g, b.eq(x, out)), b.mul(g, b.eq(y, out))] },
-  // d(x^y) = g y x^(y-1) = g y out / x, and g ln(x) out; used with a positive constant base (Adam's beta^t).
-  pow: { emit: (c, i, o) => c.node('Pow', i, [o]), grad: (b, g, x, y, out) => [b.div(b.mul(b.mul(g, y), out), x), b.mul(b.mul(g, b.log(x)), out)] },
-  /** 1.0 where equal, else 0.0 (no gradient). */
-  eq: { emit: (c, i, o, n) => castFloat(c, 'Equal', i, o, n), grad: null },
+const BINARY: Record<BinaryFnName, Emit> = {
+  ...oneOp({ add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div', min: 'Min', max: 'Max', pow: 'Pow' }),
+  /** 1.0 where equal, else 0.0. */
+  eq: (c, i, o, n) => castFloat(c, 'Equal', i, o, n),
 };
 
-interface UnaryFn {
-  readonly emit: Emit;
-  readonly grad: ((b: GraphBuilder, g: G, x: G, out: G) => G) | null;
-}
-
-export type UnaryFnName = 'identity' | 'neg' | 'exp' | 'log' | 'sqrt' | 'reciprocal' | 'erf' | 'step';
-
-export const UNARY: Record<UnaryFnName, UnaryFn> = {
-  /** Gives a value a chosen name (e.g. a training step's `updated.<param>` outputs). */
-  identity: { emit: (c, i, o) => c.node('Identity', i, [o]), grad: (_b, g) => g },
-  neg: { emit: (c, i, o) => c.node('Neg', i, [o]), grad: (b, g) => b.neg(g) },
-  exp: { emit: (c, i, o) => c.node('Exp', i, [o]), grad: (b, g, _x, out) => b.mul(g, out) },
-  log: { emit: (c, i, o) => c.node('Log', i, [o]), grad: (b, g, x) => b.div(g, x) },
-  sqrt: { emit: (c, i, o) => c.node('Sqrt', i, [o]), grad: (b, g, _x, out) => b.div(b.affine(g, 0.5), out) },
-  reciprocal: { emit: (c, i, o) => c.node('Reciprocal', i, [o]), grad: (b, g, _x, out) => b.neg(b.mul(g, b.mul(out, out))) },
-  // d erf(x) = 2/sqrt(pi) exp(-x^2)
-  erf: { emit: (c, i, o) => c.node('Erf', i, [o]), grad: (b, g, x) => b.mul(g, b.affine(b.exp(b.neg(b.mul(x, x))), 2 / Math.sqrt(Math.PI))) },
-  /** 1.0 where x > 0, else 0.0: masks for ReLU-type gradients (no gradient itself). */
-  step: { emit: (c, i, o, n) => castFloat(c, 'Greater', [i[0]!, c.constant(`${n}.zero`, 'float', [], [0])], o, n), grad: null },
-};
-
-const binaryGrad: GradientRule<OpAttrs['binary']> = (graph, node, [g]) => {
-  const rule = BINARY[node.attrs.fn].grad;
-  if (!rule || !g) return [null, null];
-  return rule(new GraphBuilder(graph, `${node.name}.grad`), g, node.inputs[0]!, node.inputs[1]!, node.outputs[0]!);
+const UNARY: Record<UnaryFnName, Emit> = {
+  // identity gives a value a chosen name (e.g. a training step's `updated.<param>` outputs).
+  ...oneOp({ identity: 'Identity', neg: 'Neg', exp: 'Exp', log: 'Log', sqrt: 'Sqrt', reciprocal: 'Reciprocal', erf: 'Erf' }),
+  /** 1.0 where x > 0, else 0.0: masks for ReLU-type gradients. */
+  step: (c, i, o, n) => castFloat(c, 'Greater', [i[0]!, c.constant(`${n}.zero`, 'float', [], [0])], o, n),
 };
 
 export const binary: OpDef<OpAttrs['binary']> = {
   arity: [2, 2],
   shape: ([a, b]) => [broadcastShapes(a!, b!)],
   flops: (_in, [out]) => perSample(out!),
-  emit: (ctx, n) => BINARY[n.attrs.fn].emit(ctx, n.inputs, n.outputs[0]!, n.name),
-  gradient: binaryGrad,
+  emit: (ctx, n) => BINARY[n.attrs.fn](ctx, n.inputs, n.outputs[0]!, n.name),
 };
 
 export const unary: OpDef<OpAttrs['unary']> = {
   arity: [1, 1],
   shape: ([x]) => [x!],
   flops: (_in, [out]) => perSample(out!),
-  emit: (ctx, n) => UNARY[n.attrs.fn].emit(ctx, n.inputs, n.outputs[0]!, n.name),
-  gradient(graph, node, [g]) {
-    const rule = UNARY[node.attrs.fn].grad;
-    if (!rule || !g) return [null];
-    return [rule(new GraphBuilder(graph, `${node.name}.grad`), g, node.inputs[0]!, node.outputs[0]!)];
-  },
+  emit: (ctx, n) => UNARY[n.attrs.fn](ctx, n.inputs, n.outputs[0]!, n.name),
 };
 
 /** y = x * scale + shift with constant scale and shift. */
@@ -115,7 +78,6 @@ export const affine: OpDef<OpAttrs['affine']> = {
     ctx.node('Mul', [n.inputs[0]!, ctx.constant(`${n.name}.scale`, 'float', [], [scale])], [scaled]);
     if (shift !== 0) ctx.node('Add', [scaled, ctx.constant(`${n.name}.shift`, 'float', [], [shift])], [out]);
   },
-  gradient: (graph, node, [g]) => [g ? new GraphBuilder(graph, `${node.name}.grad`).affine(g, node.attrs.scale) : null],
 };
 
 /** A constant tensor; `values` has one entry per element, or one entry filling all. */
@@ -131,5 +93,4 @@ export const constant: OpDef<OpAttrs['constant']> = {
     const full = values.length === 1 ? new Array<number>(prod(shape)).fill(values[0]!) : values;
     ctx.node('Identity', [ctx.constant(`${n.name}.value`, 'float', shape, full)], n.outputs);
   },
-  gradient: () => [],
 };

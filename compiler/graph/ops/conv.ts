@@ -1,6 +1,7 @@
 /** Convolution-type ops: conv, transposed conv (kernel = stride), average pooling. */
 import { ShapeError } from '../../../src/errors.js';
-import type { Shape } from '../graph.js';
+import type { Shape } from '../shape.js';
+import { Emitter } from '../../onnx/emitter.js';
 import type { OpAttrs, OpDef } from '../ops.js';
 import { perSample, prod, rank, sameDim, spatialSize } from './shape-util.js';
 
@@ -45,7 +46,6 @@ export const conv: OpDef<OpAttrs['conv']> = {
       pads: { ints: [...node.attrs.pads, ...node.attrs.pads] },
     });
   },
-  gradient: null,
 };
 
 export const convTranspose: OpDef<OpAttrs['conv_transpose']> = {
@@ -74,29 +74,17 @@ export const convTranspose: OpDef<OpAttrs['conv_transpose']> = {
     }
     // Depth-to-space form: y[n, o, d*s + i] = sum_c x[n, c, d] w[c, o, i] is a 1x1 conv to
     // O * prod(s) channels followed by interleaving each (d, i) pair.
+    const e = new Emitter(ctx, node.name);
     const r = stride.length;
-    const [c, o] = ctx.shape(w) as [number, number];
-    const sp = ctx.shape(x).slice(2) as number[];
-    const taps = prod(stride);
-    const wt = ctx.tmp(`${node.name}.w_t`);
-    ctx.node('Transpose', [w], [wt], { perm: { ints: [1, ...stride.map((_, a) => 2 + a), 0] } });
-    const w1 = ctx.tmp(`${node.name}.w_1x1`);
-    ctx.node('Reshape', [wt, ctx.constant(`${node.name}.w_shape`, 'int64', [r + 2], [o * taps, c, ...stride.map(() => 1)])], [w1]);
-    const y = ctx.tmp(`${node.name}.conv1x1`);
-    ctx.node('Conv', [x, w1], [y], { kernel_shape: { ints: stride.map(() => 1) } });
-    const split = ctx.tmp(`${node.name}.split`);
-    ctx.node('Reshape', [y, ctx.constant(`${node.name}.split_shape`, 'int64', [2 + 2 * r], [0, o, ...stride, ...sp])], [split]);
-    const inter = ctx.tmp(`${node.name}.interleave`);
-    ctx.node('Transpose', [split], [inter], { perm: { ints: [0, 1, ...sp.flatMap((_, a) => [2 + r + a, 2 + a])] } });
-    const up = b === undefined ? node.outputs[0]! : ctx.tmp(`${node.name}.nobias`);
-    ctx.node('Reshape', [inter, ctx.constant(`${node.name}.out_shape`, 'int64', [2 + r], [0, o, ...sp.map((d, a) => d * stride[a]!)])], [up]);
-    if (b !== undefined) {
-      const bb = ctx.tmp(`${node.name}.bias_b`);
-      ctx.node('Reshape', [b, ctx.constant(`${node.name}.bias_shape`, 'int64', [1 + r], [o, ...stride.map(() => 1)])], [bb]);
-      ctx.node('Add', [up, bb], node.outputs);
-    }
+    const [c, o] = e.shape(w) as [number, number];
+    const sp = e.shape(x).slice(2) as number[];
+    const w1 = e.reshape(e.transpose(w, [1, ...stride.map((_, a) => 2 + a), 0], 'w_t'), [o * prod(stride), c, ...stride.map(() => 1)], 'w_1x1');
+    const y = e.op('Conv', [x, w1], 'conv1x1', { kernel_shape: { ints: stride.map(() => 1) } });
+    const split = e.reshape(y, [0, o, ...stride, ...sp], 'split');
+    const inter = e.transpose(split, [0, 1, ...sp.flatMap((_, a) => [2 + r + a, 2 + a])], 'interleave');
+    const up = e.reshape(inter, [0, o, ...sp.map((d, a) => d * stride[a]!)], 'nobias', b === undefined ? node.outputs[0]! : undefined);
+    if (b !== undefined) e.node('Add', [up, e.reshape(b, [o, ...stride.map(() => 1)], 'bias_b')], node.outputs);
   },
-  gradient: null,
 };
 
 export const avgPool: OpDef<OpAttrs['avg_pool']> = {
@@ -113,5 +101,4 @@ export const avgPool: OpDef<OpAttrs['avg_pool']> = {
   emit(ctx, node) {
     ctx.node('AveragePool', node.inputs, node.outputs, { kernel_shape: { ints: node.attrs.kernel }, strides: { ints: node.attrs.kernel } });
   },
-  gradient: null,
 };

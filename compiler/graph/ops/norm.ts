@@ -1,5 +1,5 @@
 /** Normalisation ops over the channel axis (axis 1). */
-import type { Shape } from '../graph.js';
+import type { Shape } from '../shape.js';
 import type { OpAttrs, OpDef } from '../ops.js';
 import { perSample, rank, sameDim } from './shape-util.js';
 
@@ -25,7 +25,6 @@ export const instanceNorm: OpDef<OpAttrs['instance_norm']> = {
   emit(ctx, node) {
     ctx.node('InstanceNormalization', node.inputs, node.outputs, { epsilon: { f: node.attrs.eps } });
   },
-  gradient: null,
 };
 
 export const batchNorm: OpDef<OpAttrs['batch_norm']> = {
@@ -39,5 +38,4 @@ export const batchNorm: OpDef<OpAttrs['batch_norm']> = {
   emit(ctx, node) {
     ctx.node('BatchNormalization', node.inputs, node.outputs, { epsilon: { f: node.attrs.eps } });
   },
-  gradient: null,
 };

@@ -1,12 +1,12 @@
 /** Element-wise and structural ops: activations, dropout, add, concat, softmax. */
 import { ShapeError } from '../../../src/errors.js';
-import type { Shape } from '../graph.js';
+import type { Shape } from '../shape.js';
 import type { OpAttrs, OpDef } from '../ops.js';
 import { perSample, rank, sameDim, sameShape } from './shape-util.js';
 
 /** A one-input op that keeps its input's shape and costs `flopsPerElement`. */
 function unary<A>(flopsPerElement: number, emit: OpDef<A>['emit']): OpDef<A> {
-  return { arity: [1, 1], shape: ([x]) => [x!], flops: (_in, [out]) => flopsPerElement * perSample(out!), emit, gradient: null };
+  return { arity: [1, 1], shape: ([x]) => [x!], flops: (_in, [out]) => flopsPerElement * perSample(out!), emit };
 }
 
 export const relu = unary<OpAttrs['relu']>(1, (ctx, n) => ctx.node('Relu', n.inputs, n.outputs));
@@ -41,7 +41,6 @@ export const prelu: OpDef<OpAttrs['prelu']> = {
   },
   flops: (_in, [out]) => perSample(out!),
   emit: (ctx, n) => ctx.node('PRelu', n.inputs, n.outputs),
-  gradient: null,
 };
 
 export const add: OpDef<OpAttrs['add']> = {
@@ -52,7 +51,6 @@ export const add: OpDef<OpAttrs['add']> = {
   },
   flops: (_in, [out]) => perSample(out!),
   emit: (ctx, n) => ctx.node('Add', n.inputs, n.outputs),
-  gradient: null,
 };
 
 export const concat: OpDef<OpAttrs['concat']> = {
@@ -73,7 +71,6 @@ export const concat: OpDef<OpAttrs['concat']> = {
   },
   flops: () => 0,
   emit: (ctx, n) => ctx.node('Concat', n.inputs, n.outputs, { axis: { i: n.attrs.axis } }),
-  gradient: null,
 };
 
 export const softmax: OpDef<OpAttrs['softmax']> = {
@@ -85,5 +82,4 @@ export const softmax: OpDef<OpAttrs['softmax']> = {
   // exp, sum, divide
   flops: (_in, [out]) => 3 * perSample(out!),
   emit: (ctx, n) => ctx.node('Softmax', n.inputs, n.outputs, { axis: { i: n.attrs.axis } }),
-  gradient: null,
 };

@@ -1,6 +1,6 @@
 /** Small shared checks for op shape rules. */
 import { ShapeError } from '../../../src/errors.js';
-import type { Dim, Shape } from '../graph.js';
+import type { Dim, Shape } from '../shape.js';
 
 export function rank(s: Shape, r: number, what: string): void {
   if (s.length !== r) throw new ShapeError(`${what} must have rank ${r}, got [${s.join(', ')}]`);
@@ -23,3 +23,17 @@ export function spatialSize(d: Dim, what: string): number {
 export const perSample = (s: Shape): number => s.reduce<number>((p, d) => p * (typeof d === 'number' ? d : 1), 1);
 
 export const prod = (xs: readonly number[]): number => xs.reduce((p, x) => p * x, 1);
+
+/** All index tuples of a box of the given sizes, last axis fastest. */
+export function* grid(sizes: readonly number[]): Generator<number[]> {
+  const total = prod(sizes);
+  for (let f = 0; f < total; f++) {
+    let rest = f;
+    yield sizes.map((_, a) => {
+      const inner = prod(sizes.slice(a + 1));
+      const v = Math.floor(rest / inner);
+      rest -= v * inner;
+      return v;
+    });
+  }
+}

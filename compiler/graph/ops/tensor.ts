@@ -4,14 +4,12 @@
  * except where a dimension passes through unchanged.
  */
 import { ShapeError } from '../../../src/errors.js';
-import { GraphBuilder } from '../../autodiff/builder.js';
-import type { Dim, Shape } from '../graph.js';
+import type { Dim, Shape } from '../shape.js';
 import type { OpAttrs, OpDef } from '../ops.js';
 import { broadcastShapes } from './arith.js';
 import { perSample, prod, spatialSize } from './shape-util.js';
 
 const fixed = (s: Shape, what: string) => s.map((d, i) => spatialSize(d, `${what} axis ${i}`));
-const builder = (graph: Parameters<NonNullable<OpDef<unknown>['gradient']>>[0], name: string) => new GraphBuilder(graph, `${name}.grad`);
 
 function checkAxes(axes: readonly number[], r: number): void {
   for (const a of axes) if (!Number.isInteger(a) || a < 0 || a >= r) throw new ShapeError(`axis ${a} out of range for rank ${r}`);
@@ -32,16 +30,6 @@ export const reduce: OpDef<OpAttrs['reduce']> = {
     if (fn === 'sum') ctx.node('ReduceSum', [n.inputs[0]!, ctx.constant(`${n.name}.axes`, 'int64', [axes.length], axes)], n.outputs, { keepdims: { i: keepdims ? 1 : 0 } });
     else ctx.node(REDUCE_ONNX[fn], n.inputs, n.outputs, { axes: { ints: axes }, keepdims: { i: keepdims ? 1 : 0 } });
   },
-  // Sum and mean spread g back over the reduced axes; max is a constant to autodiff (see GraphBuilder.maxStop).
-  gradient(graph, node, [g]) {
-    const { fn, axes } = node.attrs;
-    if (!g || fn === 'max') return [null];
-    const b = builder(graph, node.name);
-    const x = b.dims(node.inputs[0]!);
-    const kept = b.reshape(g, x.map((d, i) => (axes.includes(i) ? 1 : d)));
-    const spread = b.expand(kept, x);
-    return [fn === 'sum' ? spread : b.affine(spread, 1 / prod(axes.map((a) => x[a]!)))];
-  },
 };
 
 export const reshape: OpDef<OpAttrs['reshape']> = {
@@ -52,7 +40,6 @@ export const reshape: OpDef<OpAttrs['reshape']> = {
   },
   flops: () => 0,
   emit: (ctx, n) => ctx.node('Reshape', [n.inputs[0]!, ctx.constant(`${n.name}.shape`, 'int64', [n.attrs.shape.length], n.attrs.shape)], n.outputs),
-  gradient: (graph, node, [g]) => [g ? builder(graph, node.name).reshape(g, builder(graph, node.name).dims(node.inputs[0]!)) : null],
 };
 
 export const transpose: OpDef<OpAttrs['transpose']> = {
@@ -63,11 +50,6 @@ export const transpose: OpDef<OpAttrs['transpose']> = {
   },
   flops: () => 0,
   emit: (ctx, n) => ctx.node('Transpose', n.inputs, n.outputs, { perm: { ints: n.attrs.perm } }),
-  gradient(graph, node, [g]) {
-    if (!g) return [null];
-    const inverse = node.attrs.perm.map((_, i) => node.attrs.perm.indexOf(i));
-    return [builder(graph, node.name).transpose(g, inverse)];
-  },
 };
 
 /** Numpy broadcast of x to `shape`. */
@@ -80,8 +62,6 @@ export const expand: OpDef<OpAttrs['expand']> = {
   },
   flops: () => 0,
   emit: (ctx, n) => ctx.node('Expand', [n.inputs[0]!, ctx.constant(`${n.name}.shape`, 'int64', [n.attrs.shape.length], n.attrs.shape)], n.outputs),
-  // The autodiff engine sums g over the broadcast axes.
-  gradient: (_graph, _node, [g]) => [g ?? null],
 };
 
 /** x[start:end:step] on every axis (ends clamped to the size). */
@@ -104,14 +84,6 @@ export const slice: OpDef<OpAttrs['slice']> = {
     const c = (s: string, v: readonly number[]) => ctx.constant(`${n.name}.${s}`, 'int64', [r], v.map((e) => Math.min(e, 2 ** 62)));
     ctx.node('Slice', [n.inputs[0]!, c('starts', starts), c('ends', ends), c('axes', starts.map((_, i) => i)), c('steps', steps)], n.outputs);
   },
-  gradient(graph, node, [g]) {
-    if (!g) return [null];
-    if (node.attrs.steps.some((s) => s !== 1)) throw new Error(`slice '${node.name}' with steps is not differentiable (used for label downsampling only)`);
-    const b = builder(graph, node.name);
-    const x = b.dims(node.inputs[0]!);
-    const out = b.dims(node.outputs[0]!);
-    return [b.pad(g, node.attrs.starts, x.map((d, i) => d - node.attrs.starts[i]! - out[i]!))];
-  },
 };
 
 /** Zero padding: `before[i]` and `after[i]` elements on axis i. */
@@ -126,12 +98,6 @@ export const pad: OpDef<OpAttrs['pad']> = {
     const { before, after } = n.attrs;
     ctx.node('Pad', [n.inputs[0]!, ctx.constant(`${n.name}.pads`, 'int64', [2 * before.length], [...before, ...after])], n.outputs);
   },
-  gradient(graph, node, [g]) {
-    if (!g) return [null];
-    const b = builder(graph, node.name);
-    const x = b.dims(node.inputs[0]!);
-    return [b.slice(g, node.attrs.before, x.map((d, i) => node.attrs.before[i]! + d))];
-  },
 };
 
 /** Batched matrix product over the last two axes (leading axes equal). */
@@ -145,12 +111,4 @@ export const matmul: OpDef<OpAttrs['matmul']> = {
   },
   flops: ([a], [out]) => 2 * perSample(out!) * (a![a!.length - 1] as number),
   emit: (ctx, n) => ctx.node('MatMul', n.inputs, n.outputs),
-  gradient(graph, node, [g]) {
-    if (!g) return [null, null];
-    const b = builder(graph, node.name);
-    const [x, y] = node.inputs as [string, string];
-    const r = b.dims(x).length;
-    const swap = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
-    return [b.matmul(g, b.transpose(y, swap)), b.matmul(b.transpose(x, swap), g)];
-  },
 };

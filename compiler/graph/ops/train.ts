@@ -3,8 +3,7 @@
  * running-statistics update as extra outputs) and the top-k mask of the TopK loss.
  */
 import { ShapeError } from '../../../src/errors.js';
-import { normGrad } from '../../autodiff/rules/norm.js';
-import { GraphBuilder } from '../../autodiff/builder.js';
+import { Emitter } from '../../onnx/emitter.js';
 import type { OpAttrs, OpDef } from '../ops.js';
 import { perSample, prod, rank, sameDim, spatialSize } from './shape-util.js';
 
@@ -31,43 +30,29 @@ export const batchNormTrain: OpDef<OpAttrs['batch_norm_train']> = {
     const shape = ctx.shape(x).map((d, i) => spatialSize(d, `batch norm input axis ${i}`));
     const axes = shape.map((_, i) => i).filter((i) => i !== 1);
     const count = prod(axes.map((a) => shape[a]!));
-    const t = (s: string) => ctx.tmp(`${node.name}.${s}`);
-    const f = (s: string, v: number) => ctx.constant(`${node.name}.${s}`, 'float', [], [v]);
-    const chan = ctx.constant(`${node.name}.chan_shape`, 'int64', [shape.length - 1], [shape[1]!, ...shape.slice(2).map(() => 1)]);
-    const vec = ctx.constant(`${node.name}.vec_shape`, 'int64', [1], [shape[1]!]);
-    const [mean, xc, sq, variance, ve, sd, xhat, sb, bb, scaled] = ['mean', 'xc', 'sq', 'var', 'var_eps', 'sd', 'xhat', 'scale_b', 'bias_b', 'scaled'].map(t) as string[];
-    ctx.node('ReduceMean', [x], [mean!], { axes: { ints: axes }, keepdims: { i: 1 } });
-    ctx.node('Sub', [x, mean!], [xc!]);
-    ctx.node('Mul', [xc!, xc!], [sq!]);
-    ctx.node('ReduceMean', [sq!], [variance!], { axes: { ints: axes }, keepdims: { i: 1 } });
-    ctx.node('Add', [variance!, f('eps', eps)], [ve!]);
-    ctx.node('Sqrt', [ve!], [sd!]);
-    ctx.node('Div', [xc!, sd!], [xhat!]);
-    ctx.node('Reshape', [scale, chan], [sb!]);
-    ctx.node('Reshape', [bias, chan], [bb!]);
-    ctx.node('Mul', [xhat!, sb!], [scaled!]);
-    ctx.node('Add', [scaled!, bb!], [node.outputs[0]!]);
+    const e = new Emitter(ctx, node.name);
+    const chan = e.ints('chan_shape', [shape[1]!, ...shape.slice(2).map(() => 1)]);
+    const vec = e.ints('vec_shape', [shape[1]!]);
+    const statistic = (v: string, hint: string) => e.op('ReduceMean', [v], hint, { axes: { ints: axes }, keepdims: { i: 1 } });
+    const mean = statistic(x, 'mean');
+    const xc = e.op('Sub', [x, mean], 'xc');
+    const variance = statistic(e.op('Mul', [xc, xc], 'sq'), 'var');
+    const sd = e.op('Sqrt', [e.op('Add', [variance, e.floats('eps', [eps])], 'var_eps')], 'sd');
+    const xhat = e.op('Div', [xc, sd], 'xhat');
+    const [sb, bb] = [e.op('Reshape', [scale, chan], 'scale_b'), e.op('Reshape', [bias, chan], 'bias_b')];
+    e.node('Add', [e.op('Mul', [xhat, sb], 'scaled'), bb], [node.outputs[0]!]);
     // Running statistics.
     const update = (running: string, stat: string, factor: number, out: string, hint: string) => {
-      const [flat, a, b] = [t(`${hint}_flat`), t(`${hint}_old`), t(`${hint}_new`)];
-      ctx.node('Reshape', [stat, vec], [flat]);
-      ctx.node('Mul', [running, f(`${hint}_keep`, 1 - momentum)], [a]);
-      ctx.node('Mul', [flat, f(`${hint}_take`, momentum * factor)], [b]);
-      ctx.node('Add', [a, b], [out]);
+      const flat = e.op('Reshape', [stat, vec], `${hint}_flat`);
+      const old = e.op('Mul', [running, e.floats(`${hint}_keep`, [1 - momentum])], `${hint}_old`);
+      e.node('Add', [old, e.op('Mul', [flat, e.floats(`${hint}_take`, [momentum * factor])], `${hint}_new`)], [out]);
     };
-    update(rm, mean!, 1, node.outputs[1]!, 'mean');
-    update(rv, variance!, count > 1 ? count / (count - 1) : 1, node.outputs[2]!, 'var');
-  },
-  gradient(graph, node, [g]) {
-    if (!g) return [null, null, null, null, null];
-    const b = new GraphBuilder(graph, `${node.name}.grad`);
-    const [x, scale] = node.inputs as [string, string];
-    const axes = b.dims(x).map((_, i) => i).filter((i) => i !== 1);
-    return [...normGrad(b, g, x, scale, axes, node.attrs.eps), null, null];
+    update(rm, mean, 1, node.outputs[1]!, 'mean');
+    update(rv, variance, count > 1 ? count / (count - 1) : 1, node.outputs[2]!, 'var');
   },
 };
 
-/** 1.0 at the k largest entries of a vector, else 0.0 (ties broken by position); no gradient. */
+/** 1.0 at the k largest entries of a vector, else 0.0 (ties broken by position). */
 export const topkMask: OpDef<OpAttrs['topk_mask']> = {
   arity: [1, 1],
   shape([x], { k }) {
@@ -79,13 +64,11 @@ export const topkMask: OpDef<OpAttrs['topk_mask']> = {
   flops: ([x]) => 2 * perSample(x!),
   emit(ctx, node) {
     const x = node.inputs[0]!;
-    const t = (s: string) => ctx.tmp(`${node.name}.${s}`);
-    const [values, indices, zeros, valueZeros, ones] = [t('values'), t('indices'), t('zeros'), t('value_zeros'), t('ones')];
-    ctx.node('TopK', [x, ctx.constant(`${node.name}.k`, 'int64', [1], [node.attrs.k])], [values, indices], { largest: { i: 1 }, axis: { i: 0 } });
-    ctx.node('Mul', [x, ctx.constant(`${node.name}.zero`, 'float', [], [0])], [zeros]);
-    ctx.node('Mul', [values, ctx.constant(`${node.name}.zero`, 'float', [], [0])], [valueZeros]);
-    ctx.node('Add', [valueZeros, ctx.constant(`${node.name}.one`, 'float', [], [1])], [ones]);
-    ctx.node('ScatterElements', [zeros, indices, ones], node.outputs, { axis: { i: 0 } });
+    const e = new Emitter(ctx, node.name);
+    const [values, indices] = [e.tmp('values'), e.tmp('indices')];
+    e.node('TopK', [x, e.ints('k', [node.attrs.k])], [values, indices], { largest: { i: 1 }, axis: { i: 0 } });
+    const zeros = e.op('Mul', [x, e.floats('zero', [0])], 'zeros');
+    const ones = e.op('Add', [e.op('Mul', [values, e.floats('zero', [0])], 'value_zeros'), e.floats('one', [1])], 'ones');
+    e.node('ScatterElements', [zeros, indices, ones], node.outputs, { axis: { i: 0 } });
   },
-  gradient: () => [null],
 };

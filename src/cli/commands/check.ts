@@ -1,13 +1,13 @@
 /** `hnas check tree.json`: is the tree a derivation of the grammar it names? Prints its prior log-probability. */
 import type { Command } from 'commander';
-import { formatLocation, TreeError, UsageError } from '../../errors.js';
+import { inFile, TreeError, UsageError } from '../../errors.js';
 import { readGrammarFile } from '../../grammar/parse.js';
 import { readTreeFile, treeSize, treeTerminals, validateTree } from '../../grammar/tree.js';
 import { isNode } from '../../grammar/tree-types.js';
 import { DEFAULT_S_MAX, unetGrammar } from '../../grammar/unet.js';
 import { unetPrior, weightsPrior, type Confidence } from '../../tree-sampling/prior.js';
 import { treeLogPrior } from '../../tree-sampling/sample.js';
-import { output } from '../main.js';
+import { output } from '../output.js';
 import { confidenceOption } from './grammar-source.js';
 
 export function registerCheck(program: Command): void {
@@ -36,12 +36,7 @@ export function registerCheck(program: Command): void {
       try {
         validateTree(grammar, file.tree);
       } catch (err) {
-        // Same error, located in the file too.
-        if (err instanceof TreeError) {
-          const where = formatLocation(err.location);
-          throw new TreeError(err.message.slice(where ? where.length + 2 : 0), { ...err.location, file: path }, { cause: err });
-        }
-        throw err;
+        throw inFile(err, path);
       }
       const logPrior = treeLogPrior(grammar, prior, file.tree);
       const encoder = file.tree.children.find((c) => isNode(c) && /^E\d+$/.test(c.symbol));

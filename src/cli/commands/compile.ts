@@ -1,16 +1,18 @@
 /** `hnas compile`: derivation tree (or NAS configuration) + plan -> ONNX inference model and architecture summary. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { compile, formatGraph, formatSummary, readNetworkPlanFile, type CompileSource } from '../../../compiler/index.js';
 import { compileTrainingStep, parseLossKind, parseOptimizerKind } from '../../../compiler/train/index.js';
 import { isNasConfig } from '../../../compiler/ir/from-config.js';
 import { validatePlan } from '../../../compiler/ir/plan.js';
 import type { NetworkPlan, Vec3 } from '../../data/plan-types.js';
-import { GrammarSyntaxError, TreeError, UsageError } from '../../errors.js';
+import { inFile, TreeError, UsageError } from '../../errors.js';
 import { parseTreeString } from '../../grammar/tree.js';
 import { parseTreeFile } from '../../grammar/tree-file.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { intOption, output } from '../main.js';
+import { output } from '../output.js';
+import { intOption, parsePatch, seedOption } from '../options.js';
+import { parseJsonText } from '../../util/json.js';
 
 interface CompileFlags {
   output?: string;
@@ -41,16 +43,16 @@ export function registerCompile(program: Command): void {
   program
     .command('compile')
     .description('compile a U-Net derivation tree (tree.json) or a NAS configuration (JSON) for a plan into an ONNX inference model')
-    .argument('<source>', 'tree.json (format hnas-tree), a bracketed tree "(S unet ...)", or a NAS configuration JSON {encoderType, modelScale, ...}')
+    .argument('<source>', 'a tree.json file (format hnas-tree), a file holding a bracketed tree, the bracketed tree itself "(S unet ...)" as `hnas sample` prints it, or a NAS configuration JSON file {encoderType, modelScale, ...}')
     .option('-o, --output <file>', 'write the ONNX model here (weights as initializers, batch dimension N)')
     .option('--plan <file>', 'plan JSON: a NetworkPlan, or a plans.json holding one under "network"')
     .option('--channels <n>', 'input channels (without --plan)', intOption('--channels', 1))
     .option('--classes <n>', 'classes including background (without --plan)', intOption('--classes', 1))
-    .option('--patch <dxhxw>', 'patch size, e.g. 40x56x40 (without --plan)', vec3Option('--patch'))
+    .option('--patch <dxhxw>', 'patch size, e.g. 40x56x40 (without --plan)', (v) => parsePatch(v))
     .option('--strides <list>', 'per-stage strides, e.g. 1,2,2,2 or 1x1x1,1x2x2,2x2x2 (without --plan)', vecListOption('--strides'))
     .option('--kernels <list>', 'per-stage kernels, e.g. 3 (all stages) or 1x3x3,3x3x3 (default 3 everywhere)', vecListOption('--kernels'))
     .option('--batch <n>', 'batch size for the memory estimate (default: the plan\'s, else 2)', intOption('--batch', 1))
-    .option('--seed <n>', 'seed of the weight initialisation', intOption('--seed'), 0)
+    .addOption(seedOption('seed of the weight initialisation'))
     .option('--weights <file>', 'load these weights (safetensors) instead of initialising')
     .option('--save-weights <file>', 'also write the weights as safetensors')
     .option('--save-ir <file>', 'also write the U-Net IR as JSON')
@@ -67,7 +69,8 @@ export function registerCompile(program: Command): void {
     .action((sourceFile: string, opts: CompileFlags) => {
       if (!['conv1x1', 'native'].includes(opts.convTranspose)) throw new UsageError(`--conv-transpose must be conv1x1 or native, got '${opts.convTranspose}'`);
       const plan = planFrom(opts);
-      const model = compile(readSource(sourceFile), plan, {
+      const source = readSource(sourceFile);
+      const model = locatedIn(source.file, () => compile(source.source, plan, {
         seed: opts.seed,
         baseFeatures: opts.baseFeatures,
         maxFeatures: opts.maxFeatures,
@@ -76,7 +79,7 @@ export function registerCompile(program: Command): void {
         weights: opts.weights ? readBytes(opts.weights) : undefined,
         weightsFile: opts.weights,
         lowering: { convTranspose: opts.convTranspose as 'conv1x1' | 'native' },
-      });
+      }));
       // Everything is computed before anything is written, so an error leaves no partial output.
       const files: Record<string, string> = {};
       const train = opts.train ? { loss: { kind: parseLossKind(opts.loss) }, optimizer: { kind: parseOptimizerKind(opts.optimizer) } } : undefined;
@@ -108,29 +111,29 @@ function planFrom(o: CompileFlags): NetworkPlan {
   );
 }
 
-function readSource(file: string): CompileSource {
+/** Errors about the source's content name its file (when it is one). */
+function locatedIn<T>(file: string | undefined, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw file === undefined ? err : inFile(err, file);
+  }
+}
+
+/** The source argument: a file, or the bracketed tree itself. */
+function readSource(arg: string): { source: CompileSource; file?: string } {
+  // The bracketed tree form, as `hnas sample` prints it: (S unet (E4 ...) (D4 ...)).
+  const bracketed = (text: string, file?: string) => ({ source: locatedIn(file, () => parseTreeString(text)), file });
+  if (arg.trimStart().startsWith('(') && !existsSync(arg)) return bracketed(arg);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(arg, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new UsageError(`cannot read ${arg} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): give a tree file, a NAS configuration file or a bracketed tree "(S unet ...)"`);
   }
-  // The bracketed tree form, as `hnas sample` prints it: (S unet (E4 ...) (D4 ...)).
-  if (text.trimStart().startsWith('(')) {
-    try {
-      return parseTreeString(text);
-    } catch (err) {
-      if (err instanceof TreeError || err instanceof GrammarSyntaxError) throw new TreeError(err.message, { file }, { cause: err });
-      throw err;
-    }
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new TreeError(`expected a tree file, a bracketed tree or a NAS configuration; not JSON: ${(err as Error).message}`, { file }, { cause: err });
-  }
-  return isNasConfig(json) ? json : parseTreeFile(json, file);
+  if (text.trimStart().startsWith('(')) return bracketed(text, arg);
+  const json = parseJsonText(text, arg, TreeError, 'JSON (expected a tree file, a bracketed tree or a NAS configuration)');
+  return { source: isNasConfig(json) ? json : parseTreeFile(json, arg), file: arg };
 }
 
 function readBytes(file: string): Uint8Array {
@@ -146,14 +149,6 @@ function parseVec(flag: string, text: string): Vec3 {
   if (parts.length === 1) parts.push(parts[0]!, parts[0]!);
   if (parts.length !== 3 || !parts.every((p) => Number.isInteger(p) && p > 0)) throw new UsageError(`${flag}: expected a positive size like 3 or 1x3x3, got '${text}'`);
   return parts as Vec3;
-}
-
-function vec3Option(flag: string) {
-  return (v: string): Vec3 => {
-    const parts = v.includes('x') ? [v] : v.split(',');
-    if (parts.length === 3) return parts.map((p) => parseVec(flag, p)[0]) as Vec3;
-    return parseVec(flag, parts[0]!);
-  };
 }
 
 function vecListOption(flag: string) {

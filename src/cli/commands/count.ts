@@ -4,7 +4,8 @@ import { UsageError } from '../../errors.js';
 import { countAll, countDerivations } from '../../grammar/count.js';
 import { readGrammarFile } from '../../grammar/parse.js';
 import { DEFAULT_S_MAX, minStages, unetGrammar } from '../../grammar/unet.js';
-import { intOption, output } from '../main.js';
+import { output } from '../output.js';
+import { intOption } from '../options.js';
 import { formatCount, MAX_SCALE, MAX_STAGES, rangeOption } from './grammar-source.js';
 
 interface CountOptions {

@@ -10,13 +10,11 @@ import type { Grammar } from '../../grammar/grammar.js';
 import { readGrammarFile } from '../../grammar/parse.js';
 import { readPlanFile } from '../../data/plan-file.js';
 import type { GrammarRef } from '../../grammar/tree-types.js';
-import { DEFAULT_S_MAX, unetGrammar, unetRef } from '../../grammar/unet.js';
+import { DEFAULT_S_MAX, MAX_SCALE, MAX_STAGES, unetGrammar, unetRef } from '../../grammar/unet.js';
 import { CONFIDENCES, unetPrior, weightsPrior, type Confidence, type GrammarPrior } from '../../tree-sampling/prior.js';
-import { intOption } from '../main.js';
+import { intOption } from '../options.js';
 
-/** Largest n_max / s_max the CLI accepts (the grammar grows exponentially with both). */
-export const MAX_STAGES = 12;
-export const MAX_SCALE = 8;
+export { MAX_SCALE, MAX_STAGES };
 
 /** Parse `N` or `A..B` into the list of integers, each in min..max. */
 export function rangeOption(flag: string, min: number, max: number) {

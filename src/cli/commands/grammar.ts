@@ -4,7 +4,7 @@ import { countDerivations } from '../../grammar/count.js';
 import { unboundedSymbols } from '../../grammar/analysis.js';
 import { printGrammar } from '../../grammar/print.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { output } from '../main.js';
+import { output } from '../output.js';
 import { addGrammarOptions, formatCount, resolveGrammar, type GrammarOptions } from './grammar-source.js';
 
 export function registerGrammar(program: Command): void {

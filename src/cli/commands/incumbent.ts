@@ -9,17 +9,18 @@ import { retrainIncumbent } from '../../automl/retrain.js';
 import { HnasError, UsageError } from '../../errors.js';
 import { bestLossTrial } from '../../optimize/incumbent.js';
 import { configText } from '../../optimize/report.js';
-import { output } from '../main.js';
+import { output } from '../output.js';
 import type { Device } from '../../runtime/providers.js';
-import { deviceOption, parseFeatures, parseFolds, storageOption } from '../options.js';
+import { deviceOption, intOption, parseFeatures, parseFolds, storageOption } from '../options.js';
 
 interface IncumbentFlags {
-  name?: string;
   storage?: string;
+  name?: string;
   retrain?: boolean;
   folds?: number[];
   device: Device;
   features?: { base: number; max: number };
+  threads?: number;
   progress: boolean;
   json?: boolean;
 }
@@ -48,7 +49,7 @@ async function retrain(study: LoadedStudy, flags: IncumbentFlags): Promise<void>
   try {
     const r = await retrainIncumbent(study, {
       folds: flags.folds ?? [0, 1, 2, 3, 4], device: flags.device, progress: flags.progress && !flags.json, signal: controller.signal,
-      features: flags.features ?? null,
+      features: flags.features ?? null, threads: flags.threads,
     });
     output(!!flags.json, r, () =>
       [
@@ -71,13 +72,14 @@ export function registerIncumbent(program: Command): void {
     .option('--name <name>', 'study name inside the database (needed when it holds several)')
     .addOption(storageOption())
     .option('--retrain', 'train the incumbent again on --folds (its budget and the study\'s settings) into <study>/<name>/incumbent-<trial>/')
-    .option('--folds <folds>', "folds for --retrain: '0', '0,1', '0..4' or 'all5' (default all5)", parseFolds)
+    .option('--folds <folds>', "folds for --retrain: '0', '0,1' or '0..4' (default 0..4)", parseFolds)
     .addOption(deviceOption('execution provider, for --retrain'))
     .option('--features <BASE,MAX>', 'feature widths outside the search space, as the study ran with (for --retrain)', parseFeatures)
+    .option('--threads <N>', 'onnxruntime intra-op threads, for --retrain (default: all cores)', intOption('--threads', 1))
     .option('--no-progress', 'no progress bars')
     .option('--json', 'machine-readable output')
     .action(async (path: string, flags: IncumbentFlags) => {
-      if (!flags.retrain && (flags.folds || flags.features)) throw new UsageError('--folds and --features go with --retrain');
+      if (!flags.retrain && (flags.folds || flags.features || flags.threads)) throw new UsageError('--folds, --features and --threads go with --retrain');
       const study = await loadStudy(path, flags.name, flags.storage);
       if (flags.retrain) await retrain(study, flags);
       else show(study, !!flags.json);

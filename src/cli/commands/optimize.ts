@@ -7,14 +7,14 @@ import { basename, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { APPROACH_NAMES, type ApproachName, approachNamed } from '../../automl/approaches.js';
 import { budgetFromFlags, parseDuration } from '../../automl/budget.js';
-import { type OptimizeSummary, optimize } from '../../automl/driver.js';
+import { everyTrialFailed, type OptimizeSummary, optimize } from '../../automl/driver.js';
 import { OptimizationInterrupted } from '../../automl/interrupt.js';
 import { OBJECTIVE_NAMES, type ObjectiveName, objectiveNamed } from '../../automl/objectives.js';
 import { formatDuration, progressView } from '../../automl/progress.js';
 import { UsageError } from '../../errors.js';
-import { intOption, output } from '../main.js';
+import { output } from '../output.js';
 import type { Device } from '../../runtime/providers.js';
-import { deviceOption, parseFeatures, parseFolds, parsePatch, storageOption } from '../options.js';
+import { deviceOption, intOption, parseFeatures, parseFolds, parsePatch, seedOption, storageOption } from '../options.js';
 
 interface OptimizeFlags {
   approach: string;
@@ -50,7 +50,7 @@ function summaryText(s: OptimizeSummary): string {
     `study '${s.name}' in ${s.dir}: stopped because ${why}`,
     `this run: ${s.evaluated} evaluations; study: ${s.counts.complete} complete, ${s.counts.failed} failed, ${s.counts.running} running`,
     inc
-      ? `incumbent (best 1 - Dice): trial ${inc.number} '${inc.key}', 1-Dice ${inc.loss!.toFixed(4)}, runtime ${formatDuration(inc.cost)}, ${inc.budget} epochs`
+      ? `incumbent (best 1 - Dice): trial ${inc.number} '${inc.key}', 1-Dice ${inc.loss!.toFixed(4)} (Dice ${(100 * (1 - inc.loss!)).toFixed(2)} %), runtime ${formatDuration(inc.cost)}, ${inc.budget} epochs`
       : 'incumbent: none yet',
     `next: hnas report ${s.dir} --name ${s.name} -o report/`,
   ].join('\n');
@@ -70,13 +70,13 @@ export function registerOptimize(program: Command): void {
     .option('--eta <n>', 'successive-halving reduction factor (paper: 3)', intOption('--eta', 2))
     .addOption(new Option('--total-epochs <B>', 'stop opening brackets once B epochs are charged').argParser(intOption('--total-epochs', 1)).conflicts('timeLimit'))
     .addOption(new Option('--time-limit <T>', 'start no trial after the study has been busy T (3600, 90m, 1.5h)').argParser((v) => parseDuration('--time-limit', v)))
-    .addOption(new Option('--folds <folds>', "cross-validation folds per evaluation: '0', '0,1', '0..4' or 'all5'").argParser(parseFolds).default([0, 1, 2, 3, 4], 'all5'))
+    .addOption(new Option('--folds <folds>', "cross-validation folds per evaluation: '0', '0,1' or '0..4'").argParser(parseFolds).default([0, 1, 2, 3, 4], '0..4'))
     .option('--iterations-per-epoch <I>', 'training iterations (batches) per epoch (nnU-Net: 250)', intOption('--iterations-per-epoch', 1), 250)
     .option('--patch <XxYxZ>', "override the plan's patch size, e.g. 40x56x40", (v) => parsePatch(v))
     .option('--batch <B>', "override the plan's batch size", intOption('--batch', 1))
     .option('--workers <n>', 'worker processes evaluating trials at once', intOption('--workers', 1, 64), 1)
     .addOption(deviceOption())
-    .option('--seed <n>', 'seed of the study (sampling and training)', intOption('--seed'), 0)
+    .addOption(seedOption('seed of the study (sampling and training)'))
     .option('--plan <file>', 'use this plans.json instead of planning the dataset')
     .option('--features <BASE,MAX>', 'feature widths outside the search space (e.g. 4,16 for a quick CPU run)', parseFeatures)
     .option('--threads <N>', 'onnxruntime intra-op threads per worker (default: all cores)', intOption('--threads', 1))
@@ -91,12 +91,18 @@ export function registerOptimize(program: Command): void {
       objectiveNamed(flags.objective); // after the usage checks: a missing trainer is not a usage error
       const controller = new AbortController();
       let interrupts = 0;
-      const onSigint = () => {
-        if (++interrupts > 1) process.exit(130);
-        process.stderr.write('\nhnas: stopping after saving (Ctrl-C again to quit at once)\n');
+      let signal: 'SIGINT' | 'SIGTERM' = 'SIGINT';
+      // SIGTERM (kill, a batch system's time limit) stops like Ctrl-C: finished trials saved, workers stopped.
+      const onSignal = (received: 'SIGINT' | 'SIGTERM') => {
+        if (++interrupts > 1) process.exit(received === 'SIGTERM' ? 143 : 130);
+        signal = received;
+        process.stderr.write(`\nhnas: stopping after saving (${received === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again to quit at once)\n`);
         controller.abort();
       };
+      const onSigint = () => onSignal('SIGINT');
+      const onSigterm = () => onSignal('SIGTERM');
       process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigterm);
       let summary: OptimizeSummary;
       try {
         summary = await optimize(
@@ -114,8 +120,11 @@ export function registerOptimize(program: Command): void {
         );
       } finally {
         process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigterm);
       }
       output(!!flags.json, summary, () => summaryText(summary));
-      if (summary.stopped === 'interrupted') throw new OptimizationInterrupted();
+      if (summary.stopped === 'interrupted') throw new OptimizationInterrupted(signal);
+      const failure = everyTrialFailed(summary);
+      if (failure) throw failure;
     });
 }

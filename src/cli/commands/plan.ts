@@ -6,7 +6,7 @@ import { computeFingerprint } from '../../data/fingerprint.js';
 import { PLANNERS, planExperiment } from '../../data/planner.js';
 import { progressBar } from '../../data/progress.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { output } from '../main.js';
+import { output } from '../output.js';
 
 const vec = (v: readonly number[]): string => `[${v.map((x) => +x.toFixed(4)).join(', ')}]`;
 
@@ -18,11 +18,12 @@ export function registerPlan(program: Command): void {
     .option('-o, --output <file>', 'where to write the plan', 'plans.json')
     .option('--planner <name>', `planner variant: ${Object.keys(PLANNERS).join(', ')}`, 'default')
     .option('--fingerprint <file>', 'also write the dataset fingerprint here')
+    .option('--no-progress', 'no progress bar')
     .option('--json', 'print the plan as JSON')
-    .action((datasetDir: string, opts: { output: string; planner: string; fingerprint?: string; json?: boolean }) => {
+    .action((datasetDir: string, opts: { output: string; planner: string; fingerprint?: string; progress: boolean; json?: boolean }) => {
       if (!PLANNERS[opts.planner]) throw new UsageError(`--planner must be one of ${Object.keys(PLANNERS).join(', ')}, got '${opts.planner}'`);
       const dataset = loadDataset(datasetDir);
-      const bar = progressBar('fingerprint', dataset.cases.length);
+      const bar = progressBar('fingerprint', dataset.cases.length, opts.progress);
       let fingerprint;
       try {
         fingerprint = computeFingerprint(dataset, { onCase: (done) => bar.update(done) });

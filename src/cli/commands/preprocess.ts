@@ -4,7 +4,8 @@ import { preprocessDataset } from '../../data/cache.js';
 import { loadDataset } from '../../data/dataset.js';
 import { readPlanFile } from '../../data/plan-file.js';
 import { progressBar } from '../../data/progress.js';
-import { output } from '../main.js';
+import { defaultCacheDir } from '../../pipeline/prepare.js';
+import { output } from '../output.js';
 
 export function registerPreprocess(program: Command): void {
   program
@@ -12,16 +13,17 @@ export function registerPreprocess(program: Command): void {
     .description('preprocess a dataset for training (crop, normalise, resample) into a cache folder, with splits_final.json; rebuilt only when the plan changes')
     .argument('<dataset>', 'dataset folder holding dataset.json')
     .requiredOption('--plan <file>', 'plans.json from `hnas plan`')
-    .requiredOption('-o, --output <dir>', 'cache folder')
+    .option('-o, --output <dir>', "cache folder (default: train's, .hnas-cache/<dataset>/<plan hash> or under $HNAS_CACHE_DIR)")
+    .option('--no-progress', 'no progress bar')
     .option('--json', 'machine-readable output')
-    .action((datasetDir: string, opts: { plan: string; output: string; json?: boolean }) => {
+    .action((datasetDir: string, opts: { plan: string; output?: string; progress: boolean; json?: boolean }) => {
       const plan = readPlanFile(opts.plan);
       const dataset = loadDataset(datasetDir);
-      const bar = progressBar('preprocess', dataset.cases.length);
+      const bar = progressBar('preprocess', dataset.cases.length, opts.progress);
       const started = Date.now();
       let result;
       try {
-        result = preprocessDataset(dataset, plan, opts.output, { onCase: (done) => bar.update(done) });
+        result = preprocessDataset(dataset, plan, opts.output ?? defaultCacheDir(dataset, plan), { onCase: (done) => bar.update(done) });
       } finally {
         bar.stop();
       }

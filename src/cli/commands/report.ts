@@ -1,9 +1,9 @@
 /** `hnas report <study> -o report/`: Markdown report, SVG + PNG plots, report.json and trials.csv of a study. */
 import type { Command } from 'commander';
 import { loadStudy } from '../../automl/load.js';
-import { writeReport } from '../../report/index.js';
-import { output } from '../main.js';
 import { storageOption } from '../options.js';
+import { writeReport } from '../../report/index.js';
+import { output } from '../output.js';
 
 export function registerReport(program: Command): void {
   program
@@ -20,7 +20,7 @@ export function registerReport(program: Command): void {
       output(!!opts.json, { study: model.study, incumbent: inc, files }, () =>
         [
           `report of '${model.study}' written to ${opts.output}/report.md (${files.length} files)`,
-          inc ? `incumbent: trial ${inc.number} '${inc.key}', 1-Dice ${inc.loss!.toFixed(4)}, runtime ${inc.cost?.toFixed(1) ?? '-'} s` : 'incumbent: none yet',
+          inc ? `incumbent: trial ${inc.number} '${inc.key}', 1-Dice ${inc.loss!.toFixed(4)} (Dice ${(100 * (1 - inc.loss!)).toFixed(2)} %), runtime ${inc.cost?.toFixed(1) ?? '-'} s` : 'incumbent: none yet',
           `Pareto front: ${model.paretoFront.length} trials`,
         ].join('\n'),
       );

@@ -6,10 +6,10 @@ import { joinStudy } from '../../automl/join.js';
 import { parseSlurmTime, slurmScript } from '../../automl/slurm.js';
 import { UsageError } from '../../errors.js';
 import { storageBackend } from '../../optimize/storage-url.js';
-import type { Device } from '../../runtime/providers.js';
+import { type Device, PROVIDERS } from '../../runtime/providers.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { intOption, output } from '../main.js';
-import { deviceOption, storageOption } from '../options.js';
+import { output } from '../output.js';
+import { intOption, storageOption } from '../options.js';
 
 interface SlurmFlags {
   name?: string;
@@ -44,7 +44,8 @@ export function registerSlurm(program: Command): void {
     .option('--cpus-per-worker <n>', 'CPU cores per worker (--cpus-per-task)', intOption('--cpus-per-worker', 1, 1024))
     .addOption(new Option('--time <HH:MM:SS>', 'wall time per worker (SLURM --time)').argParser(parseSlurmTime).default(86_400, '24:00:00'))
     .option('--partition <p>', 'SLURM partition')
-    .addOption(deviceOption().default('cuda'))
+    // Not checked here: the workers run on the nodes, where `hnas worker` checks it.
+    .addOption(new Option('--device <device>', 'execution provider of the workers').choices(Object.keys(PROVIDERS)).default('cuda'))
     .option('--threads <N>', 'onnxruntime intra-op threads per worker', intOption('--threads', 1))
     .option('-o, --output <file>', 'the script to write (default: <study>/hnas-<name>.sbatch)')
     .option('--json', 'machine-readable output')

@@ -12,8 +12,8 @@ import { runWorker } from '../../automl/driver.js';
 import { OptimizationInterrupted } from '../../automl/interrupt.js';
 import { joinStudy } from '../../automl/join.js';
 import type { Device } from '../../runtime/providers.js';
-import { intOption, output } from '../main.js';
-import { deviceOption, storageOption } from '../options.js';
+import { output } from '../output.js';
+import { deviceOption, intOption, storageOption } from '../options.js';
 
 interface WorkerFlags {
   name?: string;

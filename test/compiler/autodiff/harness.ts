@@ -1,7 +1,7 @@
 /** Finite-difference gradient checks: ONNX training graph (onnxruntime, float32) vs float64 central differences. */
 import * as ort from 'onnxruntime-node';
 import { gradients } from '../../../compiler/autodiff/engine.js';
-import { prune, replay } from '../../../compiler/autodiff/replay.js';
+import { prune, replay } from '../../../compiler/graph/replay.js';
 import type { Graph } from '../../../compiler/graph/graph.js';
 import type { LoweringOptions } from '../../../compiler/onnx/context.js';
 import { emitOnnx } from '../../../compiler/onnx/emit.js';

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder } from '../../../compiler/autodiff/builder.js';
+import { GraphBuilder } from '../../../compiler/graph/builder.js';
 import { Graph } from '../../../compiler/graph/graph.js';
 import { deepSupervisionWeights, supervisedLoss } from '../../../compiler/train/deep-supervision.js';
 import { DEFAULT_LOSS, headLoss, LOSSES, type LossKind, type LossOptions } from '../../../compiler/train/losses.js';
@@ -15,8 +15,12 @@ import type { T64 } from '../autodiff/reference64.js';
 const SHAPE = [2, 3, 4, 3, 2];
 const V = 24; // voxels per sample
 
+/** nnU-Net's constants (../shared/reference/nnunet.md, "Training"), written out, not read from the code. */
+const SMOOTH = 1e-5;
+const TOPK_FRACTION = 0.1;
+
 /** nnU-Net's losses by their definitions: logits [N, C, V], labels [N, V] (-1 ignored). */
-function referenceLoss(z: Float64Array, labels: Float64Array, o: LossOptions): Record<string, number> {
+function referenceLoss(z: Float64Array, labels: Float64Array, o: Pick<LossOptions, 'batchDice'>): Record<string, number> {
   const [N, C] = [SHAPE[0]!, SHAPE[1]!];
   const ce: number[] = [];
   const probs: number[][][] = [];
@@ -43,13 +47,13 @@ function referenceLoss(z: Float64Array, labels: Float64Array, o: LossOptions): R
           const y = labels[n * V + v] === c ? 1 : 0;
           tp += p * y; sp += p; sg += y;
         }
-      dcs.push((2 * tp + o.smooth) / Math.max(sp + sg + o.smooth, 1e-8));
+      dcs.push((2 * tp + SMOOTH) / Math.max(sp + sg + SMOOTH, 1e-8));
     }
     return dcs;
   };
   const all = o.batchDice ? dice([0, 1]) : [...dice([0]), ...dice([1])];
   out.dice = 1 - all.reduce((a, b) => a + b, 0) / all.length;
-  const k = Math.max(1, Math.floor(N * V * o.topkFraction));
+  const k = Math.max(1, Math.floor(N * V * TOPK_FRACTION));
   out.topk = [...ce].sort((a, b) => b - a).slice(0, k).reduce((a, b) => a + b, 0) / k;
   return out;
 }
@@ -83,6 +87,20 @@ describe('losses', () => {
       });
     }
 
+  it('the smooth term is 1e-5: an absent class predicted with total probability ~1e-5 scores Dice ~1/2', async () => {
+    // Class 2 appears in no label; its logit -14 gives p ~ 4.2e-7 per voxel, 24 voxels per sample,
+    // so sum(p) ~ 1e-5 and that class's Dice (0 + smooth) / (sum(p) + 0 + smooth) ~ 0.5: a
+    // different smooth (1e-4: 0.9, 1e-6: 0.09) moves the loss by far more than the tolerance.
+    const o = { ...DEFAULT_LOSS, kind: 'dice' as const };
+    const { g, terms } = lossGraph(o);
+    const rng = Rng.seeded(21);
+    const z: T64 = { shape: SHAPE, data: Float64Array.from({ length: 2 * 3 * V }, (_, i) => (Math.floor(i / V) % 3 === 2 ? -14 : rng.normal())) };
+    const labels: T64 = { shape: [SHAPE[0]!, 1, ...SHAPE.slice(2)], data: Float64Array.from({ length: 2 * V }, () => rng.int(2)) };
+    const got = (await runOrt(g, new Map([['logits', z], ['labels', labels]]))).get(terms.get('dice')!)![0]!;
+    const ref = referenceLoss(z.data, labels.data, o).dice!;
+    expect(got).toBeCloseTo(ref, 4);
+  });
+
   it('ignored voxels (label -1) do not change any loss, whatever their logits', async () => {
     const o = { ...DEFAULT_LOSS, kind: 'dice_ce' as const };
     const { g, total } = lossGraph(o);
@@ -96,7 +114,7 @@ describe('losses', () => {
         const b = (await runOrt(g, new Map([['logits', z2], ['labels', labels]]))).get(total)![0]!;
         expect(Math.abs(a - b)).toBeLessThan(1e-6);
       }),
-      { numRuns: 5, seed: 3 },
+      { numRuns: 50, seed: 3 },
     );
   });
 });

@@ -5,7 +5,7 @@
  * finite differences of the float64 reference interpreter.
  */
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder } from '../../../compiler/autodiff/builder.js';
+import { GraphBuilder } from '../../../compiler/graph/builder.js';
 import { supervisedLoss } from '../../../compiler/train/deep-supervision.js';
 import { DEFAULT_LOSS } from '../../../compiler/train/losses.js';
 import { trainingForward } from '../../../compiler/train/forward.js';

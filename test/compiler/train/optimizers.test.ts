@@ -2,13 +2,17 @@
  * In-graph optimisers against hand-computed updates and an independent float64
  * transcription of PyTorch's algorithms over several steps; global-norm clipping.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder } from '../../../compiler/autodiff/builder.js';
+import { GraphBuilder } from '../../../compiler/graph/builder.js';
 import { Graph } from '../../../compiler/graph/graph.js';
 import { clipByGlobalNorm, DEFAULT_OPTIMIZER, OPTIMIZERS, type OptimizerOptions } from '../../../compiler/train/optimizers.js';
 import { runOrt } from '../autodiff/harness.js';
 import type { T64 } from '../autodiff/reference64.js';
+import { Rng } from '../../../src/util/rng.js';
+import { skipAllUnless } from '../../helpers/skip.js';
 
 const t64 = (data: number[], shape = [data.length]): T64 => ({ shape, data: Float64Array.from(data) });
 
@@ -64,6 +68,19 @@ function reference(o: OptimizerOptions, p0: number[], grads: number[][], lr: num
 
 const close = (a: number[][], b: number[][], tol: number) => a.forEach((row, i) => row.forEach((x, j) => expect(Math.abs(x - b[i]![j]!)).toBeLessThan(tol * Math.max(1, Math.abs(b[i]![j]!)))));
 
+const kinds: OptimizerOptions[] = [
+  { ...DEFAULT_OPTIMIZER },
+  // Large decay: the decay term is ~1000x the tolerance, so a missing or misplaced one fails.
+  { ...DEFAULT_OPTIMIZER, weightDecay: 0.5 },
+  { ...DEFAULT_OPTIMIZER, nesterov: false, momentum: 0.9, weightDecay: 1e-2 },
+  { ...DEFAULT_OPTIMIZER, nesterov: false, momentum: 0.9, weightDecay: 0.5 },
+  { ...DEFAULT_OPTIMIZER, kind: 'adam', weightDecay: 1e-2 },
+  { ...DEFAULT_OPTIMIZER, kind: 'adam', weightDecay: 0.5 },
+  { ...DEFAULT_OPTIMIZER, kind: 'adamw', weightDecay: 1e-1 },
+  { ...DEFAULT_OPTIMIZER, kind: 'adamw', weightDecay: 2 },
+];
+const name = (o: OptimizerOptions): string => `${o.kind}${o.kind === 'sgd' ? (o.nesterov ? ' (Nesterov)' : ' (heavy ball)') : ''}, weight decay ${o.weightDecay}`;
+
 describe('optimisers', () => {
   it('SGD with Nesterov momentum: hand-computed two steps', async () => {
     // mu 0.9, lr 0.1, g 0.5: buf 0.5, step 0.5 + 0.45 -> p 0.905; buf 0.95, step 0.5 + 0.855 -> p 0.7695.
@@ -77,23 +94,60 @@ describe('optimisers', () => {
     close(got, [[0.85]], 1e-6);
   });
 
-  const kinds: OptimizerOptions[] = [
-    { ...DEFAULT_OPTIMIZER },
-    { ...DEFAULT_OPTIMIZER, nesterov: false, momentum: 0.9, weightDecay: 1e-2 },
-    { ...DEFAULT_OPTIMIZER, kind: 'adam', weightDecay: 1e-2 },
-    { ...DEFAULT_OPTIMIZER, kind: 'adamw', weightDecay: 1e-1 },
-  ];
+  const vec3 = (lo: number, hi: number) => fc.array(fc.double({ min: lo, max: hi, noNaN: true }), { minLength: 3, maxLength: 3 });
   for (const o of kinds) {
-    it(`${o.kind}${o.kind === 'sgd' ? (o.nesterov ? ' (Nesterov)' : ' (heavy ball)') : ''} matches PyTorch's algorithm over 5 steps`, async () => {
+    it(`${name(o)} matches PyTorch's algorithm over 5 steps (random lr, start point and gradients)`, async () => {
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 3, maxLength: 3 }), { minLength: 5, maxLength: 5 }), async (grads) => {
-          const p0 = [0.3, -1.2, 2];
-          close(await runOptimizer(o, p0, grads, 0.05), reference(o, p0, grads, 0.05), 2e-5);
+        fc.asyncProperty(fc.array(vec3(-2, 2), { minLength: 5, maxLength: 5 }), vec3(-3, 3), fc.double({ min: 1e-3, max: 0.3, noNaN: true }), async (grads, p0, lr) => {
+          close(await runOptimizer(o, p0, grads, lr), reference(o, p0, grads, lr), 2e-5);
         }),
-        { numRuns: 5, seed: 11 },
+        { numRuns: 10, seed: 11 },
       );
     });
   }
+});
+
+const PYTHON = '/usr/bin/python3';
+const haveTorch = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+
+/** torch.optim in float64: each case's parameter after every step, given the gradients. */
+const TORCH_OPTIM = `
+import json, sys, torch
+out = []
+for c in json.load(sys.stdin):
+    p = torch.tensor(c['p0'], dtype=torch.float64, requires_grad=True)
+    o = c['o']
+    if o['kind'] == 'sgd':
+        opt = torch.optim.SGD([p], lr=c['lr'], momentum=o['momentum'], nesterov=o['nesterov'], weight_decay=o['weightDecay'])
+    else:
+        cls = torch.optim.Adam if o['kind'] == 'adam' else torch.optim.AdamW
+        opt = cls([p], lr=c['lr'], betas=tuple(o['betas']), eps=o['eps'], weight_decay=o['weightDecay'])
+    history = []
+    for g in c['grads']:
+        p.grad = torch.tensor(g, dtype=torch.float64)
+        opt.step()
+        history.append(p.detach().tolist())
+    out.append(history)
+print(json.dumps(out))
+`;
+
+describe('optimisers against torch.optim itself', () => {
+  skipAllUnless(haveTorch, `needs PyTorch for ${PYTHON} (apt-get install python3-torch)`);
+  it('SGD (Nesterov, heavy ball), Adam and AdamW, small and large weight decay, random lr and start points', async () => {
+    const rng = Rng.seeded(5);
+    const u = (lo: number, hi: number): number => lo + (hi - lo) * rng.float();
+    const cases = kinds.flatMap((o) =>
+      [0, 1].map(() => ({ o, lr: u(1e-3, 0.3), p0: [u(-3, 3), u(-3, 3), u(-3, 3)], grads: Array.from({ length: 5 }, () => [u(-2, 2), u(-2, 2), u(-2, 2)]) })),
+    );
+    const py = spawnSync(PYTHON, ['-c', TORCH_OPTIM], { input: JSON.stringify(cases), encoding: 'utf8' });
+    expect(py.status, py.stderr).toBe(0);
+    const torch = JSON.parse(py.stdout) as number[][][];
+    for (const [i, c] of cases.entries()) {
+      // The float64 transcription equals torch.optim to rounding, and the in-graph optimiser to float32.
+      close(reference(c.o, c.p0, c.grads, c.lr), torch[i]!, 1e-12);
+      close(await runOptimizer(c.o, c.p0, c.grads, c.lr), torch[i]!, 2e-5);
+    }
+  });
 });
 
 describe('gradient clipping at global norm', () => {

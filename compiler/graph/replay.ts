@@ -3,7 +3,9 @@
  * nobody asked for) and to rewrite nodes (the training transform). Node and value names
  * are kept, so a replayed graph is interchangeable with its source.
  */
-import { Graph, type GraphNode, type Shape } from '../graph/graph.js';
+import { Graph } from './graph.js';
+import type { GraphNode } from './ops.js';
+import type { Shape } from './shape.js';
 
 export interface ReplayOptions {
   /** Shape of each graph input in the new graph (e.g. the batch dimension fixed). */

@@ -3,8 +3,9 @@
  * optimisers: `b.mul(g, b.step(x))` appends a node and returns its output's name.
  * Names are `<prefix>.<hint>` made unique against the graph.
  */
-import type { Graph, Shape } from '../graph/graph.js';
-import type { OpAttrs, OpKind } from '../graph/ops.js';
+import type { Graph } from './graph.js';
+import type { OpAttrs, OpKind } from './ops.js';
+import type { Shape } from './shape.js';
 
 export class GraphBuilder {
   constructor(readonly graph: Graph, readonly prefix: string) {}
