@@ -101,7 +101,7 @@ export async function prepareStudy(req: OptimizeRequest): Promise<PreparedStudy>
     training: req.training, features, planDigest: planDigest(plan), createdAt: new Date().toISOString(),
   });
   const approach = APPROACHES[req.approach];
-  const storage = openStorage(paths.storage);
+  const storage = await openStorage(paths.storage);
   try {
     await Study.open({ storage, name, settings: { algorithm: approach.algorithm, space: approach.space(plan.nStages), seed: req.seed, ...budgetSettings(req.budget) } });
   } finally {
@@ -122,7 +122,7 @@ async function refuseLostDatabase(paths: StudyPaths, name: string, folder: strin
   const size = networked ? 1 : existsSync(paths.db) ? statSync(paths.db).size : -1;
   let state = size < 0 ? 'is missing' : 'is empty (0 bytes)';
   if (size > 0) {
-    const storage = openStorage(paths.storage, { mustExist: true });
+    const storage = await openStorage(paths.storage, { mustExist: true });
     try {
       if (await storage.getStudy(name)) return;
     } finally {
@@ -157,7 +157,7 @@ export interface WorkerArgs {
 /** Runs the worker loop of an existing study in this process (also the body of each extra worker process). */
 export async function runWorker(prepared: PreparedStudy, args: WorkerArgs, options: { signal: AbortSignal; maxTrials?: number }) {
   const { meta, plan, folder } = prepared;
-  const storage = openStorage(args.storage);
+  const storage = await openStorage(args.storage);
   try {
     const study = await Study.open({ storage, name: args.name, heartbeatMs: args.heartbeatMs, staleAfterMs: args.staleAfterMs, worker: newWorkerId(args.runId) });
     // The LR schedule of every run spans the study's largest budget (the paper's rule), also in short runs.
@@ -183,7 +183,7 @@ export async function optimize(req: OptimizeRequest, run: RunOptions = {}): Prom
   const forward = () => extra.forEach((w) => w.interrupt());
   signal.addEventListener('abort', forward, { once: true });
 
-  const viewStorage = openStorage(prepared.paths.storage);
+  const viewStorage = await openStorage(prepared.paths.storage);
   const viewStudy = await Study.open({ storage: viewStorage, name: prepared.name });
   const limits = { plannedEpochs: plannedEpochs(req.budget), timeLimitS: req.budget.timeLimitS };
   let viewing = Promise.resolve();

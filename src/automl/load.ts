@@ -33,7 +33,7 @@ export async function withStudyStorage<T>(
   name: string | undefined,
   fn: (opened: Omit<LoadedStudy, 'trials'> & { storage: StudyStorage }) => Promise<T>,
 ): Promise<T> {
-  const storage = openStorage(paths.storage, { mustExist: true });
+  const storage = await openStorage(paths.storage, { mustExist: true });
   try {
     const names = await storage.listStudies();
     if (name === undefined) {

@@ -14,6 +14,7 @@ import pg from 'pg';
 import { StorageError } from '../errors.js';
 import type { StudySettings } from './settings.js';
 import type { StudyStorage } from './storage.js';
+import { redactUrl } from './storage-url.js';
 import { type Claim, type TrialEvent, type TrialRecord, type TrialSpec, createTrial, transition } from './trial.js';
 import { COLUMNS, fromRow, type Row, toRow } from './trial-row.js';
 
@@ -42,17 +43,6 @@ const TYPES = { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? 
 const INSERT = `INSERT INTO hnas_trials (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`;
 const UPDATABLE = COLUMNS.filter((c) => c !== 'study' && c !== 'key');
 const UPDATE = `UPDATE hnas_trials SET ${UPDATABLE.map((c, i) => `${c} = $${i + 3}`).join(', ')} WHERE study = $1 AND key = $2`;
-
-/** The URL with its password hidden, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/:[^:@/]*@/, ':***@');
-  }
-}
 
 /** Errors worth retrying: the server or the connection is gone, not the query wrong. */
 function isConnectionError(err: unknown): boolean {

@@ -4,15 +4,14 @@
  *   /path/study.db, study.db      a plain path: SQLite too
  *   postgresql://user[:pw]@host:5432/db   (or postgres://) a PostgreSQL server; the password may
  *                                 come from PGPASSWORD or ~/.pgpass instead
- * Adding a backend: its file, and one entry in BACKENDS.
+ * Adding a backend: its file, and one entry in BACKENDS. A backend's module (and its driver) is
+ * loaded only when a study is opened with it, so parsing a flag loads neither SQLite nor pg.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StorageError, UsageError } from '../errors.js';
 import { networkFilesystem } from './network-fs.js';
-import { PostgresStorage, redactUrl } from './postgres-storage.js';
-import { SqliteStorage } from './sqlite-storage.js';
 import type { StudyStorage } from './storage.js';
 
 export interface StorageBackend {
@@ -21,7 +20,7 @@ export interface StorageBackend {
   /** Shared by workers on several machines (a server), or one machine only (a file). */
   readonly networked: boolean;
   /** Opens the storage; with `mustExist` (readers), refuses to create an empty one and, where it can, only reads. */
-  open(url: string, mustExist: boolean): StudyStorage;
+  open(url: string, mustExist: boolean): Promise<StudyStorage>;
 }
 
 function sqliteFile(url: string): string {
@@ -34,16 +33,28 @@ export const BACKENDS: Readonly<Record<string, StorageBackend>> = {
   sqlite: {
     schemes: ['sqlite'],
     networked: false,
-    open(url, mustExist) {
+    async open(url, mustExist) {
       const file = sqliteFile(url);
       // Reading must not create an empty database where the user mistyped a path.
       if (mustExist && !existsSync(file)) throw new StorageError('no study database here (expected a study folder holding study.db, or a .db file)', { file });
       warnNetworkSqlite(file);
+      const { SqliteStorage } = await import('./sqlite-storage.js');
       return new SqliteStorage(file, { readonly: mustExist });
     },
   },
-  postgresql: { schemes: ['postgresql', 'postgres'], networked: true, open: (url) => new PostgresStorage(url) },
+  postgresql: { schemes: ['postgresql', 'postgres'], networked: true, open: async (url) => new (await import('./postgres-storage.js')).PostgresStorage(url) },
 };
+
+/** The URL with its password hidden, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, ':***@');
+  }
+}
 
 const warned = new Set<string>();
 /** SQLite over a network filesystem: warn once per file (several machines would corrupt it; one is merely slow). */
@@ -75,6 +86,6 @@ export function normalizeStorageUrl(url: string): string {
 }
 
 /** Opens the study storage a URL names. */
-export function openStorage(url: string, options: { mustExist?: boolean } = {}): StudyStorage {
+export function openStorage(url: string, options: { mustExist?: boolean } = {}): Promise<StudyStorage> {
   return storageBackend(url).open(url, options.mustExist ?? false);
 }

@@ -1,7 +1,8 @@
 /** The storage contract on a real PostgreSQL server (started by test/helpers/postgres.ts), and what only a server has: restarts. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/errors.js';
-import { PostgresStorage, redactUrl } from '../../src/optimize/postgres-storage.js';
+import { PostgresStorage } from '../../src/optimize/postgres-storage.js';
+import { redactUrl } from '../../src/optimize/storage-url.js';
 import { makeSettings } from '../../src/optimize/settings.js';
 import { hpoSpace } from '../../src/space/spaces.js';
 import { startPostgres } from '../helpers/postgres.js';

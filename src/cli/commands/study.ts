@@ -20,7 +20,7 @@ const STUDIES = 'studies';
 
 async function listStudies(db: string): Promise<string[]> {
   // Reading must not create an empty database where the user mistyped a path.
-  const storage = openStorage(db, { mustExist: true });
+  const storage = await openStorage(db, { mustExist: true });
   try {
     return await storage.listStudies();
   } finally {
