@@ -118,6 +118,29 @@ export function datasetLabels(rootDir: string): LabelDef[] {
   return checkLabels(Object.entries(d.labels).map(([value, name]) => ({ name, value: Number(value) })), file);
 }
 
+/** What dataset.json says about a dataset, in either layout, without looking at its files. */
+export interface DatasetDescription {
+  readonly name?: string;
+  readonly layout: Dataset['layout'];
+  readonly channelNames: readonly string[];
+  readonly labels: readonly LabelDef[];
+  readonly numTraining: number;
+}
+
+/** Read a dataset.json (either layout) for its channels, labels and case count; throws DatasetError naming the field. */
+export function readDatasetDescription(file: string): DatasetDescription {
+  if (!existsSync(file)) throw new DatasetError('no such file', { file });
+  const json = readDatasetJson(file);
+  if (typeof json === 'object' && json !== null && 'channel_names' in json) {
+    const d = parseWith(v2Schema, json, file);
+    const labels = checkLabels(Object.entries(d.labels).map(([name, value]) => ({ name, value })), file);
+    return { layout: 'nnunet-v2', name: d.name, channelNames: indexedList(d.channel_names, file, 'channel_names'), labels, numTraining: d.numTraining };
+  }
+  const d = parseWith(msdSchema, json, file);
+  const labels = checkLabels(Object.entries(d.labels).map(([value, name]) => ({ name, value: Number(value) })), file);
+  return { layout: 'msd', name: d.name, channelNames: indexedList(d.modality, file, 'modality'), labels, numTraining: d.training.length };
+}
+
 /** Read `<root>/dataset.json` in either layout; throws DatasetError naming the file and field. */
 export function loadDataset(rootDir: string): Dataset {
   const root = resolve(rootDir);

@@ -1,27 +1,22 @@
 /**
- * Segmentation metrics as nnU-Net reports them: Dice per case and class =
- * 2TP / (2TP + FP + FN), NaN when the class is absent from both prediction and
- * reference; class means skip NaN; the foreground mean averages the class means.
+ * Scoring segmentations as nnU-Net reports them: per case and class the metrics of metrics.ts
+ * (Dice = 2TP / (2TP + FP + FN), NaN when the class is absent from both prediction and reference,
+ * IoU, precision, recall, volume difference, HD95, NSD); class means skip NaN; the foreground mean
+ * averages the class means of Dice; every metric summarised by mean, median and std.
  *
  * Example:
- *   const summary = evaluateFolders('preds', 'labelsTr');
+ *   const summary = evaluateFolders('preds', 'labelsTr', { tolerance: 1 });
  *   summary.foregroundMean  // e.g. 0.89
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DatasetError } from '../errors.js';
-import { voxelAt } from './case.js';
+import { arrayShape, arraySpacing, voxelAt } from './case.js';
 import { datasetLabels } from './dataset.js';
+import { METRICS, classMetrics, dice, nanMean, summarizeMetric, type ClassScore, type MetricName, type MetricSummary, type ScoreGeometry } from './metrics.js';
 import { niftiValues, readNifti, type NiftiImage } from './nifti.js';
 
-export interface ClassScore {
-  readonly dice: number;
-  readonly tp: number;
-  readonly fp: number;
-  readonly fn: number;
-  readonly nPred: number;
-  readonly nRef: number;
-}
+export { dice, nanMean, type ClassScore, type ScoreGeometry };
 
 export interface CaseScores {
   readonly id: string;
@@ -35,45 +30,37 @@ export interface EvaluationSummary {
   readonly meanPerClass: Record<number, number>;
   /** Mean of the class means. */
   readonly foregroundMean: number;
+  /** Per metric and class: mean, median, std over cases (NaN skipped); metrics the scores hold. */
+  readonly stats: Partial<Record<MetricName, Record<number, MetricSummary>>>;
   /** Reference files without a prediction. */
   readonly missingPredictions: string[];
 }
 
-export function dice(tp: number, fp: number, fn: number): number {
-  const denom = 2 * tp + fp + fn;
-  return denom === 0 ? NaN : (2 * tp) / denom;
-}
-
-/** Confusion counts per class; voxels whose reference is `ignore` (e.g. -1) are skipped. */
-export function scoreCase(pred: ArrayLike<number>, ref: ArrayLike<number>, classes: readonly number[], ignore?: number): Record<number, ClassScore> {
+/**
+ * Metrics per class; voxels whose reference is `ignore` (e.g. -1) are skipped. Volume and surface
+ * distances need the geometry (shape, spacing, NSD tolerance).
+ */
+export function scoreCase(pred: ArrayLike<number>, ref: ArrayLike<number>, classes: readonly number[], ignore?: number, geometry?: ScoreGeometry): Record<number, ClassScore> {
   if (pred.length !== ref.length) throw new Error(`scoreCase: ${pred.length} vs ${ref.length} voxels`);
-  const out: Record<number, ClassScore> = {};
-  for (const c of classes) {
-    let tp = 0;
-    let fp = 0;
-    let fn = 0;
-    for (let i = 0; i < pred.length; i++) {
-      const r = ref[i]!;
-      if (r === ignore) continue;
-      const p = pred[i]!;
-      if (p === c && r === c) tp++;
-      else if (p === c) fp++;
-      else if (r === c) fn++;
-    }
-    out[c] = { dice: dice(tp, fp, fn), tp, fp, fn, nPred: tp + fp, nRef: tp + fn };
-  }
-  return out;
-}
-
-export function nanMean(values: readonly number[]): number {
-  const finite = values.filter((v) => !Number.isNaN(v));
-  return finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN;
+  return Object.fromEntries(classes.map((c) => [c, classMetrics(pred, ref, c, geometry, ignore)]));
 }
 
 export function summarize(cases: CaseScores[], classes: number[], missingPredictions: string[] = []): EvaluationSummary {
+  const stats: Partial<Record<MetricName, Record<number, MetricSummary>>> = {};
+  for (const m of METRICS) {
+    if (!cases.some((k) => classes.some((c) => k.perClass[c]![m] !== undefined))) continue;
+    stats[m] = Object.fromEntries(classes.map((c) => [c, summarizeMetric(cases.map((k) => k.perClass[c]![m] ?? NaN))]));
+  }
   const meanPerClass: Record<number, number> = {};
   for (const c of classes) meanPerClass[c] = nanMean(cases.map((k) => k.perClass[c]!.dice));
-  return { classes, cases, meanPerClass, foregroundMean: nanMean(classes.map((c) => meanPerClass[c]!)), missingPredictions };
+  return { classes, cases, meanPerClass, foregroundMean: nanMean(classes.map((c) => meanPerClass[c]!)), stats, missingPredictions };
+}
+
+export interface EvaluateOptions {
+  /** Foreground classes to score; default every nonzero value in the references. */
+  classes?: number[];
+  /** NSD tolerance in mm (default 1). */
+  tolerance?: number;
 }
 
 const NIFTI = /\.nii(\.gz)?$/;
@@ -103,7 +90,8 @@ function referenceLabelSet(gtDir: string): ReadonlySet<number> | undefined {
  * one of dataset.json's when the reference folder sits in a dataset (labelsTr/../dataset.json),
  * else a non-negative integer, and a prediction may only hold values the references or `classes` hold.
  */
-export function evaluateFolders(predDir: string, gtDir: string, classes?: number[]): EvaluationSummary {
+export function evaluateFolders(predDir: string, gtDir: string, options: EvaluateOptions = {}): EvaluationSummary {
+  const { classes, tolerance = 1 } = options;
   for (const d of [predDir, gtDir]) if (!existsSync(d)) throw new DatasetError('folder does not exist', { file: d });
   const labelSet = referenceLabelSet(gtDir);
   const preds = readdirSync(predDir).filter((f) => NIFTI.test(f) && !f.startsWith('.')).sort();
@@ -118,7 +106,8 @@ export function evaluateFolders(predDir: string, gtDir: string, classes?: number
     }
     const refValues = niftiValues(ref);
     checkLabelVoxels(ref, refValues, labelSet, 'reference');
-    return { id: f.replace(NIFTI, ''), pred, predValues: niftiValues(pred), ref: refValues };
+    const geometry: ScoreGeometry = { shape: arrayShape(ref), spacing: arraySpacing(ref.geometry), tolerance };
+    return { id: f.replace(NIFTI, ''), pred, predValues: niftiValues(pred), ref: refValues, geometry };
   });
   const known = new Set(labelSet ?? [0, ...(classes ?? [])]);
   if (!labelSet) for (const p of pairs) for (const v of p.ref) known.add(v);
@@ -126,7 +115,7 @@ export function evaluateFolders(predDir: string, gtDir: string, classes?: number
   const found = new Set<number>();
   if (!classes) for (const p of pairs) for (const v of p.ref) if (v > 0) found.add(v);
   const cls = classes ?? [...found].sort((a, b) => a - b);
-  const cases = pairs.map((p) => ({ id: p.id, perClass: scoreCase(p.predValues, p.ref, cls) }));
+  const cases = pairs.map((p) => ({ id: p.id, perClass: scoreCase(p.predValues, p.ref, cls, undefined, p.geometry) }));
   const missing = [...refs].filter((f) => !preds.includes(f)).sort();
   return summarize(cases, cls, missing);
 }

@@ -16,7 +16,9 @@ export interface Fingerprint {
   readonly datasetName: string;
   readonly channelNames: readonly string[];
   readonly labels: readonly LabelDef[];
-  readonly caseIds: readonly string[];
+  readonly numTraining: number;
+  /** Absent in a fingerprint read from nnU-Net's dataset_fingerprint.json, which lists none. */
+  readonly caseIds?: readonly string[];
   /** Array-order spacing per case. */
   readonly spacings: readonly Vec3[];
   readonly shapesAfterCrop: readonly Vec3[];
@@ -64,6 +66,7 @@ export function computeFingerprint(dataset: Dataset, options: FingerprintOptions
     datasetName: dataset.name,
     channelNames: dataset.channelNames,
     labels: dataset.labels,
+    numTraining: dataset.cases.length,
     caseIds: dataset.cases.map((c) => c.id),
     spacings,
     shapesAfterCrop: shapes,

@@ -11,6 +11,8 @@ export type { NetworkPlan, Vec3 };
 /** nnU-Net's network class names, kept in plans.json for readers who know nnU-Net's plans. */
 export const NNUNET_ARCHITECTURES = { conv: 'PlainConvUNet', residual: 'ResidualEncoderUNet' } as const satisfies Record<EncoderType, string>;
 export type NnUNetArchitecture = (typeof NNUNET_ARCHITECTURES)[EncoderType];
+/** The encoder a plan's nnU-Net network class stands for. */
+export const encoderOf = (architecture: NnUNetArchitecture): EncoderType => (architecture === NNUNET_ARCHITECTURES.residual ? 'residual' : 'conv');
 
 /** The full network description of a plan; the compiler needs only the NetworkPlan part. */
 export interface PlannedNetwork extends NetworkPlan {
@@ -43,8 +45,11 @@ export interface Plan {
   readonly format: 'hnas-plan';
   readonly version: 1;
   readonly datasetName: string;
-  /** Which planner produced it: 'default' (nnU-Net 3d_fullres) or 'resenc-m'. */
+  /** Which planner produced it: a key of PLANNERS ('default' = nnU-Net 3d_fullres, 'resenc-m', 'resenc-l', 'resenc-xl'),
+   *  or nnU-Net's planner class for a plan read from an nnU-Net plans file by another planner. */
   readonly planner: string;
+  /** GB of GPU memory the batch and patch were sized for (absent in plans from before it was recorded). */
+  readonly gpuMemoryTargetGB?: number;
   /** Number of resolution stages = the grammar's n_max. */
   readonly nStages: number;
   readonly channelNames: readonly string[];
@@ -57,6 +62,9 @@ export interface Plan {
   readonly spacing: Vec3;
   /** Median shape after cropping and resampling. */
   readonly medianShape: Vec3;
+  /** Median spacing and shape after cropping, before resampling (nnU-Net's original_median_*_after_transp). */
+  readonly originalMedianSpacing?: Vec3;
+  readonly originalMedianShape?: Vec3;
   readonly normalization: readonly { readonly scheme: NormalizationScheme; readonly useMaskForNorm: boolean }[];
   readonly foregroundIntensityProperties: readonly IntensityProperties[];
   /** Ratio of coarsest to finest spacing above which the coarse axis is resampled separately. */

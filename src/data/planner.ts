@@ -1,6 +1,6 @@
 /**
  * nnU-Net's 3d_fullres experiment planning, from a fingerprint to a Plan. Planner
- * variants (default plain U-Net, ResEnc M) are entries of one table.
+ * variants (default plain U-Net, ResEnc M / L / XL) are entries of one table.
  *
  * Example:
  *   const plan = planExperiment(fingerprint, 'default');
@@ -15,34 +15,63 @@ import { computeTopology } from './topology.js';
 import { convFeatureMapSize, type ArchitectureShape } from './vram.js';
 
 export interface PlannerSpec {
+  /** nnU-Net's class of this planner and the plans name it writes (nnU-Net plans files). */
+  readonly nnunetPlanner: string;
+  readonly nnunetPlansName: string;
   readonly encoderType: EncoderType;
   readonly blocksPerStageEncoder: (nStages: number) => number[];
   readonly convsPerStageDecoder: (nStages: number) => number[];
-  /** Conv-output elements that fit the memory target at the reference batch size. */
+  /** Conv-output elements that fit `referenceMemoryGB` of GPU memory at the reference batch size. */
   readonly referenceValue: number;
+  readonly referenceMemoryGB: number;
   readonly referenceBatchSize: number;
+  /** The GPU memory the plan targets unless the user says otherwise; the reference scales with it. */
+  readonly gpuMemoryTargetGB: number;
   /** At most this fraction of the dataset's voxels in one batch. */
   readonly maxDatasetCovered: number;
 }
 
+const residualPreset = (nnunetPlanner: string, nnunetPlansName: string, referenceValue: number, memoryGB: number): PlannerSpec => ({
+  nnunetPlanner,
+  nnunetPlansName,
+  encoderType: 'residual',
+  blocksPerStageEncoder: (n) => Array.from({ length: n }, (_, stage) => resEncDefaultBlocks(stage)),
+  convsPerStageDecoder: (n) => new Array(n - 1).fill(1),
+  referenceValue,
+  referenceMemoryGB: memoryGB,
+  referenceBatchSize: 2,
+  gpuMemoryTargetGB: memoryGB,
+  // The ResEnc presets lift the 5 % cap: a batch may cover the whole dataset.
+  maxDatasetCovered: 1,
+});
+
 export const PLANNERS: Record<string, PlannerSpec> = {
   default: {
+    nnunetPlanner: 'ExperimentPlanner',
+    nnunetPlansName: 'nnUNetPlans',
     encoderType: 'conv',
     blocksPerStageEncoder: (n) => new Array(n).fill(2),
     convsPerStageDecoder: (n) => new Array(n - 1).fill(2),
     referenceValue: 560e6,
+    referenceMemoryGB: 8,
     referenceBatchSize: 2,
+    gpuMemoryTargetGB: 8,
     maxDatasetCovered: 0.05,
   },
-  'resenc-m': {
-    encoderType: 'residual',
-    blocksPerStageEncoder: (n) => Array.from({ length: n }, (_, stage) => resEncDefaultBlocks(stage)),
-    convsPerStageDecoder: (n) => new Array(n - 1).fill(1),
-    referenceValue: 680e6,
-    referenceBatchSize: 2,
-    maxDatasetCovered: 1,
-  },
+  'resenc-m': residualPreset('nnUNetPlannerResEncM', 'nnUNetResEncUNetMPlans', 680e6, 8),
+  'resenc-l': residualPreset('nnUNetPlannerResEncL', 'nnUNetResEncUNetLPlans', 2100e6, 24),
+  'resenc-xl': residualPreset('nnUNetPlannerResEncXL', 'nnUNetResEncUNetXLPlans', 3600e6, 40),
 };
+
+export function plannerSpec(name: string): PlannerSpec {
+  const spec = PLANNERS[name];
+  if (!spec) throw new PlanError(`unknown planner '${name}' (expected one of ${Object.keys(PLANNERS).join(', ')})`);
+  return spec;
+}
+
+/** The conv-output budget of one reference batch for a GPU memory target (nnU-Net scales it linearly). */
+export const memoryReference = (spec: PlannerSpec, gpuMemoryTargetGB = spec.gpuMemoryTargetGB): number =>
+  spec.referenceValue * (gpuMemoryTargetGB / spec.referenceMemoryGB);
 
 export const ANISOTROPY_THRESHOLD = 3;
 const BASE_FEATURES = 32;
@@ -92,11 +121,16 @@ export interface NetworkPlanInput {
   numClasses: number;
   /** prod(median shape) x number of training cases. */
   datasetVoxels: number;
+  /** GB of GPU memory to plan for; the planner's own target when absent. */
+  gpuMemoryTargetGB?: number;
 }
 
 /** The network part of the plan: topology, memory-driven patch shrink, batch size. */
 export function planNetwork(input: NetworkPlanInput, spec: PlannerSpec): PlannedNetwork & { vramEstimate: number } {
   const { spacing, medianShape, numClasses } = input;
+  const reference = memoryReference(spec, input.gpuMemoryTargetGB);
+  const refBatch = spec.referenceBatchSize;
+  if (!(reference > 0)) throw new PlanError(`the GPU memory target must be a positive number of GB, got ${input.gpuMemoryTargetGB}`);
   const inv = spacing.map((s) => 1 / s);
   const scale = Math.cbrt(INITIAL_PATCH_VOLUME / (inv[0]! * inv[1]! * inv[2]!));
   const initial = inv.map((v, a) => Math.min(roundHalfEven(v * scale), medianShape[a]!)) as Vec3;
@@ -116,7 +150,8 @@ export function planNetwork(input: NetworkPlanInput, spec: PlannerSpec): Planned
   };
 
   let current = describe(initial);
-  while (current.estimate > spec.referenceValue) {
+  // The reference may be for another batch size; the loop plans for nnU-Net's minimum of 2.
+  while ((current.estimate / refBatch) * MIN_BATCH_SIZE > reference) {
     // Shrink the axis that is largest relative to the median shape. Subtracting the
     // divisor of the shrunk patch (not the old one) avoids skipping valid sizes.
     const patch = [...current.topo.patchSize] as Vec3;
@@ -131,7 +166,7 @@ export function planNetwork(input: NetworkPlanInput, spec: PlannerSpec): Planned
 
   const { topo, arch, estimate } = current;
   const patchVoxels = topo.patchSize[0] * topo.patchSize[1] * topo.patchSize[2];
-  let batchSize = roundHalfEven((spec.referenceValue / estimate) * spec.referenceBatchSize);
+  let batchSize = roundHalfEven((reference / estimate) * refBatch);
   const batchCovering = roundHalfEven((input.datasetVoxels * spec.maxDatasetCovered) / patchVoxels);
   batchSize = Math.max(Math.min(batchSize, batchCovering), MIN_BATCH_SIZE);
 
@@ -158,15 +193,20 @@ export function normalizationFor(channelName: string, medianRelativeSize: number
   return { scheme, useMaskForNorm: scheme !== 'ct' && medianRelativeSize < 0.75 };
 }
 
-export function planExperiment(fp: Fingerprint, plannerName = 'default'): Plan {
-  const spec = PLANNERS[plannerName];
-  if (!spec) throw new PlanError(`unknown planner '${plannerName}' (expected one of ${Object.keys(PLANNERS).join(', ')})`);
+export interface PlanOptions {
+  /** GB of GPU memory to plan for (nnU-Net's -gpu_memory_target); the planner's own by default. */
+  gpuMemoryTargetGB?: number;
+}
+
+export function planExperiment(fp: Fingerprint, plannerName = 'default', options: PlanOptions = {}): Plan {
+  const spec = plannerSpec(plannerName);
+  const gpuMemoryTargetGB = options.gpuMemoryTargetGB ?? spec.gpuMemoryTargetGB;
   const spacing = targetSpacing(fp.spacings, fp.shapesAfterCrop);
   const { forward, backward } = transposeFor(spacing);
   const newShapes = fp.shapesAfterCrop.map((s, i) => resampledShape(s, fp.spacings[i]!, spacing));
   const medianShape = permute(percentilePerAxis(newShapes, 50), forward) as Vec3;
   const spacingT = permute(spacing, forward) as Vec3;
-  const numTraining = fp.caseIds.length;
+  const numTraining = fp.numTraining;
   const { vramEstimate, ...network } = planNetwork(
     {
       spacing: spacingT,
@@ -174,6 +214,7 @@ export function planExperiment(fp: Fingerprint, plannerName = 'default'): Plan {
       inputChannels: fp.channelNames.length,
       numClasses: fp.labels.length,
       datasetVoxels: medianShape[0] * medianShape[1] * medianShape[2] * numTraining,
+      gpuMemoryTargetGB,
     },
     spec,
   );
@@ -182,6 +223,7 @@ export function planExperiment(fp: Fingerprint, plannerName = 'default'): Plan {
     version: 1,
     datasetName: fp.datasetName,
     planner: plannerName,
+    gpuMemoryTargetGB,
     nStages: network.strides.length,
     channelNames: fp.channelNames,
     labels: fp.labels,
@@ -190,6 +232,8 @@ export function planExperiment(fp: Fingerprint, plannerName = 'default'): Plan {
     transposeBackward: backward,
     spacing: spacingT,
     medianShape,
+    originalMedianSpacing: permute(percentilePerAxis([...fp.spacings] as Vec3[], 50), forward) as Vec3,
+    originalMedianShape: permute(percentilePerAxis([...fp.shapesAfterCrop] as Vec3[], 50), forward) as Vec3,
     normalization: fp.channelNames.map((c) => normalizationFor(c, fp.medianRelativeSizeAfterCropping)),
     foregroundIntensityProperties: fp.foregroundIntensityPropertiesPerChannel,
     anisotropyThreshold: ANISOTROPY_THRESHOLD,

@@ -54,6 +54,18 @@ export function spaceOf(value: Record<string, unknown>): SpaceName {
   return Object.keys(value).some((k) => NAS_KEYS.has(k)) ? 'nas' : 'hpo';
 }
 
+/**
+ * The configuration with the plan's encoder as its default: an hpo configuration trains a plan of
+ * nnU-Net's ResEnc presets (resenc-m/l/xl) with the residual encoder (it becomes the nas
+ * configuration `{..., encoder: 'residual'}`), as nnU-Net's ResEnc baselines do; nas and hnas
+ * configurations name their architecture themselves.
+ */
+export function withPlanEncoder(value: unknown, encoder: EncoderType): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const given = value as Record<string, unknown>;
+  return spaceOf(given) === 'hpo' && given.encoder === undefined && encoder !== 'conv' ? { ...given, encoder } : value;
+}
+
 function spaceNamed(name: SpaceName, nStages: number): SearchSpace {
   return name === 'hnas' ? hnasSpace(nStages) : name === 'nas' ? nasSpace() : hpoSpace();
 }

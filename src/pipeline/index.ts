@@ -7,12 +7,13 @@
  *   const r = await trainModel({ ...prepared, configuration: resolveConfiguration({}, prepared.plan.nStages),
  *                                folds: [0], epochs: 10, iterationsPerEpoch: 50, seed: 0, outDir: 'models/hippo' });
  */
-import { configurationFile, type ResolvedConfiguration } from './config.js';
+import { configurationFile, resolveConfiguration, type ResolvedConfiguration } from './config.js';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { FILES } from '../runtime/trainer.js';
 import { foldDir, MODEL_FILES, prepareModelDir, type FoldId } from './model-dir.js';
-import type { Prepared } from './prepare.js';
+import { prepareTraining, type PlanOverrides, type Prepared } from './prepare.js';
+import type { Plan } from '../data/plan-types.js';
 import { trainFold, type FoldResult, type FoldTrainingOptions } from './train-fold.js';
 
 export interface TrainModelOptions extends Prepared, Omit<FoldTrainingOptions, 'dataset' | 'plan' | 'cache' | 'fold' | 'outDir' | 'continueFrom' | 'configuration'> {
@@ -65,10 +66,28 @@ function untilFirstCheckpoint(outDir: string, folds: readonly FoldId[]): () => v
   };
 }
 
-export { resolveConfiguration, unwrapConfiguration, configurationFile, spaceOf, type ResolvedConfiguration, type TrainingHyperparameters } from './config.js';
+export interface TrainOptions extends Omit<TrainModelOptions, keyof Prepared | 'configuration'> {
+  /** Hyperparameters (the hpo / nas / hnas spaces' names); missing ones take their defaults. */
+  readonly configuration?: Record<string, unknown>;
+  /** A plan to train with (default: plan the dataset now). */
+  readonly plan?: Plan | null;
+  readonly overrides?: PlanOverrides;
+  /** Where the preprocessed cases go (default: the shared cache, docs/pipeline.md). */
+  readonly cacheDir?: string;
+}
+
+/** `hnas train` as a function: plan (or take `plan`), preprocess (cached), and train the folds into `outDir`. */
+export async function train(datasetDir: string, o: TrainOptions): Promise<TrainModelResult> {
+  const { configuration, plan, overrides, cacheDir, ...rest } = o;
+  const prepared = prepareTraining(datasetDir, { plan, overrides, cacheDir, progress: o.progress });
+  return trainModel({ ...prepared, ...rest, configuration: resolveConfiguration(configuration ?? {}, prepared.plan.nStages) });
+}
+
+export { resolveConfiguration, unwrapConfiguration, withPlanEncoder, configurationFile, spaceOf, type ResolvedConfiguration, type TrainingHyperparameters } from './config.js';
 export { trainFold, foldCases, type FoldResult, type FoldTrainingOptions } from './train-fold.js';
 export { prepareTraining, planTraining, preprocessWithProgress, withOverrides, planDataset, defaultCacheDir, type Prepared, type PlanOverrides } from './prepare.js';
 export { readModelDir, foldDir, MODEL_FILES, type ModelDir, type FoldId } from './model-dir.js';
 export { loadPredictors, sessionPredictor, averagePredictors, type Predictors } from './inference.js';
 export { validateCases, foregroundClasses } from './validate.js';
 export { predictFolder, type PredictFolderOptions, type PredictFolderResult } from './predict.js';
+export { exportModel, exportMetadata, type ExportOptions, type ExportResult } from './export.js';

@@ -7,7 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { preprocessDataset, preprocessingHash, type PreprocessedDataset } from '../data/cache.js';
 import { loadDataset, type Dataset } from '../data/dataset.js';
 import { computeFingerprint } from '../data/fingerprint.js';
-import { planExperiment } from '../data/planner.js';
+import { planExperiment, type PlanOptions } from '../data/planner.js';
 import type { Plan, Vec3 } from '../data/plan-types.js';
 import { progressBar } from '../data/progress.js';
 import { PlanError } from '../errors.js';
@@ -35,9 +35,10 @@ export function withOverrides(plan: Plan, o: PlanOverrides): Plan {
   return { ...plan, network: { ...net, patchSize, batchSize } };
 }
 
-/** Plans a dataset as `hnas plan` does (nnU-Net 3d_fullres). */
-export function planDataset(dataset: Dataset): Plan {
-  return planExperiment(computeFingerprint(dataset));
+/** Plans a dataset (a folder or a loaded Dataset) as `hnas plan` does (nnU-Net 3d_fullres). */
+export function planDataset(dataset: Dataset | string, options: { planner?: string } & PlanOptions = {}): Plan {
+  const { planner = 'default', ...rest } = options;
+  return planExperiment(computeFingerprint(typeof dataset === 'string' ? loadDataset(dataset) : dataset), planner, rest);
 }
 
 /**

@@ -143,7 +143,7 @@ export async function trainFold(o: FoldTrainingOptions): Promise<FoldResult> {
       threads: o.threads,
       stepsPerRun: o.stepsPerRun,
       progress: o.progress,
-      onEpoch: (r) => o.log?.(`fold ${o.fold} epoch ${r.epoch + 1}: loss ${r.loss.toFixed(4)}, lr ${r.lr.toExponential(3)}, ${r.seconds.toFixed(1)} s`),
+      onEpoch: (r) => o.log?.(`fold ${o.fold} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, lr ${r.lr.toExponential(3)}, ${r.seconds.toFixed(1)} s`),
     });
   } finally {
     await loader.close();

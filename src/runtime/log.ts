@@ -3,6 +3,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/fs.js';
 
 export interface EpochRecord {
+  /** 1-based, as training prints it: the number of epochs done after this one. */
   readonly epoch: number;
   readonly lr: number;
   /** Mean over the epoch's iterations. */
@@ -15,12 +16,12 @@ export interface EpochRecord {
 export class EpochLog {
   private constructor(readonly path: string) {}
 
-  /** Opens the log for a run starting at `epoch`: keeps the complete lines of earlier epochs, drops the rest. */
+  /** Opens the log for a run with `epoch` epochs done: keeps the complete lines of those epochs, drops the rest. */
   static open(path: string, epoch: number): EpochLog {
     const kept = existsSync(path)
       ? readFileSync(path, 'utf8').split('\n').filter((line) => {
         try {
-          return (JSON.parse(line) as EpochRecord).epoch < epoch;
+          return (JSON.parse(line) as EpochRecord).epoch <= epoch;
         } catch {
           return false;
         }

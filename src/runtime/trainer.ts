@@ -137,7 +137,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       }
       const mean = (k: string) => sums[k]! / o.iterationsPerEpoch;
       const record: EpochRecord = {
-        epoch,
+        epoch: epoch + 1,
         lr,
         loss: mean('loss'),
         terms: Object.fromEntries(Object.keys(sig.terms).map((t) => [t, mean(`loss.${t}`)])),
@@ -184,7 +184,7 @@ interface StepInput {
 async function runSteps(session: ort.InferenceSession, o: TrainOptions, tensors: Map<string, Float32Array>, steps: readonly StepInput[], lr: number, stacked: boolean, at: { epoch: number; it: number }): Promise<Record<string, number>[]> {
   const sig = o.step.signature;
   const k = steps.length;
-  const where = (i = 0) => ({ path: `epoch ${at.epoch}, iteration ${at.it + i}` });
+  const where = (i = 0) => ({ path: `epoch ${at.epoch + 1}, iteration ${at.it + i + 1}` });
   const lead = stacked ? [k] : [];
   const stack = (parts: Float32Array[], shape: readonly number[], what: string) => {
     const n = shape.reduce((a, b) => a * b, 1);

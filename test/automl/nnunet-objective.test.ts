@@ -60,7 +60,7 @@ describe('nnunetObjective', () => {
     const r2 = await objective(job(2, 1), second);
     for (const fold of [0, 1]) {
       const log = logLines(join(second.dir, 'model', `fold_${fold}`, 'log.jsonl'));
-      expect(log.map((e) => e.epoch)).toEqual([0, 1]);
+      expect(log.map((e) => e.epoch)).toEqual([1, 2]);
       // Epoch 0 is the first trial's (copied, not retrained); the LR follows the 9-epoch poly schedule.
       expect(log[0]).toEqual(logLines(join(first.dir, 'model', `fold_${fold}`, 'log.jsonl'))[0]);
       expect(log[1].lr).toBeCloseTo(3e-3 * (1 - 1 / 9) ** 0.9, 12);

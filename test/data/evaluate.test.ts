@@ -12,7 +12,7 @@ describe('Dice', () => {
   it('hand-computed cases', () => {
     // pred 1 1 0 0 2 ; ref 1 0 1 0 2: class 1 tp 1 fp 1 fn 1 -> 2/4; class 2 tp 1 -> 1
     const s = scoreCase([1, 1, 0, 0, 2], [1, 0, 1, 0, 2], [1, 2]);
-    expect(s[1]).toEqual({ dice: 0.5, tp: 1, fp: 1, fn: 1, nPred: 2, nRef: 2 });
+    expect(s[1]).toEqual({ dice: 0.5, iou: 1 / 3, precision: 0.5, recall: 0.5, tp: 1, fp: 1, fn: 1, nPred: 2, nRef: 2 });
     expect(s[2]!.dice).toBe(1);
   });
   it('empty reference and prediction give NaN; one of them empty gives 0', () => {

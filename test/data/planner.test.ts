@@ -183,15 +183,15 @@ describe("nnU-Net's published plans (MSD Task04 Hippocampus, nnU-Net 2.5.1)", ()
       datasetName: d.name,
       channelNames: [d.channel_names['0']],
       labels: Object.entries(d.labels as Record<string, number>).map(([name, value]) => ({ name, value })),
-      caseIds: f.spacings.map((_: unknown, i: number) => `hippocampus_${i}`),
+      numTraining: d.numTraining,
       spacings: f.spacings,
       shapesAfterCrop: f.shapes_after_crop,
       foregroundIntensityPropertiesPerChannel: [{ mean: ints.mean, median: ints.median, std: ints.std, min: ints.min, max: ints.max, percentile_00_5: ints.percentile_00_5, percentile_99_5: ints.percentile_99_5 }],
       medianRelativeSizeAfterCropping: f.median_relative_size_after_cropping,
     };
   };
-  // nnUNetResEncUNetLPlans.json (batch 178) has no planner here yet.
-  for (const [planner, file] of [['default', 'nnUNetPlans.json'], ['resenc-m', 'nnUNetResEncUNetMPlans.json']] as const) {
+  // A hand conversion of the fingerprint, independent of src/data/nnunet-fingerprint.ts (test/data/nnunet.test.ts).
+  for (const [planner, file] of [['default', 'nnUNetPlans.json'], ['resenc-m', 'nnUNetResEncUNetMPlans.json'], ['resenc-l', 'nnUNetResEncUNetLPlans.json']] as const) {
     it(`${planner} reproduces ${file} (3d_fullres)`, () => {
       const ref = read(file).configurations['3d_fullres'];
       const arch = ref.architecture.arch_kwargs;
@@ -238,6 +238,7 @@ describe('planExperiment', () => {
     datasetName: 'Aniso',
     channelNames: ['CT'],
     labels: [{ name: 'background', value: 0 }, { name: 'tumour', value: 1 }],
+    numTraining: 3,
     caseIds: ['a', 'b', 'c'],
     spacings: [[0.8, 0.8, 5], [0.8, 0.8, 5], [0.8, 0.8, 5]],
     shapesAfterCrop: [[256, 256, 30], [256, 256, 30], [256, 256, 30]],
@@ -264,6 +265,7 @@ describe('plans.json reading', () => {
     datasetName: 'Iso',
     channelNames: ['MRI'],
     labels: [{ name: 'background', value: 0 }, { name: 'fg', value: 1 }],
+    numTraining: 2,
     caseIds: ['a', 'b'],
     spacings: [[1, 1, 1], [1, 1, 1]],
     shapesAfterCrop: [[30, 30, 30], [30, 30, 30]],

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compile, DEFAULT_NAS_CONFIG } from '../../compiler/index.js';
 import { ConfigError } from '../../src/errors.js';
-import { resolveConfiguration, spaceOf, unwrapConfiguration } from '../../src/pipeline/config.js';
+import { encoderOf, NNUNET_ARCHITECTURES } from '../../src/data/plan-types.js';
+import { resolveConfiguration, spaceOf, unwrapConfiguration, withPlanEncoder } from '../../src/pipeline/config.js';
 import { sampleConfig } from '../../src/space/config.js';
 import { hnasSpace, hpoSpace, nasSpace } from '../../src/space/spaces.js';
 import { Rng } from '../../src/util/rng.js';
@@ -41,6 +42,18 @@ describe('resolveConfiguration', () => {
     expect(r.training.schedule).toBe('constant');
     expect(r.config.momentum).toBeUndefined(); // inactive without SGD
     expect(r.architecture).toEqual({ encoderType: 'residual', modelScale: 0.5, baseFeatures: 16, maxFeatures: 200, activation: 'gelu', normalization: 'batch_norm', dropoutRate: 0.1 });
+  });
+
+  it("a ResEnc plan (nnU-Net's ResidualEncoderUNet) trains the residual encoder unless the configuration chooses one", () => {
+    const encoder = (raw: unknown, arch: keyof typeof NNUNET_ARCHITECTURES) => {
+      const r = resolveConfiguration(withPlanEncoder(raw, encoderOf(NNUNET_ARCHITECTURES[arch])), 4);
+      return 'architecture' in r && r.architecture && 'encoderType' in r.architecture ? r.architecture.encoderType : 'tree';
+    };
+    expect(encoder({}, 'residual')).toBe('residual');
+    expect(encoder({ learning_rate: 3e-3 }, 'residual')).toBe('residual');
+    expect(encoder({ encoder: 'conv' }, 'residual')).toBe('conv');
+    expect(encoder({}, 'conv')).toBe('conv');
+    expect(withPlanEncoder({ model_scale: 0.5 }, 'residual')).toEqual({ model_scale: 0.5 }); // not an hpo configuration: untouched
   });
 
   it('an architecture tree selects the hnas space (dropout rate prior 0.2)', () => {

@@ -49,7 +49,7 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
     // The fold's Dice, recomputed independently from the written validation NIfTIs.
     const val = prepared.cache.splits[0]!.val;
     expect(readdirSync(join(fold0, 'validation')).sort()).toEqual(val.map((id) => `${id}.nii.gz`));
-    const again = evaluateFolders(join(fold0, 'validation'), join(TINY, 'labelsTr'), [1, 2]);
+    const again = evaluateFolders(join(fold0, 'validation'), join(TINY, 'labelsTr'), { classes: [1, 2] });
     const stored = JSON.parse(readFileSync(join(fold0, 'fold.json'), 'utf8'));
     expect(stored.dice ?? NaN).toBeCloseTo(again.foregroundMean, 10);
     expect(summary.folds[0].dice ?? NaN).toBeCloseTo(again.foregroundMean, 10);

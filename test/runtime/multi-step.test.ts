@@ -107,7 +107,7 @@ describe('K steps in one session.run', () => {
     expect(EpochLog.read(k3.files.log).map(strip)).toEqual(EpochLog.read(k1.files.log).map(strip));
 
     const dir = tmp();
-    const first = await train(base({ outDir: dir, stepsPerRun: 3, epochs: 3, onEpoch: (r) => (r.epoch === 0 ? 'stop' : undefined) }));
+    const first = await train(base({ outDir: dir, stepsPerRun: 3, epochs: 3, onEpoch: (r) => (r.epoch === 1 ? 'stop' : undefined) }));
     expect(first.epochsDone).toBe(1);
     const rest = await train(base({ outDir: dir, stepsPerRun: 1 }));
     for (const [name, w] of k1.weights) expect(Buffer.from(rest.weights.get(name)!.buffer).equals(Buffer.from(w.buffer)), name).toBe(true);

@@ -69,7 +69,7 @@ describe('training engine', () => {
     console.log(`spheres: ${o.epochs * o.iterationsPerEpoch} steps, ${((performance.now() - t0) / 1000).toFixed(1)} s, Dice ${d.toFixed(3)}, loss ${result.records.map((r) => r.loss.toFixed(3)).join(' ')}`);
     expect(d).toBeGreaterThan(0.9);
     const log = EpochLog.read(result.files.log);
-    expect(log.map((r) => r.epoch)).toEqual([...Array(16).keys()]);
+    expect(log.map((r) => r.epoch)).toEqual([...Array(16).keys()].map((e) => e + 1));
     expect(log[0]!.lr).toBeCloseTo(1e-2, 10);
     expect(log[4]!.lr).toBeCloseTo(1e-2 * (1 - 4 / 16) ** 0.9, 10);
     expect(log.at(-1)!.loss).toBeLessThan(log[0]!.loss);
@@ -88,9 +88,9 @@ describe('training engine', () => {
       return o.batches(ctx);
     } });
     await expect(killed).rejects.toThrow('killed');
-    expect(EpochLog.read(join(o.outDir, 'log.jsonl')).map((r) => r.epoch)).toEqual([0, 1]);
+    expect(EpochLog.read(join(o.outDir, 'log.jsonl')).map((r) => r.epoch)).toEqual([1, 2]);
     const resumed = await train(o);
-    expect(resumed.records.map((r) => r.epoch)).toEqual([2, 3]);
+    expect(resumed.records.map((r) => r.epoch)).toEqual([3, 4]);
     for (const [name, w] of whole.weights) expect(Buffer.from(resumed.weights.get(name)!.buffer).equals(Buffer.from(w.buffer)), name).toBe(true);
     const strip = (r: { seconds: number }) => ({ ...r, seconds: 0 });
     expect(EpochLog.read(join(o.outDir, 'log.jsonl')).map(strip)).toEqual(EpochLog.read(whole.files.log).map(strip));
@@ -105,8 +105,8 @@ describe('training engine', () => {
       if (ctx.epoch === 1) b.image.fill(Number.NaN);
       return b;
     } });
-    await expect(run).rejects.toSatisfy((e: unknown) => e instanceof TrainingFailure && e.reason === 'nan' && /epoch 1, iteration 0/.test(e.message));
-    expect(EpochLog.read(join(o.outDir, 'log.jsonl')).map((r) => r.epoch)).toEqual([0]);
+    await expect(run).rejects.toSatisfy((e: unknown) => e instanceof TrainingFailure && e.reason === 'nan' && /epoch 2, iteration 1\b/.test(e.message));
+    expect(EpochLog.read(join(o.outDir, 'log.jsonl')).map((r) => r.epoch)).toEqual([1]);
     const resumed = await train({ ...o, epochs: 1 });
     expect(resumed.epochsDone).toBe(1);
   });

@@ -1,7 +1,8 @@
 /** `hnas compile`: derivation tree (or NAS configuration) + plan -> ONNX inference model and architecture summary. */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { compile, formatGraph, formatSummary, readNetworkPlanFile, type CompileSource } from '../../../compiler/index.js';
+import { compile, formatGraph, formatSummary, type CompileSource } from '../../../compiler/index.js';
+import { readNetworkPlan } from '../../data/plan-file.js';
 import { compileTrainingStep, parseLossKind, parseOptimizerKind } from '../../../compiler/train/index.js';
 import { isNasConfig } from '../../../compiler/ir/from-config.js';
 import { validatePlan } from '../../../compiler/ir/plan.js';
@@ -45,7 +46,7 @@ export function registerCompile(program: Command): void {
     .description('compile a U-Net derivation tree (tree.json) or a NAS configuration (JSON) for a plan into an ONNX inference model')
     .argument('<source>', 'a tree.json file (format hnas-tree), a file holding a bracketed tree, the bracketed tree itself "(S unet ...)" as `hnas sample` prints it, or a NAS configuration JSON file {encoderType, modelScale, ...}')
     .option('-o, --output <file>', 'write the ONNX model here (weights as initializers, batch dimension N)')
-    .option('--plan <file>', 'plan JSON: a NetworkPlan, or a plans.json holding one under "network"')
+    .option('--plan <file>', 'plan JSON: a NetworkPlan, a plans.json holding one under "network", or nnU-Net\'s nnUNetPlans.json')
     .option('--channels <n>', 'input channels (without --plan)', intOption('--channels', 1))
     .option('--classes <n>', 'classes including background (without --plan)', intOption('--classes', 1))
     .option('--patch <dxhxw>', 'patch size, e.g. 40x56x40 (without --plan)', (v) => parsePatch(v))
@@ -97,7 +98,7 @@ function planFrom(o: CompileFlags): NetworkPlan {
   const flags = [o.channels, o.classes, o.patch, o.strides, o.kernels].some((v) => v !== undefined);
   if (o.plan) {
     if (flags) throw new UsageError('give either --plan or the plan flags (--channels --classes --patch --strides --kernels), not both');
-    const plan = readNetworkPlanFile(o.plan);
+    const plan = readNetworkPlan(o.plan);
     return o.batch ? { ...plan, batchSize: o.batch } : plan;
   }
   const missing = (['channels', 'classes', 'patch', 'strides'] as const).filter((k) => o[k] === undefined);

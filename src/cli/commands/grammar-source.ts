@@ -44,7 +44,7 @@ export function addGrammarOptions(cmd: Command): Command {
     .option('--stages <n>', `n_max, the planned number of stages (2..${MAX_STAGES}): use the U-Net grammar`, intOption('--stages', 2, MAX_STAGES))
     .option('--scale-max <s>', `s_max, the largest block-count scale (1..${MAX_SCALE})`, intOption('--scale-max', 1, MAX_SCALE), DEFAULT_S_MAX)
     .option('--grammar <file>', 'use a grammar-language file instead of the U-Net grammar')
-    .option('--plan <plans.json>', 'take n_max from a plan written by `hnas plan` (its nStages)');
+    .option('--plan <plans.json>', 'take n_max from a plan (plans.json from `hnas plan`, or nnU-Net\'s nnUNetPlans.json)');
 }
 
 export interface ResolvedGrammar {

@@ -24,6 +24,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'preprocess', load: async () => (await import('./preprocess.js')).registerPreprocess },
   { name: 'train', load: async () => (await import('./train.js')).registerTrain },
   { name: 'predict', load: async () => (await import('./predict.js')).registerPredict },
+  { name: 'export', load: async () => (await import('./export.js')).registerExport },
   { name: 'evaluate', load: async () => (await import('./evaluate.js')).registerEvaluate },
   { name: 'optimize', load: async () => (await import('./optimize.js')).registerOptimize },
   { name: 'worker', load: async () => (await import('./worker.js')).registerWorker },

@@ -77,7 +77,7 @@ export function registerOptimize(program: Command): void {
     .option('--workers <n>', 'worker processes evaluating trials at once', intOption('--workers', 1, 64), 1)
     .addOption(deviceOption())
     .addOption(seedOption('seed of the study (sampling and training)'))
-    .option('--plan <file>', 'use this plans.json instead of planning the dataset')
+    .option('--plan <file>', 'use this plan (plans.json, or nnU-Net\'s nnUNetPlans.json) instead of planning the dataset')
     .option('--features <BASE,MAX>', 'feature widths outside the search space (e.g. 4,16 for a quick CPU run)', parseFeatures)
     .option('--threads <N>', 'onnxruntime intra-op threads per worker (default: all cores)', intOption('--threads', 1))
     .option('--max-trials <n>', 'stop after this many evaluations by this process', intOption('--max-trials', 1))

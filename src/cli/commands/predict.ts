@@ -2,11 +2,26 @@
  * `hnas predict <model-dir> <images-dir> -o <out-dir>`: sliding-window segmentation of every
  * image with a model folder of `hnas train` (several folds: an ensemble, logits averaged).
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { PROBABILITY_DTYPES, type ProbabilityDtype } from '../../data/restore.js';
 import { predictFolder } from '../../pipeline/index.js';
 import type { Device } from '../../runtime/providers.js';
 import { output } from '../output.js';
 import { deviceOption, foldsParser, intOption } from '../options.js';
+
+interface PredictFlags {
+  output: string;
+  mirror?: boolean;
+  folds?: (number | 'all')[];
+  device: Device;
+  threads?: number;
+  progress: boolean;
+  overwrite?: boolean;
+  saveProbabilities?: ProbabilityDtype;
+  ensemble?: string[];
+  msd?: string;
+  json?: boolean;
+}
 
 export function registerPredict(program: Command): void {
   program
@@ -19,13 +34,24 @@ export function registerPredict(program: Command): void {
     .option('--folds <list>', "only these trained folds, e.g. 0,1 or 'all' (default: every trained fold)", foldsParser({ all: true }))
     .addOption(deviceOption())
     .option('--threads <N>', 'onnxruntime intra-op threads (default: all cores)', intOption('--threads', 1))
+    .addOption(
+      new Option('--save-probabilities [dtype]', 'also write <case>_probabilities.nii.gz: the softmax per class, 4D, in the input\'s geometry (float32, or uint16 scaled by 1/65535: NIfTI has no float16)')
+        .choices(PROBABILITY_DTYPES)
+        .preset('float32'),
+    )
+    .option('--ensemble <model-dirs...>', 'more model folders to ensemble with (probabilities averaged; same labels)')
+    .option('--msd <task>', "the Decathlon's submission layout: <output>/<task>/<case>.nii.gz, e.g. --msd Task04_Hippocampus")
     .option('--overwrite', 'replace existing files in the output folder that an earlier `hnas predict` did not write')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'machine-readable summary')
-    .action(async (modelDir: string, imagesDir: string, opts: { output: string; mirror?: boolean; folds?: (number | 'all')[]; device: Device; threads?: number; progress: boolean; overwrite?: boolean; json?: boolean }) => {
+    .action(async (modelDir: string, imagesDir: string, opts: PredictFlags) => {
       const started = performance.now();
-      const r = await predictFolder(modelDir, imagesDir, opts.output, { mirror: opts.mirror, folds: opts.folds, device: opts.device, threads: opts.threads, progress: opts.progress, overwrite: opts.overwrite });
+      const r = await predictFolder(modelDir, imagesDir, opts.output, {
+        mirror: opts.mirror, folds: opts.folds, device: opts.device, threads: opts.threads, progress: opts.progress, overwrite: opts.overwrite,
+        saveProbabilities: opts.saveProbabilities, ensemble: opts.ensemble, msd: opts.msd,
+      });
       const seconds = (performance.now() - started) / 1000;
-      output(!!opts.json, { output: opts.output, folds: r.folds, cases: r.cases, seconds }, () => `${r.cases.length} segmentation(s) in ${opts.output} from fold(s) ${r.folds.join(', ')} in ${seconds.toFixed(1)} s`);
+      const extra = `${opts.saveProbabilities ? ' with probabilities' : ''}${opts.ensemble ? ` (ensemble of ${opts.ensemble.length + 1} model folders)` : ''}`;
+      output(!!opts.json, { output: r.outDir, folds: r.folds, cases: r.cases, seconds }, () => `${r.cases.length} segmentation(s)${extra} in ${r.outDir} from fold(s) ${r.folds.join(', ')} in ${seconds.toFixed(1)} s`);
     });
 }

@@ -12,7 +12,7 @@ export function registerPreprocess(program: Command): void {
     .command('preprocess')
     .description('preprocess a dataset for training (crop, normalise, resample) into a cache folder, with splits_final.json; rebuilt only when the plan changes')
     .argument('<dataset>', 'dataset folder holding dataset.json')
-    .requiredOption('--plan <file>', 'plans.json from `hnas plan`')
+    .requiredOption('--plan <file>', 'plans.json from `hnas plan`, or nnU-Net\'s nnUNetPlans.json (with its dataset.json beside it)')
     .option('-o, --output <dir>', "cache folder (default: train's, .hnas-cache/<dataset>/<plan hash> or under $HNAS_CACHE_DIR)")
     .option('--no-progress', 'no progress bar')
     .option('--json', 'machine-readable output')

@@ -55,7 +55,7 @@ const dbOption = () => new Option('--db <file>', 'old form: the database file, t
 const num = (x: number | null, digits = 4): string => (x === null ? '-' : Number.isInteger(x) ? String(x) : x.toFixed(digits));
 const row = (t: TrialRecord): string =>
   [String(t.number).padStart(5), t.key.padEnd(22), t.source.padEnd(10), String(t.budget).padStart(6), t.status.padEnd(9), num(t.loss).padStart(8), num(t.cost, 1).padStart(10)].join(' ');
-const HEADER = ['    #', 'key'.padEnd(22), 'source'.padEnd(10), 'epochs'.padStart(6), 'status'.padEnd(9), 'loss'.padStart(8), 'cost (s)'.padStart(10)].join(' ');
+const HEADER = ['    #', 'key'.padEnd(22), 'source'.padEnd(10), 'epochs'.padStart(6), 'status'.padEnd(9), '1 - Dice'.padStart(8), 'cost (s)'.padStart(10)].join(' ');
 
 function showText(r: StudyReport, limit: number): string {
   const s = r.settings;
@@ -64,7 +64,7 @@ function showText(r: StudyReport, limit: number): string {
     `trials: ${r.trials.length} (${r.counts.complete} complete, ${r.counts.failed} failed, ${r.counts.running} running), ${r.configurations} configurations, ${r.epochs.toLocaleString('en-US')} epochs`,
     '',
     r.incumbent
-      ? `incumbent (best loss): trial ${r.incumbent.number} '${r.incumbent.key}', loss ${num(r.incumbent.loss)}, cost ${num(r.incumbent.cost, 1)} s, ${r.incumbent.budget} epochs\n  ${configText(r.incumbent.config)}`
+      ? `incumbent (best loss): trial ${r.incumbent.number} '${r.incumbent.key}', loss (1 - Dice) ${num(r.incumbent.loss)}, cost ${num(r.incumbent.cost, 1)} s, ${r.incumbent.budget} epochs\n  ${configText(r.incumbent.config)}`
       : 'incumbent: none yet',
     '',
     `Pareto front (loss, cost): ${r.paretoFront.length} trials`,

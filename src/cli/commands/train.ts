@@ -7,11 +7,12 @@ import { basename, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { readPlanFile } from '../../data/plan-file.js';
 import { ConfigError, PlanError, UsageError } from '../../errors.js';
-import { defaultCacheDir, planTraining, preprocessWithProgress, resolveConfiguration, trainModel, unwrapConfiguration, withOverrides, type FoldId } from '../../pipeline/index.js';
+import { defaultCacheDir, planTraining, preprocessWithProgress, resolveConfiguration, trainModel, withPlanEncoder, unwrapConfiguration, withOverrides, type FoldId } from '../../pipeline/index.js';
 import type { Device } from '../../runtime/providers.js';
 import { output } from '../output.js';
 import { deviceOption, foldsParser, intOption, oldSpelling, parseFeatures, parsePatch, seedOption } from '../options.js';
 import { readJsonFile } from '../../util/json.js';
+import { encoderOf } from '../../data/plan-types.js';
 
 interface TrainFlags {
   folds: FoldId[];
@@ -57,7 +58,7 @@ export function registerTrain(program: Command): void {
     .argument('<dataset>', 'dataset folder holding dataset.json (MSD or nnU-Net v2 layout)')
     .requiredOption('--folds <F>', "fold 0..4, a list like 0,1 or 0..4, or 'all' (every case, no validation)", foldsParser({ all: true }))
     .option('--config <file>', 'configuration JSON (hyperparameters of the hpo/nas/hnas spaces; missing ones take their defaults)')
-    .option('--plan <file>', 'plans.json from `hnas plan` (default: plan the dataset now)')
+    .option('--plan <file>', 'plans.json from `hnas plan`, or nnU-Net\'s nnUNetPlans.json (default: plan the dataset now)')
     .option('--epochs <E>', 'epochs to train', intOption('--epochs', 1), 1000)
     .option('--max-epochs <M>', 'epochs the LR schedule spans (default: --epochs; a short run of a long schedule)', intOption('--max-epochs', 1))
     .option('--iterations-per-epoch <I>', 'batches per epoch', intOption('--iterations-per-epoch', 1), 250)
@@ -84,7 +85,7 @@ export function registerTrain(program: Command): void {
     const plan = opts.plan ? readPlanFile(opts.plan) : null;
     if (plan) overrideFlags(() => withOverrides(plan, overrides)); // before reading the dataset
     const { dataset, plan: planned } = overrideFlags(() => planTraining(datasetDir, { plan, overrides }));
-    const configuration = resolveConfiguration(rawConfig, planned.nStages, opts.config);
+    const configuration = resolveConfiguration(withPlanEncoder(rawConfig, encoderOf(planned.network.architecture)), planned.nStages, opts.config);
     const cache = preprocessWithProgress(dataset, planned, opts.cache ?? defaultCacheDir(dataset, planned), opts.progress);
     const prepared = { dataset, plan: planned, cache };
     const outDir = resolve(opts.output ?? `models/${basename(resolve(datasetDir))}`);
