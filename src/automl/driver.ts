@@ -12,7 +12,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Plan } from '../data/plan-types.js';
 import { HnasError, StorageError } from '../errors.js';
 import { bestLossTrial } from '../optimize/incumbent.js';
-import { SqliteStorage } from '../optimize/sqlite-storage.js';
+import { openStorage, storageBackend } from '../optimize/storage-url.js';
 import { newRunId, newWorkerId, ranIn } from '../optimize/worker.js';
 import { type StopReason, Study } from '../optimize/study.js';
 import type { TrialRecord } from '../optimize/trial.js';
@@ -32,6 +32,8 @@ export interface OptimizeRequest {
   readonly approach: ApproachName;
   /** Study folder or database file (see layout.ts). */
   readonly study: string;
+  /** Storage URL of the trials (default: the study folder's study.db). */
+  readonly storage?: string;
   /** Study name inside the database (default: the approach). */
   readonly name?: string;
   readonly budget: Budget;
@@ -83,7 +85,7 @@ export interface PreparedStudy {
 
 /** Plans (or reuses the plan), writes/checks study.json, and creates or checks the study in the database. */
 export async function prepareStudy(req: OptimizeRequest): Promise<PreparedStudy> {
-  const paths = studyPaths(req.study);
+  const paths = studyPaths(req.study, req.storage);
   const name = checkStudyName(req.name ?? req.approach);
   const folder = studyFolder(paths, name);
   await refuseLostDatabase(paths, name, folder);
@@ -95,11 +97,11 @@ export async function prepareStudy(req: OptimizeRequest): Promise<PreparedStudy>
   const features = o.featuresBase === undefined ? null : { base: o.featuresBase, max: o.featuresMax ?? o.featuresBase * 8 };
   const meta = writeOrCheckMeta(metaFile(paths, name), {
     format: 'hnas-automl-study', version: 1, name, approach: req.approach, objective: req.objective,
-    dataset: resolve(req.datasetDir), datasetName: plan.datasetName ?? basename(req.datasetDir), nMax: plan.nStages,
+    dataset: resolve(req.datasetDir), ...(req.storage === undefined ? {} : { storage: paths.db }), datasetName: plan.datasetName ?? basename(req.datasetDir), nMax: plan.nStages,
     training: req.training, features, planDigest: planDigest(plan), createdAt: new Date().toISOString(),
   });
   const approach = APPROACHES[req.approach];
-  const storage = new SqliteStorage(paths.db);
+  const storage = await openStorage(paths.storage);
   try {
     await Study.open({ storage, name, settings: { algorithm: approach.algorithm, space: approach.space(plan.nStages), seed: req.seed, ...budgetSettings(req.budget) } });
   } finally {
@@ -116,10 +118,11 @@ async function refuseLostDatabase(paths: StudyPaths, name: string, folder: strin
   const trials = join(folder, 'trials');
   const held = existsSync(trials) ? readdirSync(trials).length : 0;
   if (held === 0) return;
-  const size = existsSync(paths.db) ? statSync(paths.db).size : -1;
+  const networked = storageBackend(paths.storage).networked;
+  const size = networked ? 1 : existsSync(paths.db) ? statSync(paths.db).size : -1;
   let state = size < 0 ? 'is missing' : 'is empty (0 bytes)';
   if (size > 0) {
-    const storage = new SqliteStorage(paths.db, { readonly: true });
+    const storage = await openStorage(paths.storage, { mustExist: true });
     try {
       if (await storage.getStudy(name)) return;
     } finally {
@@ -128,34 +131,39 @@ async function refuseLostDatabase(paths: StudyPaths, name: string, folder: strin
     state = `holds no study '${name}'`;
   }
   throw new StorageError(
-    `${trials} holds ${held} trial folder(s) but the study database ${state}: restore study.db from a backup to resume, or move the folder ${folder} away to start the study afresh`,
+    `${trials} holds ${held} trial folder(s) but the study database ${state}: restore ${networked ? 'the database' : 'study.db'} from a backup (or give the --storage it ran with) to resume, or move the folder ${folder} away to start the study afresh`,
     { file: paths.db },
   );
 }
 
 /** The options a worker process needs besides what the study folder holds. */
 export interface WorkerArgs {
-  readonly db: string;
+  /** Storage URL. */
+  readonly storage: string;
   readonly name: string;
   readonly device: Device;
   readonly objectiveOptions: Readonly<Record<string, number>>;
   readonly timeLimitS: number | null;
+  /** Epoch ms after which this worker starts no trial (`hnas worker --time-limit`). */
+  readonly deadline?: number;
   /** The command's run: its workers' ids carry it, so "this run" counts only their trials. */
   readonly runId?: string;
   readonly pollMs?: number;
   readonly heartbeatMs?: number;
+  /** Heartbeat age after which another machine's running trial is re-claimed (default 10 min). */
+  readonly staleAfterMs?: number;
 }
 
 /** Runs the worker loop of an existing study in this process (also the body of each extra worker process). */
 export async function runWorker(prepared: PreparedStudy, args: WorkerArgs, options: { signal: AbortSignal; maxTrials?: number }) {
   const { meta, plan, folder } = prepared;
-  const storage = new SqliteStorage(args.db);
+  const storage = await openStorage(args.storage);
   try {
-    const study = await Study.open({ storage, name: args.name, heartbeatMs: args.heartbeatMs, worker: newWorkerId(args.runId) });
+    const study = await Study.open({ storage, name: args.name, heartbeatMs: args.heartbeatMs, staleAfterMs: args.staleAfterMs, worker: newWorkerId(args.runId) });
     // The LR schedule of every run spans the study's largest budget (the paper's rule), also in short runs.
     const objectiveOptions = { maxEpochs: study.settings.maxBudget, ...args.objectiveOptions };
     const objective = objectiveNamed(meta.objective).create({ datasetDir: meta.dataset, plan, training: meta.training, device: args.device, options: objectiveOptions });
-    return await study.optimize(inTrialFolders(folder, objective), { signal: options.signal, timeLimitS: args.timeLimitS, maxTrials: options.maxTrials, pollMs: args.pollMs });
+    return await study.optimize(inTrialFolders(folder, objective), { signal: options.signal, timeLimitS: args.timeLimitS, deadline: args.deadline, maxTrials: options.maxTrials, pollMs: args.pollMs });
   } finally {
     await storage.close();
   }
@@ -167,7 +175,7 @@ export async function optimize(req: OptimizeRequest, run: RunOptions = {}): Prom
   const prepared = await prepareStudy(req);
   const signal = run.signal ?? new AbortController().signal;
   const args: WorkerArgs = {
-    db: prepared.paths.db, name: prepared.name, device: req.device ?? 'cpu', objectiveOptions: req.objectiveOptions ?? {},
+    storage: prepared.paths.storage, name: prepared.name, device: req.device ?? 'cpu', objectiveOptions: req.objectiveOptions ?? {},
     timeLimitS: req.budget.timeLimitS, runId: newRunId(), pollMs: run.pollMs, heartbeatMs: run.heartbeatMs,
   };
   const extra: WorkerHandle[] = [];
@@ -175,7 +183,7 @@ export async function optimize(req: OptimizeRequest, run: RunOptions = {}): Prom
   const forward = () => extra.forEach((w) => w.interrupt());
   signal.addEventListener('abort', forward, { once: true });
 
-  const viewStorage = new SqliteStorage(prepared.paths.db);
+  const viewStorage = await openStorage(prepared.paths.storage);
   const viewStudy = await Study.open({ storage: viewStorage, name: prepared.name });
   const limits = { plannedEpochs: plannedEpochs(req.budget), timeLimitS: req.budget.timeLimitS };
   let viewing = Promise.resolve();

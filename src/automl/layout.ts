@@ -2,29 +2,40 @@
  * Where a study keeps its files. `--study PATH` names a folder (database PATH/study.db)
  * or a database file (*.db, its folder holds the rest). One database may hold several
  * studies (one per approach by default); each has its own folder:
- *   <dir>/study.db                      trials (SQLite, shared by all workers)
+ *   <dir>/study.db                      trials (SQLite, shared by all workers on this machine),
+ *                                       unless `--storage URL` names another (a PostgreSQL server)
  *   <dir>/<name>/study.json             what was optimised and how (checked on resume)
  *   <dir>/<name>/plans.json             the dataset plan the search used
  *   <dir>/<name>/trials/<key>/          one folder per trial: config.json, log.txt,
  *                                       scores.json, the model and its checkpoint
+ * study.json keeps the dataset path relative to the study folder, so the folder can move
+ * (or be mounted elsewhere on another machine) with its dataset beside it.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { normalizeStorageUrl, redactUrl, storageBackend } from '../optimize/storage-url.js';
 import { APPROACH_NAMES } from './approaches.js';
 import type { TrainingSettings } from './objective-setup.js';
 import { readJsonFile } from '../util/json.js';
 
 export interface StudyPaths {
   readonly dir: string;
+  /** Where the trials are, for messages: the SQLite file, or the server's URL without its password. */
   readonly db: string;
+  /** The storage URL (src/optimize/storage-url.ts). */
+  readonly storage: string;
 }
 
-export function studyPaths(path: string): StudyPaths {
+/** The study's paths; `storage` (a URL) overrides the folder's own study.db. */
+export function studyPaths(path: string, storage?: string): StudyPaths {
   const p = resolve(path);
-  return p.endsWith('.db') ? { dir: dirname(p), db: p } : { dir: p, db: join(p, 'study.db') };
+  const local = p.endsWith('.db') ? { dir: dirname(p), db: p } : { dir: p, db: join(p, 'study.db') };
+  if (storage === undefined) return { ...local, storage: normalizeStorageUrl(local.db) };
+  const url = normalizeStorageUrl(storage);
+  return { dir: local.dir, db: storageBackend(url).networked ? redactUrl(url) : url.replace(/^sqlite:\/\//, ''), storage: url };
 }
 
 export const studyFolder = (paths: StudyPaths, name: string): string => join(paths.dir, name);
@@ -45,7 +56,10 @@ const metaSchema = z.object({
   name: z.string().min(1),
   approach: z.enum(APPROACH_NAMES as [string, ...string[]]),
   objective: z.string().min(1),
+  /** Relative to the study folder (absolute in studies written before 0.1). */
   dataset: z.string(),
+  /** The storage URL the study was created with, without a password (absent: the folder's study.db). */
+  storage: z.string().optional(),
   datasetName: z.string(),
   nMax: z.number().int().positive(),
   training: z.object({
@@ -72,13 +86,14 @@ export function readStudyMeta(file: string): StudyMeta {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`not a study description written by \`hnas optimize\`: ${issue.message}`, { file, path: `$.${issue.path.join('.')}` });
   }
-  return parsed.data as StudyMeta;
+  // Callers see an absolute dataset path, wherever the study folder is now.
+  return { ...(parsed.data as StudyMeta), dataset: resolve(dirname(file), parsed.data.dataset) };
 }
 
 /** Writes study.json, or checks that a resumed study was started with the same description. */
 export function writeOrCheckMeta(file: string, meta: StudyMeta): StudyMeta {
   if (!existsSync(file)) {
-    writeFileAtomic(file, `${JSON.stringify(meta, null, 2)}\n`);
+    writeFileAtomic(file, `${JSON.stringify({ ...meta, dataset: relative(dirname(file), meta.dataset) || '.' }, null, 2)}\n`);
     return meta;
   }
   const old = readStudyMeta(file);

@@ -4,8 +4,9 @@
  * library directly). Reading never creates a database where the user mistyped a path.
  */
 import { existsSync } from 'node:fs';
-import { SqliteStorage } from '../optimize/sqlite-storage.js';
+import { openStorage } from '../optimize/storage-url.js';
 import type { StudySettings } from '../optimize/settings.js';
+import type { StudyStorage } from '../optimize/storage.js';
 import type { TrialRecord } from '../optimize/trial.js';
 import { StorageError, UsageError } from '../errors.js';
 import { metaFile, readStudyMeta, type StudyMeta, type StudyPaths, studyFolder, studyPaths } from './layout.js';
@@ -20,10 +21,19 @@ export interface LoadedStudy {
   readonly trials: readonly TrialRecord[];
 }
 
-export async function loadStudy(path: string, name?: string): Promise<LoadedStudy> {
-  const paths = studyPaths(path);
-  if (!existsSync(paths.db)) throw new StorageError('no study database here (expected a study folder holding study.db, or a .db file)', { file: paths.db });
-  const storage = new SqliteStorage(paths.db, { readonly: true });
+/** The study in folder `path`, its trials in the folder's study.db or in `storage` (a URL). */
+export async function loadStudy(path: string, name?: string, storage?: string): Promise<LoadedStudy> {
+  const paths = studyPaths(path, storage);
+  return withStudyStorage(paths, name, async (opened) => ({ ...opened, trials: await opened.storage.trials(opened.name) }));
+}
+
+/** Opens a study's storage (never creating it) and finds its name and settings; closes it after `fn`. */
+export async function withStudyStorage<T>(
+  paths: StudyPaths,
+  name: string | undefined,
+  fn: (opened: Omit<LoadedStudy, 'trials'> & { storage: StudyStorage }) => Promise<T>,
+): Promise<T> {
+  const storage = await openStorage(paths.storage, { mustExist: true });
   try {
     const names = await storage.listStudies();
     if (name === undefined) {
@@ -33,7 +43,7 @@ export async function loadStudy(path: string, name?: string): Promise<LoadedStud
     const settings = await storage.getStudy(name);
     if (!settings) throw new StorageError(`no study named '${name}' (studies: ${names.join(', ') || 'none'})`, { file: paths.db });
     const meta = existsSync(metaFile(paths, name)) ? readStudyMeta(metaFile(paths, name)) : null;
-    return { paths, name, folder: studyFolder(paths, name), settings, meta, trials: await storage.trials(name) };
+    return await fn({ paths, name, folder: studyFolder(paths, name), settings, meta, storage });
   } finally {
     await storage.close();
   }

@@ -6,12 +6,12 @@
 import { join } from 'node:path';
 import type { WorkerArgs } from './driver.js';
 import { runWorker } from './driver.js';
-import { metaFile, readStudyMeta, studyFolder } from './layout.js';
+import { metaFile, readStudyMeta, studyFolder, studyPaths } from './layout.js';
 import { readPlanFile } from '../data/plan-file.js';
 
 const [dir, argsJson] = process.argv.slice(2);
 const args = JSON.parse(argsJson!) as WorkerArgs;
-const paths = { dir: dir!, db: args.db };
+const paths = studyPaths(dir!, args.storage);
 const folder = studyFolder(paths, args.name);
 const controller = new AbortController();
 process.on('SIGINT', () => controller.abort());

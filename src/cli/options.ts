@@ -8,6 +8,7 @@ import type { Vec3 } from '../data/plan-types.js';
 import { UsageError } from '../errors.js';
 import type { FoldId } from '../pipeline/model-dir.js';
 import { requireDevice } from '../runtime/doctor.js';
+import { normalizeStorageUrl } from '../optimize/storage-url.js';
 import { PROVIDERS, type Device } from '../runtime/providers.js';
 
 /** Plain decimal integers only: no spaces, signs on zero, hex (`0x4`), exponents or fractions. */
@@ -102,3 +103,7 @@ export function oldSpelling(cmd: Command, flags: string, current: string): Comma
   });
   return cmd;
 }
+
+/** `--storage URL`: where a study's trials live (postgresql://user@host:5432/db, sqlite:///abs/path.db or a path); checked while parsing. */
+export const storageOption = (fallback = "the study folder's study.db") =>
+  new Option('--storage <url>', `study storage: postgresql://user@host:5432/db, sqlite:///abs/path.db or a path (default: ${fallback})`).argParser((v) => normalizeStorageUrl(v));

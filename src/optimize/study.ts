@@ -46,6 +46,8 @@ export interface OptimizeOptions {
   readonly maxTrials?: number;
   /** No trial starts once the study has been busy this many seconds (busySeconds of its trials; null or absent: no limit). */
   readonly timeLimitS?: number | null;
+  /** No trial starts after this time (epoch ms, the `now` clock): a worker's own wall-clock limit (a SLURM job's). */
+  readonly deadline?: number;
   /** Stops the loop (Ctrl-C); it is passed to the objective, and a trial it interrupts stays running, to be re-run on resume. */
   readonly signal?: AbortSignal;
   /** Poll interval while waiting for other workers' results (default 500 ms). */
@@ -174,6 +176,7 @@ export class Study {
     for (;;) {
       if (signal.aborted) return { evaluated, stopped: 'interrupted' };
       if (options.maxTrials !== undefined && evaluated >= options.maxTrials) return { evaluated, stopped: 'max-trials' };
+      if (options.deadline !== undefined && this.now() >= options.deadline) return { evaluated, stopped: 'time-limit' };
       if (limit !== null && busySeconds(await this.trials(), this.now()) >= limit) return { evaluated, stopped: 'time-limit' };
       const step = await this.ask();
       if (step.kind === 'done') return { evaluated, stopped: 'done' };

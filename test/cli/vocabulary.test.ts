@@ -22,8 +22,8 @@ describe('flag vocabulary', () => {
       expect(shown, name).toEqual([]);
     }
   });
-  it('--workers means processes (optimize only); folds are --folds; budgets are --min-epochs/--max-epochs', () => {
-    expect(all.filter(([, c]) => visible(c).includes('--workers')).map(([n]) => n)).toEqual(['optimize']);
+  it('--workers means worker processes (optimize\'s, slurm\'s array tasks); folds are --folds; budgets are --min-epochs/--max-epochs', () => {
+    expect(all.filter(([, c]) => visible(c).includes('--workers')).map(([n]) => n).sort()).toEqual(['optimize', 'slurm']);
     expect(flagsOf('train')).toEqual(expect.arrayContaining(['--folds', '--loader-threads']));
     for (const n of ['optimize', 'brackets']) expect(flagsOf(n)).toEqual(expect.arrayContaining(['--min-epochs', '--max-epochs']));
     for (const n of ['train', 'predict', 'optimize', 'incumbent']) expect(flagsOf(n), n).toContain('--folds');

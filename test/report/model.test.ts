@@ -31,7 +31,7 @@ function studyOf(raw: readonly RawTrial[]): LoadedStudy {
     checkpoint: null, folds: null, error: null, number, version: number + 1, status: r.status as TrialRecord['status'], worker: 'w', attempt: 0,
     createdAt: r.start, startedAt: r.start, heartbeatAt: r.start, finishedAt: r.status === 'running' ? null : r.start + r.length,
   }));
-  return { paths: { dir: '/x', db: '/x/study.db' }, name: 's', folder: '/x/s', settings, meta: null, trials };
+  return { paths: { dir: '/x', db: '/x/study.db', storage: 'sqlite:///x/study.db' }, name: 's', folder: '/x/s', settings, meta: null, trials };
 }
 
 const dominates = (a: TrialRecord, b: TrialRecord) => a.loss! <= b.loss! && a.cost! <= b.cost! && (a.loss! < b.loss! || a.cost! < b.cost!);

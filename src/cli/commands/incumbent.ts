@@ -11,9 +11,10 @@ import { bestLossTrial } from '../../optimize/incumbent.js';
 import { configText } from '../../optimize/report.js';
 import { output } from '../output.js';
 import type { Device } from '../../runtime/providers.js';
-import { deviceOption, intOption, parseFeatures, parseFolds } from '../options.js';
+import { deviceOption, intOption, parseFeatures, parseFolds, storageOption } from '../options.js';
 
 interface IncumbentFlags {
+  storage?: string;
   name?: string;
   retrain?: boolean;
   folds?: number[];
@@ -69,6 +70,7 @@ export function registerIncumbent(program: Command): void {
     .description('the final incumbent of a study (best 1 - Dice), its trial and model folders; --retrain trains it on more folds')
     .argument('<study>', 'study folder (holding study.db) or database file')
     .option('--name <name>', 'study name inside the database (needed when it holds several)')
+    .addOption(storageOption())
     .option('--retrain', 'train the incumbent again on --folds (its budget and the study\'s settings) into <study>/<name>/incumbent-<trial>/')
     .option('--folds <folds>', "folds for --retrain: '0', '0,1' or '0..4' (default 0..4)", parseFolds)
     .addOption(deviceOption('execution provider, for --retrain'))
@@ -78,7 +80,7 @@ export function registerIncumbent(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (path: string, flags: IncumbentFlags) => {
       if (!flags.retrain && (flags.folds || flags.features || flags.threads)) throw new UsageError('--folds, --features and --threads go with --retrain');
-      const study = await loadStudy(path, flags.name);
+      const study = await loadStudy(path, flags.name, flags.storage);
       if (flags.retrain) await retrain(study, flags);
       else show(study, !!flags.json);
     });

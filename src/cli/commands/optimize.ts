@@ -14,11 +14,12 @@ import { formatDuration, progressView } from '../../automl/progress.js';
 import { UsageError } from '../../errors.js';
 import { output } from '../output.js';
 import type { Device } from '../../runtime/providers.js';
-import { deviceOption, intOption, parseFeatures, parseFolds, parsePatch, seedOption } from '../options.js';
+import { deviceOption, intOption, parseFeatures, parseFolds, parsePatch, seedOption, storageOption } from '../options.js';
 
 interface OptimizeFlags {
   approach: string;
   study?: string;
+  storage?: string;
   name?: string;
   minEpochs?: number;
   maxEpochs?: number;
@@ -62,6 +63,7 @@ export function registerOptimize(program: Command): void {
     .argument('<dataset>', 'dataset folder holding dataset.json (MSD or nnU-Net v2 layout)')
     .requiredOption('--approach <name>', `search approach: ${APPROACH_NAMES.join(', ')}`)
     .option('--study <path>', 'study folder, or its database file (*.db) (default: studies/<dataset folder name>)')
+    .addOption(storageOption())
     .option('--name <name>', 'study name inside the database (default: the approach)')
     .option('--min-epochs <n>', 'lowest rung budget in epochs (paper: 10)', intOption('--min-epochs', 1))
     .option('--max-epochs <n>', 'highest rung budget in epochs (paper: 1000)', intOption('--max-epochs', 1))
@@ -105,7 +107,7 @@ export function registerOptimize(program: Command): void {
       try {
         summary = await optimize(
           {
-            datasetDir: dataset, approach: flags.approach as ApproachName, study: flags.study ?? join('studies', basename(dataset)), name: flags.name,
+            datasetDir: dataset, approach: flags.approach as ApproachName, study: flags.study ?? join('studies', basename(dataset)), storage: flags.storage, name: flags.name,
             budget, seed: flags.seed, objective: flags.objective as ObjectiveName, planFile: flags.plan, workers: flags.workers, device: flags.device,
             training: { folds: flags.folds, iterationsPerEpoch: flags.iterationsPerEpoch, patchSize: flags.patch ?? null, batchSize: flags.batch ?? null },
             objectiveOptions: {

@@ -7,21 +7,20 @@ import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadStudy } from '../../automl/load.js';
 import { studyPaths } from '../../automl/layout.js';
-import { StorageError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { configText, type StudyReport, studyReport, trialsCsv } from '../../optimize/report.js';
-import { SqliteStorage } from '../../optimize/sqlite-storage.js';
+import { openStorage } from '../../optimize/storage-url.js';
 import type { TrialRecord } from '../../optimize/trial.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { output } from '../output.js';
-import { intOption, oldSpelling } from '../options.js';
+import { intOption, oldSpelling, storageOption } from '../options.js';
 
 /** Where `hnas optimize` puts studies by default (studies/<dataset folder>). */
 const STUDIES = 'studies';
 
 async function listStudies(db: string): Promise<string[]> {
   // Reading must not create an empty database where the user mistyped a path.
-  if (!existsSync(db)) throw new StorageError('no study database here (expected a study folder holding study.db, or a .db file)', { file: db });
-  const storage = new SqliteStorage(db, { readonly: true });
+  const storage = await openStorage(db, { mustExist: true });
   try {
     return await storage.listStudies();
   } finally {
@@ -46,8 +45,8 @@ function studyAndName(arg: string, opts: { db?: string; name?: string }): [strin
   return [opts.db, arg];
 }
 
-async function loadReport(path: string, name: string | undefined): Promise<StudyReport> {
-  const study = await loadStudy(path, name);
+async function loadReport([path, name]: [string, string | undefined], storage: string | undefined): Promise<StudyReport> {
+  const study = await loadStudy(path, name, storage);
   return studyReport(study.name, study.settings, study.trials);
 }
 
@@ -86,9 +85,10 @@ export function registerStudy(program: Command): void {
     .description(`list the studies of a study folder (default: every folder under ./${STUDIES}/)`)
     .argument('[study]', 'study folder (holding study.db) or database file')
     .addOption(dbOption())
+    .addOption(storageOption('the study folder\'s study.db'))
     .option('--json', 'machine-readable output: [{db, studies}]')
-    .action(async (path: string | undefined, opts: { db?: string; json?: boolean }) => {
-      const rows = await Promise.all(databases(path ?? opts.db).map(async (db) => ({ db, studies: await listStudies(db) })));
+    .action(async (path: string | undefined, opts: { db?: string; storage?: string; json?: boolean }) => {
+      const rows = await Promise.all((opts.storage ? [opts.storage] : databases(path ?? opts.db)).map(async (db) => ({ db, studies: await listStudies(db) })));
       output(!!opts.json, rows, () =>
         rows.length === 1 ? rows[0]!.studies.join('\n') || '(no studies)' : rows.map((r) => `${r.db}: ${r.studies.join(', ') || '(no studies)'}`).join('\n'));
     });
@@ -97,11 +97,12 @@ export function registerStudy(program: Command): void {
     .description('trials table, incumbent and Pareto front of a study')
     .argument('<study>', 'study folder (holding study.db) or database file')
     .option('--name <name>', 'study name inside the database (needed when it holds several)')
+    .addOption(storageOption())
     .option('--limit <n>', 'trials to list', intOption('--limit', 1), 50)
     .addOption(dbOption())
     .option('--json', 'machine-readable output (the whole report)')
-    .action(async (arg: string, opts: { db?: string; name?: string; limit: number; json?: boolean }) => {
-      const report = await loadReport(...studyAndName(arg, opts));
+    .action(async (arg: string, opts: { db?: string; name?: string; storage?: string; limit: number; json?: boolean }) => {
+      const report = await loadReport(studyAndName(arg, opts), opts.storage);
       output(!!opts.json, report, () => showText(report, opts.limit));
     });
   const exportCmd = study
@@ -112,14 +113,15 @@ export function registerStudy(program: Command): void {
     .option('--json', 'JSON (the default)')
     .option('--csv', 'CSV, one row per trial with a column per hyperparameter')
     .option('-o, --output <file>', 'write to a file (atomically) instead of stdout')
+    .addOption(storageOption())
     .addOption(dbOption())
     .addOption(new Option('--format <format>', 'old form of --json/--csv').hideHelp());
   oldSpelling(exportCmd, '--out <file>', '--output');
-  exportCmd.action(async (arg: string, opts: { db?: string; name?: string; json?: boolean; csv?: boolean; format?: string; output?: string }) => {
+  exportCmd.action(async (arg: string, opts: { db?: string; name?: string; storage?: string; json?: boolean; csv?: boolean; format?: string; output?: string }) => {
     if (opts.format !== undefined && opts.format !== 'json' && opts.format !== 'csv') throw new UsageError(`--format must be json or csv, got '${opts.format}'`);
     const csv = opts.csv || opts.format === 'csv';
     if (csv && (opts.json || opts.format === 'json')) throw new UsageError('give --json or --csv, not both');
-    const report = await loadReport(...studyAndName(arg, opts));
+    const report = await loadReport(studyAndName(arg, opts), opts.storage);
     const text = csv ? trialsCsv(report) : `${JSON.stringify(report, null, 2)}\n`;
     if (opts.output) writeFileAtomic(opts.output, text);
     else process.stdout.write(text);
