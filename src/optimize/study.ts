@@ -1,7 +1,8 @@
 /**
  * A study: ask/tell optimisation over durable storage. Everything the optimiser
  * decides is derived from the stored trials plus seeds (the schedule from the trials,
- * each new configuration from a generator seeded by (study seed, slot key)), so a
+ * each new configuration from a generator seeded by (study seed, slot key) and the finished
+ * trials of the earlier brackets: schedule.ts's samplingEvidence), so a
  * worker killed at any moment and restarted, or several workers sharing the storage,
  * continue the same study with no trial lost or run twice.
  *
@@ -20,7 +21,7 @@ import { type Schedule, hyperbandSchedule } from './brackets.js';
 import { bestLossTrial, paretoTrials } from './incumbent.js';
 import { bareTrial, type Job, type Objective, type ObjectiveResult } from './objective.js';
 import { drawConfiguration } from './config-sampler.js';
-import { type Slot, nextStep } from './schedule.js';
+import { type Slot, nextStep, samplingEvidence } from './schedule.js';
 import { makeSettings, settingsDifference, type StudySettings, type StudySettingsInput } from './settings.js';
 import type { StudyStorage } from './storage.js';
 import { busySeconds, type TrialRecord, type TrialSpec } from './trial.js';
@@ -133,7 +134,7 @@ export class Study {
     const rngState = rng.state();
     const drawn = slot.isDefault
       ? { config: defaultConfig(this.settings.space), source: 'default' as const }
-      : drawConfiguration(this.settings, this.schedule, trials, slot.rung, rng);
+      : drawConfiguration(this.settings, this.schedule, samplingEvidence(this.settings, this.schedule, trials, slot.bracket)!, slot.rung, rng);
     return { ...base, ...drawn, configId: slot.key, previousBudget: 0, previousKey: null, rngState };
   }
 
