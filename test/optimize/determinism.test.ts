@@ -22,7 +22,7 @@ const settingsOf = (algorithm: (typeof ALGORITHM_NAMES)[number], seed: number, p
 
 describe('the decisions of many workers equal a single worker\'s', () => {
   for (const algorithm of ALGORITHM_NAMES)
-    it(`${algorithm}: any worker count, any completion order, with failures`, async () => {
+    it(`${algorithm}: any worker count, any completion order, with failures and total-epochs limits`, async () => {
       let incumbentDraws = 0;
       await fc.assert(
         fc.asyncProperty(
@@ -31,8 +31,10 @@ describe('the decisions of many workers equal a single worker\'s', () => {
           fc.integer({ min: 2, max: 8 }),
           fc.integer(),
           fc.integer({ min: 0, max: 12 }),
-          async (seed, prior, workers, orderSeed, failEvery) => {
-            const settings = settingsOf(algorithm, seed, prior);
+          fc.option(fc.integer({ min: 27, max: 700 }), { nil: null }),
+          async (seed, prior, workers, orderSeed, failEvery, maxEpochs) => {
+            // A total-epochs limit: the brackets that open are the schedule's, not the racing workers'.
+            const settings = { ...settingsOf(algorithm, seed, prior), ...(maxEpochs === null ? {} : { maxEpochs, brackets: 1000 }) };
             const fails = (key: string) => failEvery > 0 && hashString(`${seed}/${key}`) % (failEvery + 8) === 0;
             const one = await simulate(settings, { workers: 1, fails });
             const order = Rng.seeded(orderSeed);
