@@ -37,7 +37,10 @@ export function inTrialFolders(folder: string, objective: Objective): Objective 
       log(`start: ${job.budget} epochs (continuing ${job.previousBudget}), attempt ${job.claim.attempt}${job.claim.attempt > 0 ? ', re-claimed: continuing from the newest checkpoint in this folder' : ''}`);
       result = await objective(job, { dir, previousCheckpoint, signal, log });
     } catch (err) {
-      if (signal.aborted) log('interrupted: the trial is re-run when the study resumes');
+      if (signal.aborted) {
+        const why = signal.reason instanceof Error && signal.reason.name !== 'AbortError' ? signal.reason.message : 'interrupted';
+        log(`stopped (${why}): the trial's next holder continues it from its newest checkpoint`);
+      }
       else if (err instanceof HnasError) {
         log(`failed: ${err.message}`);
         writeFileAtomic(join(dir, 'scores.json'), json({ status: 'failed', loss: 1, error: `${err.name}: ${err.message}` }));

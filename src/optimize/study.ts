@@ -186,20 +186,53 @@ export class Study {
         continue;
       }
       const job = step.job;
-      const timer = setInterval(() => void this.heartbeat(job).catch(() => undefined), this.options.heartbeatMs ?? 30_000);
+      const lease = this.holdClaim(job);
       let record: TrialRecord | undefined;
       try {
-        record = await this.tell(job, await objective(job, bareTrial(job, signal)));
+        record = await this.tell(job, await objective(job, bareTrial(job, AbortSignal.any([signal, lease.lost]))));
       } catch (err) {
         if (signal.aborted) return { evaluated, stopped: 'interrupted' }; // the trial stays running: re-run on resume
+        if (lease.lost.aborted) continue; // another worker holds the trial now and finishes it
         if (!(err instanceof HnasError)) throw err; // a bug: the trial stays running, to be re-claimed
         record = await this.tellFailure(job, err);
       } finally {
-        clearInterval(timer);
+        lease.release();
       }
       evaluated++;
       if (record) options.onTrial?.(record);
     }
+  }
+
+  /**
+   * Heartbeats `job`'s trial while its objective runs. `lost` aborts once the claim is gone: a
+   * heartbeat was refused (another worker re-claimed the trial) or none got through for 80 % of
+   * the stale timeout (another machine may re-claim it now). The objective then stops writing into
+   * the trial folder that the new holder continues from.
+   */
+  private holdClaim(job: Job): { lost: AbortSignal; release: () => void } {
+    const lost = new AbortController();
+    const staleAfterMs = this.options.staleAfterMs ?? 600_000;
+    let lastBeat = this.now();
+    let pending = 0; // heartbeats under way (a storage that is down retries them with backoff)
+    let failed = false;
+    const beat = async () => {
+      pending++;
+      try {
+        if (!(await this.heartbeat(job))) lost.abort(new Error(`trial ${job.key}: another worker re-claimed it`));
+        lastBeat = this.now();
+        failed = false;
+      } catch {
+        failed = true;
+      } finally {
+        pending--;
+      }
+    };
+    const timer = setInterval(() => {
+      const silent = this.now() - lastBeat;
+      if ((pending > 0 || failed) && silent > 0.8 * staleAfterMs) lost.abort(new Error(`trial ${job.key}: no heartbeat reached the study storage for ${Math.round(silent / 1000)} s`));
+      void beat();
+    }, this.options.heartbeatMs ?? 30_000);
+    return { lost: lost.signal, release: () => clearInterval(timer) };
   }
 
   /** The final incumbent: the best loss of all completed trials. */
