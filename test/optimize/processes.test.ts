@@ -21,8 +21,8 @@ const root = join(here, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'hnas-proc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function startWorker(db: string, seed: number, sleepMs: number, log: string): { child: ChildProcess; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'worker.ts'), db, 'priorband', String(seed), String(sleepMs), log], {
+function startWorker(db: string, seed: number, sleepMs: number, log: string, ready: string[] = []): { child: ChildProcess; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'worker.ts'), db, 'priorband', String(seed), String(sleepMs), log, ...ready], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -93,7 +93,7 @@ describe('studies across processes', () => {
     // Create the study first so the workers race only for trials.
     const storage = new SqliteStorage(db);
     await Study.open({ storage, name: 'kill', settings: { algorithm: 'priorband', space: syntheticSpace('good'), seed: 8, ...FIXTURE_BUDGETS } });
-    const workers = [0, 1, 2].map(() => startWorker(db, 8, 8, log));
+    const workers = [0, 1, 2].map(() => startWorker(db, 8, 8, log, [join(dir, 'shared.ready'), '3']));
     expect(await Promise.all(workers.map((w) => w.exit))).toEqual([0, 0, 0]);
     const trials = await storage.trials('kill');
     await storage.close();
