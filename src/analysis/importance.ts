@@ -87,7 +87,8 @@ export function studyImportance(study: LoadedStudy, options: ImportanceOptions =
   const marginals = table.features.map((f, i): Marginal => {
     const curve = marginalCurve(forest, i, f.kind === 'numeric' ? f.levels : undefined);
     const points = curve.at.map((x, k) => ({ value: featureValue(f, x), loss: curve.mean[k]!, std: curve.std[k]! }));
-    return f.kind === 'numeric' && !f.labels
+    // Discrete features (ints, ordinals, stage counts) are shown per value, like categorical ones.
+    return f.kind === 'numeric' && !f.levels
       ? { feature: f.name, kind: 'numeric', log: f.log, points: points as { value: number; loss: number; std: number }[] }
       : { feature: f.name, kind: 'categorical', points: points.map((p) => ({ ...p, value: String(p.value) })) };
   });

@@ -150,7 +150,7 @@ export function marginalsChart(r: ImportanceResult, limit = 9): TopLevelSpec {
     const title = `${name} (${(100 * share).toFixed(1)} %)`;
     const values = m.points.map((p) => ({ value: p.value, loss: p.loss, lo: p.loss - p.std, hi: p.loss + p.std }));
     if (m.kind === 'numeric') {
-      const x = { field: 'value', type: 'quantitative' as const, title: null, scale: m.log ? { type: 'log' as const } : { zero: false } };
+      const x = { field: 'value', type: 'quantitative' as const, title: null, scale: m.log ? { type: 'log' as const, nice: false } : { zero: false, nice: false }, axis: { format: '~g', tickCount: 5 } };
       return {
         title, width: 200, height: 140, data: { values },
         layer: [
@@ -224,7 +224,7 @@ export function comparisonParetoChart(c: Comparison): TopLevelSpec {
       { data: { values: fronts }, mark: { type: 'line' as const, interpolate: 'step-after' as const }, encoding: { x, y, color, order: { field: 'runtime', type: 'quantitative' as const } } },
       { data: { values: fronts }, mark: { type: 'point' as const, filled: true, size: 60 }, encoding: { x, y, color, tooltip } },
       { data: { values: fronts }, mark: { type: 'text' as const, align: 'left' as const, dx: 5, dy: -6, fontSize: 9 }, encoding: { x, y, color, text: { field: 'label' } } },
-      { data: { values: defaults }, mark: { type: 'square' as const, filled: true, size: 110, color: '#000000' }, encoding: { x, y, shape: { field: 'role', type: 'nominal' as const, title: null }, tooltip } },
+      { data: { values: defaults }, mark: { type: 'point' as const, filled: true, size: 110, color: '#000000' }, encoding: { x, y, shape: { field: 'role', type: 'nominal' as const, title: null, scale: { domain: ['nnU-Net default'], range: ['square'] } }, tooltip } },
     ],
   } as TopLevelSpec;
 }

@@ -43,7 +43,7 @@ function studyOf(space: SearchSpace, configs: readonly { config: Configuration; 
 /** loss = 2 m for SGD, 0 for Adam (momentum absent from Adam's configurations). */
 function conditionalStudy(n: number, seed: number): LoadedStudy {
   const rng = Rng.seeded(seed);
-  return studyOf(conditionalSpace, Array.from({ length: n }, () => {
+  return studyOf(conditionalSpace, Array.from({ length: n }, (): { config: Configuration; loss: number } => {
     if (rng.float() < 0.5) return { config: { optimizer: 'adam' }, loss: 0 };
     const m = rng.float();
     return { config: { optimizer: 'sgd', momentum: m }, loss: 2 * m };
@@ -89,7 +89,7 @@ describe('studyImportance', () => {
   });
 
   it('every trial the same loss: a clear error, not a division by zero', () => {
-    const configs = Array.from({ length: 12 }, (_, i) => ({ config: i % 2 ? { optimizer: 'adam' } : { optimizer: 'sgd', momentum: i / 12 }, loss: 0.4 }));
+    const configs = Array.from({ length: 12 }, (_, i) => ({ config: (i % 2 ? { optimizer: 'adam' } : { optimizer: 'sgd', momentum: i / 12 }) as Configuration, loss: 0.4 }));
     expect(thrown(() => studyImportance(studyOf(conditionalSpace, configs))).message).toMatch(/predicts one 1 - Dice everywhere/);
   });
 });
