@@ -35,7 +35,7 @@ export type Feature =
       /** Discrete values (ints, ordinals, stage counts): the encoded points a marginal is shown at; `labels` names them. */
       readonly levels?: readonly number[];
       readonly labels?: readonly string[];
-      /** Imputed with its default where inactive. */
+      /** Inactive in some configurations (imputed there). */
       readonly conditional: boolean;
     }
   | { readonly name: string; readonly kind: 'categorical'; readonly values: readonly string[]; readonly conditional: boolean };
@@ -136,7 +136,7 @@ export function featureTable(space: SearchSpace, trials: readonly TrialRecord[],
         break;
       case 'tree': {
         const archs = trials.map((t) => architectureFeatures(t.config[p.name] as TreeNode));
-        for (const name of Object.keys(architectureFeatures(treeOf(trials, p.name)))) {
+        for (const name of Object.keys(archs[0] ?? {})) {
           const values = archs.map((a) => a[name]!);
           const categories = ARCH_CATEGORIES[name];
           if (categories) column({ name, kind: 'categorical', values: categories, conditional: false }, values.map((v) => categories.indexOf(v as string)));
@@ -161,5 +161,3 @@ export function featureTable(space: SearchSpace, trials: readonly TrialRecord[],
 
 const inactive = NaN;
 const impute = (values: number[], draw: () => number): number[] => values.map((v) => (Number.isNaN(v) ? draw() : v));
-
-const treeOf = (trials: readonly TrialRecord[], name: string): TreeNode => trials[0]!.config[name] as TreeNode;
