@@ -31,7 +31,7 @@ export function importanceMarkdown(r: ImportanceResult, heading = '#'): string[]
       `${r.trials.length} completed trials at ${r.budget === 'max' ? `the highest budget (${r.budgets[0]} epochs)` : `all budgets (${r.budgets.join(', ')} epochs; the budget is a feature)`}. ` +
       'Shares are of the surrogate\'s variance over the uniform measure on the space (log scale for log hyperparameters), mean and standard deviation over the trees. ' +
       'The architecture enters through features of its derivation tree (`arch.*`).' +
-      (conditional.length ? ` Conditional hyperparameters (${conditional.join(', ')}) take their default where inactive.` : '') +
+      (conditional.length ? ` Conditional hyperparameters (${conditional.join(', ')}) are imputed, where inactive, with a value drawn uniformly from their domain (docs/analysis.md).` : '') +
       (r.constant.length ? ` Left out, the same in every trial: ${r.constant.map((c) => `\`${c}\``).join(', ')}.` : ''),
     '',
     `Main effects explain ${pct(explained)}, pairwise interactions ${pct(pairs)}; the rest is higher-order interaction.`,
