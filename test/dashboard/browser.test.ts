@@ -100,27 +100,29 @@ describe('hnas dashboard in Chromium', () => {
     expect(await page.locator('#trials tbody tr').count()).toBe(after);
   });
 
-  it('a click on a Pareto point opens that trial, whose page draws its U-Net', async () => {
+  it('a click on a Pareto-front point opens that trial, whose page draws its U-Net', async () => {
     const rows = storedTrials().filter((r) => r.status === 'complete' && r.cost !== null);
     const front = rows.filter((r) => !rows.some((o) => o.loss! <= r.loss! && o.cost! <= r.cost! && (o.loss! < r.loss! || o.cost! < r.cost!)));
     await page.waitForSelector('#chart-pareto-front svg');
-    // The symbols of the points layer (not the legend's).
+    // The symbols of the points layer (not the legend's); Vega labels each with its tooltip fields.
     const points = page.locator('#chart-pareto-front .mark-symbol.role-mark path');
     expect(await points.count()).toBe(rows.length);
-    await points.first().scrollIntoViewIfNeeded();
-    const box = (await points.first().boundingBox())!;
+    const labels = await points.evaluateAll((ps) => ps.map((p) => p.getAttribute('aria-label') ?? ''));
+    const trialOf = (label: string) => Number(/trial: (\d+)/.exec(label)?.[1]);
+    const index = labels.findIndex((l) => front.some((f) => f.number === trialOf(l)) && !l.includes('role: default'));
+    const target = points.nth(index >= 0 ? index : 0);
+    const expected = trialOf(labels[index >= 0 ? index : 0]!);
+    await target.scrollIntoViewIfNeeded();
+    const box = (await target.boundingBox())!;
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
-    await page.waitForFunction(() => /^#\/trial\/\d+$/.test(location.hash));
-    const number = Number((await page.evaluate(() => location.hash)).split('/').pop());
-    expect(rows.map((r) => r.number)).toContain(number);
+    await page.waitForFunction((n) => location.hash === `#/trial/${n}`, expected);
     await page.waitForSelector('#architecture');
-    expect(await page.textContent('#trial-title')).toBe(`Trial ${number}`);
+    expect(await page.textContent('#trial-title')).toBe(`Trial ${expected}`);
     // Stages drawn = the derivation tree's 'down' terminals + 1.
     const tree = await page.textContent('#tree');
     const stages = (tree!.match(/\bdown\b/g) ?? []).length + 1;
     expect(await page.locator('#architecture .encoder-stage').count()).toBe(stages);
     expect(await page.locator('#architecture .decoder-stage').count()).toBe(stages - 1);
-    expect(front.length).toBeGreaterThan(0);
   });
 
   it('the case viewer draws the image with the ground truth and prediction overlays', async () => {
