@@ -38,13 +38,14 @@ export async function viewerPage(root: HTMLElement, modelId: string): Promise<vo
   const views = el('div', {}, ...(['axial', 'coronal', 'sagittal', 'all'] as const).map((v) => el('button', { 'data-view': v, type: 'button' }, v)));
   root.replaceChildren(
     el('h1', {}, `Cases of ${model.title}`),
-    el('div', { class: 'viewer' }, canvas, el('div', { class: 'controls' },
+    el('div', { class: 'viewer' }, el('div', { class: 'canvas-box' }, canvas), el('div', { class: 'controls' },
       el('label', {}, 'case ', select), views,
       el('p', {}, el('span', { class: 'swatch swatch-gt' }), 'ground truth ', el('span', { class: 'swatch swatch-pred' }), 'prediction'),
       opacity('opacity-gt', 'ground truth opacity'), opacity('opacity-pred', 'prediction opacity'), status)),
   );
   const { Niivue: NiivueClass } = await import('@niivue/niivue');
-  const nv: Niivue = new NiivueClass({ backColor: [0, 0, 0, 1], dragAndDropEnabled: false, isColorbar: false, show3Dcrosshair: false, loadingText: '' });
+  // A thin yellow crosshair: no colour of the overlays.
+  const nv: Niivue = new NiivueClass({ backColor: [0, 0, 0, 1], crosshairColor: [1, 1, 0, 0.5], crosshairWidth: 0.3, dragAndDropEnabled: false, isColorbar: false, show3Dcrosshair: false, loadingText: '' });
   await nv.attachToCanvas(canvas);
   const labels = model.labels.map((l) => l.value);
   const gtSlider = root.querySelector<HTMLInputElement>('#opacity-gt')!;
