@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadDataset, type Dataset } from '../data/dataset.js';
 import type { EvaluationSummary } from '../data/evaluate.js';
 import { MODEL_FILES } from '../pipeline/model-dir.js';
-import { EpochLog, type EpochRecord } from '../runtime/log.js';
+import type { EpochRecord } from '../runtime/log.js';
 
 export interface FoldView {
   readonly fold: string;
@@ -50,21 +50,17 @@ function foldNames(dir: string): string[] {
   }
 }
 
+/** The epochs of log.jsonl; a line being written right now (or damaged) is left out. */
 function readCurve(file: string): FoldView['curve'] {
   if (!existsSync(file)) return [];
-  try {
-    return EpochLog.read(file).map((r) => ({ epoch: r.epoch, loss: r.loss, lr: r.lr, seconds: r.seconds }));
-  } catch {
-    // a line being written right now: keep what parses
-    return readFileSync(file, 'utf8').split('\n').flatMap((l) => {
-      try {
-        const r = JSON.parse(l) as EpochRecord;
-        return [{ epoch: r.epoch, loss: r.loss, lr: r.lr, seconds: r.seconds }];
-      } catch {
-        return [];
-      }
-    });
-  }
+  return readFileSync(file, 'utf8').split('\n').flatMap((line) => {
+    try {
+      const r = JSON.parse(line) as EpochRecord;
+      return [{ epoch: r.epoch, loss: r.loss, lr: r.lr, seconds: r.seconds }];
+    } catch {
+      return [];
+    }
+  });
 }
 
 export function modelView(dir: string): ModelView {

@@ -23,7 +23,7 @@ import { openStorage } from '../optimize/storage-url.js';
 import type { StudyStorage } from '../optimize/storage.js';
 import type { TrialRecord } from '../optimize/trial.js';
 import { readJsonFile } from '../util/json.js';
-import { fileInside, fileUrl, relativeSegments, type ServedRoot } from './files.js';
+import { fileInside, fileUrl, relativeSegments, SERVED_SUFFIXES, type ServedRoot } from './files.js';
 import { datasetOrNull, isModelDir, modelView, validationCases } from './model-view.js';
 import { studyOverview } from './study-view.js';
 import { networkView, trialView } from './trial-view.js';
@@ -174,8 +174,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const datasetDir = o.dataset !== undefined ? resolve(o.dataset) : (live.current.meta?.dataset ?? null);
   const dataset = datasetOrNull(datasetDir);
   const roots: ServedRoot[] = [
-    { name: 'study', dir: live.current.folder, suffixes: ['.nii.gz', '.nii', '.json', '.jsonl', '.onnx'] },
-    ...models.map((dir, i) => ({ name: `model${i}`, dir, suffixes: ['.nii.gz', '.nii', '.json', '.jsonl', '.onnx'] })),
+    { name: 'study', dir: live.current.folder, suffixes: SERVED_SUFFIXES },
+    ...models.map((dir, i) => ({ name: `model${i}`, dir, suffixes: SERVED_SUFFIXES })),
     ...(dataset ? [{ name: 'dataset', dir: dataset.root, suffixes: ['.nii.gz', '.nii'] }] : []),
   ];
   const urlOf = (file: string | null): string | null => {
@@ -198,14 +198,14 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     modelFolders().map((m) => {
       const view = modelView(m.dir);
       return {
-        id: m.id, title: m.title, labels: view.labels,
+        id: m.id, title: m.title, labels: view.labels, view,
         plan: urlOf(join(m.dir, 'plans.json')),
         folds: view.folds.filter((f) => f.hasModel).map((f) => ({ fold: f.fold, onnx: urlOf(join(m.dir, `fold_${f.fold}`, 'model.onnx')) })),
         cases: validationCases(m.dir, dataset).map((c) => ({ id: c.id, fold: c.fold, prediction: urlOf(c.prediction), image: urlOf(c.image), label: urlOf(c.label) })),
       };
     });
 
-  const api = async (path: string[], _req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const api = async (path: string[], res: ServerResponse): Promise<void> => {
     await live.refresh();
     const study = live.current;
     if (path.length === 1 && path[0] === 'study') return sendJson(res, { ...studyOverview(study), hasPlan: live.plan !== null, datasetFound: dataset !== null });
@@ -249,7 +249,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     const [head, ...rest] = segments;
     if (head === 'api') {
       if (rest.length === 1 && rest[0] === 'events') return events(req, res);
-      return api(rest.map((s) => decodeURIComponent(s)), req, res);
+      return api(rest.map((s) => decodeURIComponent(s)), res);
     }
     if (head === 'files') {
       const root = roots.find((r) => r.name === rest[0]);

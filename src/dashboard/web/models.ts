@@ -1,10 +1,13 @@
 /** The model folders the server knows (--model and the trials' trained models), as the viewer and inference pages list them. */
+import type { ModelView } from '../model-view.js';
 import { el, getJson, table } from './dom.js';
 
 export interface ModelJson {
   readonly id: string;
   readonly title: string;
   readonly labels: readonly { readonly name: string; readonly value: number }[];
+  /** Curves, fold summaries and validation Dice. */
+  readonly view: ModelView;
   readonly plan: string | null;
   readonly folds: readonly { readonly fold: string; readonly onnx: string | null }[];
   readonly cases: readonly { readonly id: string; readonly fold: string; readonly prediction: string | null; readonly image: string | null; readonly label: string | null }[];

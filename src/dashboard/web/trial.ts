@@ -1,12 +1,13 @@
 /** A trial's page: record, configuration, architecture diagram and cost, training curves, validation Dice, log. */
 import type { TopLevelSpec } from 'vega-lite';
+import type { ModelView } from '../model-view.js';
 import type { TrialView } from '../trial-view.js';
 import { architectureDiagram } from './architecture.js';
 import { drawChart } from './charts.js';
 import { el, fmt, getJson, si, table } from './dom.js';
 
-function curveSpec(view: TrialView): TopLevelSpec | null {
-  const values = (view.model?.folds ?? []).flatMap((f) => f.curve.map((r) => ({ fold: f.fold, epoch: r.epoch, loss: r.loss })));
+export function curveSpec(model: ModelView | null): TopLevelSpec | null {
+  const values = (model?.folds ?? []).flatMap((f) => f.curve.map((r) => ({ fold: f.fold, epoch: r.epoch, loss: r.loss })));
   if (values.length === 0) return null;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -16,8 +17,7 @@ function curveSpec(view: TrialView): TopLevelSpec | null {
   };
 }
 
-function diceTables(view: TrialView): HTMLElement[] {
-  const model = view.model;
+export function diceTables(model: ModelView | null): HTMLElement[] {
   if (!model) return [];
   const name = (c: string) => model.labels.find((l) => String(l.value) === c)?.name ?? c;
   return model.folds.filter((f) => f.dice.length > 0).flatMap((f) => {
@@ -51,10 +51,10 @@ export async function trialPage(root: HTMLElement, number: number): Promise<void
       table(['parameters', 'FLOPs per forward pass (1 sample)', `activation memory (batch ${n.batchSize})`], [[si(n.parameters), `${si(n.flopsPerSample, 'FLOP')}`, `${(n.activationBytes / 2 ** 20).toFixed(1)} MiB`]]),
     );
   } else parts.push(el('p', { class: 'notice' }, v.network ? `the configuration does not compile: ${v.network.error}` : 'no plan in the study folder (plans.json): the network cannot be compiled'));
-  const curve = curveSpec(v);
+  const curve = curveSpec(v.model);
   const curveHolder = el('div', { class: 'charts' });
   if (v.model) {
-    parts.push(el('h2', {}, 'Training'), curveHolder, ...diceTables(v));
+    parts.push(el('h2', {}, 'Training'), curveHolder, ...diceTables(v.model));
     if (v.model.folds.some((f) => f.dice.length > 0)) parts.push(el('p', {}, el('a', { href: `#/viewer/trial/${t.number}`, id: 'open-viewer' }, 'view the validation cases')));
   } else parts.push(el('p', { class: 'notice' }, 'this trial has no trained model folder (curves, Dice and cases appear for trials of the nnU-Net objective)'));
   if (v.log.length) parts.push(el('h2', {}, 'log.txt (last lines)'), el('pre', {}, v.log.join('\n')));

@@ -3,8 +3,10 @@
  * overlays (niivue, WebGL2), axial / coronal / sagittal / all three, and an opacity per overlay.
  */
 import type { Niivue } from '@niivue/niivue';
+import { drawChart } from './charts.js';
 import { el } from './dom.js';
 import { fetchModels, type ModelJson } from './models.js';
+import { curveSpec, diceTables } from './trial.js';
 
 /** Label colours: the reference in reds, the prediction in blues (label 1, 2, 3, ... cycle). */
 const GT_COLOURS = [[255, 60, 60], [255, 170, 0], [220, 0, 160]];
@@ -42,7 +44,10 @@ export async function viewerPage(root: HTMLElement, modelId: string): Promise<vo
       el('label', {}, 'case ', select), views,
       el('p', {}, el('span', { class: 'swatch swatch-gt' }), 'ground truth ', el('span', { class: 'swatch swatch-pred' }), 'prediction'),
       opacity('opacity-gt', 'ground truth opacity'), opacity('opacity-pred', 'prediction opacity'), status)),
+    ...diceTables(model.view),
   );
+  const curve = curveSpec(model.view);
+  if (curve) root.append(el('h2', {}, 'Training'), (await drawChart(curve)).element);
   const { Niivue: NiivueClass } = await import('@niivue/niivue');
   // A thin yellow crosshair: no colour of the overlays.
   const nv: Niivue = new NiivueClass({ backColor: [0, 0, 0, 1], crosshairColor: [1, 1, 0, 0.5], crosshairWidth: 0.3, dragAndDropEnabled: false, isColorbar: false, show3Dcrosshair: false, loadingText: '' });
