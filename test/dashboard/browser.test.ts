@@ -4,6 +4,7 @@
  * synthetic objective, a model folder with validation cases. Checked against the study's database
  * and `hnas predict`, not against the server's own answers.
  */
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { buildDashboard } from '../../scripts/build-dashboard.mjs';
 import { niftiValues, readNifti } from '../../src/data/nifti.js';
 import { type Dashboard, startDashboard } from '../../src/dashboard/server.js';
 import { launchChromium } from '../helpers/browser.js';
+import { REPO } from '../helpers/imports.js';
 import { runCli } from '../helpers/cli.js';
 import { skipAllUnless } from '../helpers/skip.js';
 import { TINY } from '../helpers/tiny-model.js';
@@ -59,9 +61,10 @@ async function pixelClasses(p: Page, png: Buffer): Promise<{ grey: number; red: 
 }
 
 beforeAll(async () => {
-  if (!chromium.browser) return;
+  // The one test file that builds the front end (files run in parallel: two builds would collide).
   await buildDashboard();
   study = await syntheticStudy(dir, 6);
+  if (!chromium.browser) return;
   model = await trainValidatedModel(dir);
   dashboard = await startDashboard({ study: study.study, models: [model], dataset: TINY, port: 0, pollMs: 200 });
   page = await chromium.browser.newPage();
@@ -74,6 +77,32 @@ afterAll(async () => {
   await dashboard?.close();
   await chromium.close();
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe('hnas dashboard (the command)', () => {
+  it('serves the study on loopback until Ctrl-C', async () => {
+    const child = spawn(process.execPath, [join(REPO, 'bin/hnas.mjs'), 'dashboard', study.study, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((ok, fail) => {
+        let out = '';
+        child.stdout.on('data', (c) => {
+          out += String(c);
+          const m = /(http:\/\/\S+\/)/.exec(out);
+          if (m) ok(m[1]!);
+        });
+        child.on('exit', (code) => fail(new Error(`exited with ${code} before serving`)));
+      });
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const s = (await (await fetch(`${url}api/study`)).json()) as { counts: { total: number } };
+      expect(s.counts.total).toBe(storedTrials().length);
+      expect((await fetch(url, { method: 'POST' })).status).toBe(405);
+      const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
 });
 
 describe('hnas dashboard in Chromium', () => {
