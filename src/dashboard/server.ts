@@ -26,7 +26,7 @@ import { readJsonFile } from '../util/json.js';
 import { fileInside, fileUrl, relativeSegments, SERVED_SUFFIXES, type ServedRoot } from './files.js';
 import { datasetOrNull, isModelDir, modelView, validationCases } from './model-view.js';
 import { studyOverview } from './study-view.js';
-import { networkView, trialView } from './trial-view.js';
+import { networkView, trialModelDir, trialView } from './trial-view.js';
 
 /** Where `npm run build:dashboard` (scripts/build-dashboard.mjs) puts the front end. */
 export const WEB_DIST = fileURLToPath(new URL('../../dist/dashboard', import.meta.url));
@@ -190,9 +190,10 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   /** Every model folder the pages can open: the named ones, then the trials' trained models. */
   const modelFolders = (): { id: string; title: string; dir: string }[] => [
     ...models.map((dir, i) => ({ id: `model/${i}`, title: dir, dir })),
-    ...live.current.trials
-      .filter((t) => t.status === 'complete' && t.checkpoint !== null && isModelDir(join(live.current.folder, t.checkpoint)))
-      .map((t) => ({ id: `trial/${t.number}`, title: `trial ${t.number} (${t.key})`, dir: join(live.current.folder, t.checkpoint!) })),
+    ...live.current.trials.flatMap((t) => {
+      const dir = t.status === 'complete' ? trialModelDir(live.current, t) : null;
+      return dir ? [{ id: `trial/${t.number}`, title: `trial ${t.number} (${t.key})`, dir }] : [];
+    }),
   ];
   const modelsJson = () =>
     modelFolders().map((m) => {

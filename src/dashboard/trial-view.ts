@@ -5,7 +5,7 @@
  * decoder) with the compiled graph's parameters, FLOPs and activation memory, and, when the
  * objective trained a model folder, its curves and validation Dice.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compile } from '../../compiler/index.js';
 import type { LoadedStudy } from '../automl/load.js';
@@ -16,6 +16,7 @@ import type { TreeNode } from '../grammar/tree-types.js';
 import type { TrialRecord } from '../optimize/trial.js';
 import { resolveConfiguration } from '../pipeline/config.js';
 import type { ParamValue } from '../space/types.js';
+import { relativeSegments } from './files.js';
 import { isModelDir, modelView, type ModelView } from './model-view.js';
 
 /** A number for reading: fractional values to 3 significant digits, integers as they are. */
@@ -48,6 +49,13 @@ const tail = (file: string, lines: number): string[] => {
   }
 };
 
+/** The model folder a trial's objective trained (its checkpoint), when it is one and lies inside the study folder. */
+export function trialModelDir(study: Pick<LoadedStudy, 'folder'>, trial: TrialRecord): string | null {
+  if (trial.checkpoint === null) return null;
+  const dir = join(study.folder, trial.checkpoint);
+  return relativeSegments(study.folder, dir) !== undefined && isModelDir(dir) ? dir : null;
+}
+
 export interface TrialView {
   readonly trial: TrialRecord;
   readonly config: Readonly<Record<string, number | string | boolean>>;
@@ -68,15 +76,14 @@ export function trialView(study: LoadedStudy, trial: TrialRecord, network: Trial
     else config[k] = typeof v === 'number' ? readable(v) : v;
   }
   const folder = trialFolder(study.paths, study.name, trial.key);
-  const modelDir = trial.checkpoint !== null ? join(study.folder, trial.checkpoint) : null;
-  const hasModel = modelDir !== null && existsSync(modelDir) && isModelDir(modelDir);
+  const modelDir = trialModelDir(study, trial);
   return {
     trial,
     config,
     tree,
     network,
     log: tail(join(folder, 'log.txt'), 40),
-    modelFolder: hasModel ? trial.checkpoint : null,
-    model: hasModel ? modelView(modelDir!) : null,
+    modelFolder: modelDir ? trial.checkpoint : null,
+    model: modelDir ? modelView(modelDir) : null,
   };
 }

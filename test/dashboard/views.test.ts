@@ -1,12 +1,12 @@
 /** The overview's schedule and the trial page's rounding, against the schedule arithmetic and the database's own rows. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStudy, type LoadedStudy } from '../../src/automl/load.js';
 import { scheduleView, studyOverview } from '../../src/dashboard/study-view.js';
-import { readable, trialView, networkView } from '../../src/dashboard/trial-view.js';
+import { networkView, readable, trialModelDir, trialView } from '../../src/dashboard/trial-view.js';
 import { hyperbandSchedule } from '../../src/optimize/brackets.js';
 import { runCli } from '../helpers/cli.js';
 import { syntheticStudy } from './fixtures.js';
@@ -92,6 +92,25 @@ describe('trial view', () => {
     expect(net.parameters).toBeGreaterThan(0);
     expect(v.model).toBeNull();
     expect(v.log.some((l) => l.includes('done: 1-Dice'))).toBe(true);
+  });
+});
+
+describe('trial model folders', () => {
+  it('only a model folder inside the study folder counts as a trial\'s model', () => {
+    const make = (d: string) => {
+      mkdirSync(join(d, 'fold_0'), { recursive: true });
+      writeFileSync(join(d, 'plans.json'), '{}');
+      return d;
+    };
+    make(join(full.folder, 'trials', 'x', 'model'));
+    make(join(dir, 'outside-model'));
+    const trial = full.trials[0]!;
+    const at = (checkpoint: string | null) => trialModelDir(full, { ...trial, checkpoint });
+    expect(at('trials/x/model')).toBe(join(full.folder, 'trials', 'x', 'model'));
+    expect(at(null)).toBeNull();
+    expect(at('trials/x')).toBeNull(); // not a model folder
+    expect(at('../../outside-model')).toBeNull();
+    expect(at(join(dir, 'outside-model'))).toBeNull();
   });
 });
 
