@@ -32,6 +32,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'report', load: async () => (await import('./report.js')).registerReport },
   { name: 'importance', load: async () => (await import('./importance.js')).registerImportance },
   { name: 'compare', load: async () => (await import('./compare.js')).registerCompare },
+  { name: 'dashboard', load: async () => (await import('./dashboard.js')).registerDashboard },
   { name: 'incumbent', load: async () => (await import('./incumbent.js')).registerIncumbent },
   { name: 'doctor', load: async () => (await import('./doctor.js')).registerDoctor },
   { name: 'setup', load: async () => (await import('./setup.js')).registerSetup },
