@@ -12,6 +12,7 @@ import { costOverTimeChart, distributionsChart, paretoChart } from './charts.js'
 import { type PlotFiles, reportMarkdown } from './markdown.js';
 import { type ReportModel, reportModel } from './model.js';
 import { renderSvg, svgToPng } from './render.js';
+import { incumbentOverlays } from './overlay.js';
 
 export { architectureFeatures, reportModel, type ReportModel } from './model.js';
 
@@ -38,6 +39,11 @@ export async function writeReport(study: LoadedStudy, outDir: string): Promise<W
     write(`${c.name}.svg`, svg);
     write(`${c.name}.png`, svgToPng(svg));
     plots.push({ title: c.title, svg: `${c.name}.svg`, png: `${c.name}.png` });
+  }
+  const overlays = incumbentOverlays(study, model.incumbent, outDir);
+  if (overlays.plot) {
+    plots.push(overlays.plot);
+    files.push(...overlays.files);
   }
   write('trials.csv', trialsCsv(studyReport(study.name, study.settings, study.trials)));
   write('report.json', `${JSON.stringify(model, null, 2)}\n`);

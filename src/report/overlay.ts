@@ -23,7 +23,9 @@ import { nanMean } from '../data/metrics.js';
 import { niftiValues, readNifti } from '../data/nifti.js';
 import type { Vec3 } from '../data/plan-types.js';
 import type { EvaluationSummary } from '../data/evaluate.js';
-import { DatasetError, UsageError } from '../errors.js';
+import { DatasetError, HnasError, UsageError } from '../errors.js';
+import type { LoadedStudy } from '../automl/load.js';
+import type { TrialRecord } from '../optimize/trial.js';
 import { foldDir, MODEL_FILES, readModelDir, type FoldId } from '../pipeline/model-dir.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { readJsonFile } from '../util/json.js';
@@ -308,4 +310,20 @@ export function writeOverlays(modelDir: string, datasetDir: string, outDir: stri
   ].join('\n');
   write(`${prefix}.md`, `# Qualitative overlays: \`${modelDir}\`\n\n${markdown}`);
   return { files, panels: written, folds, markdown };
+}
+
+/**
+ * For a study report: the overlays of the incumbent's trained model folder (the nnU-Net objective
+ * keeps one per trial) on the study's dataset, or null with the reason when there is none to show
+ * (another objective, no validation predictions, the dataset not at its recorded path).
+ */
+export function incumbentOverlays(study: LoadedStudy, incumbent: TrialRecord | null, outDir: string): { plot: { title: string; svg: string; png: string }; files: readonly string[] } | { plot: null; reason: string } {
+  if (!incumbent?.checkpoint || !study.meta) return { plot: null, reason: 'no incumbent with a trained model folder' };
+  try {
+    const r = writeOverlays(join(study.folder, incumbent.checkpoint), study.meta.dataset, outDir);
+    return { plot: { title: `Qualitative overlays of the incumbent (trial ${incumbent.number}): best, median and worst validation case`, svg: 'overlays.svg', png: 'overlays.png' }, files: r.files };
+  } catch (err) {
+    if (err instanceof HnasError) return { plot: null, reason: err.message };
+    throw err;
+  }
 }

@@ -16,7 +16,7 @@ import { loadStudy } from '../../src/automl/load.js';
 import { TINY_CT, TINY_MSD } from '../../fixtures/data/make-fixtures.js';
 import { planDataset, resolveConfiguration } from '../../src/pipeline/index.js';
 import { bestLossTrial } from '../../src/optimize/incumbent.js';
-import { architectureFeatures } from '../../src/report/model.js';
+import { architectureFeatures } from '../../src/report/index.js';
 import { decodePng } from '../../src/report/raster.js';
 import type { TreeNode } from '../../src/grammar/tree-types.js';
 import { runCli } from '../helpers/cli.js';
@@ -34,8 +34,8 @@ beforeAll(async () => {
   process.env.HNAS_CACHE_DIR = join(dir, 'cache');
   const plan = writeTinyPlan(join(dir, 'plans.json')); // n_max 4: hnas trees of 2..4 stages
   const extra = { objectiveOptions: { featuresBase: 4, featuresMax: 8 } };
-  await optimize(tinyRequest(hpo, 'hpo', plan, { minEpochs: 1, maxEpochs: 3, eta: 3 }, extra));
-  await optimize(tinyRequest(hnas, 'hpo_hnas', plan, { minEpochs: 1, maxEpochs: 3, eta: 3 }, extra));
+  await optimize(tinyRequest(hpo, 'hpo', plan, { minEpochs: 1, maxEpochs: 2, eta: 2 }, extra));
+  await optimize(tinyRequest(hnas, 'hpo_hnas', plan, { minEpochs: 1, maxEpochs: 2, eta: 2 }, extra));
 });
 afterAll(() => {
   if (previousCache === undefined) delete process.env.HNAS_CACHE_DIR;
@@ -57,7 +57,7 @@ describe('hnas transfer', () => {
       const study = await loadStudy(path);
       const inc = bestLossTrial(study.trials)!;
       for (const c of m.cells.filter((x: { study: string }) => x.study === name)) {
-        expect(c.budget).toEqual({ epochs: inc.budget, maxEpochs: Math.max(3, inc.budget), iterationsPerEpoch: 2, folds: [0], features: { base: 4, max: 8 } });
+        expect(c.budget).toEqual({ epochs: inc.budget, maxEpochs: Math.max(2, inc.budget), iterationsPerEpoch: 2, folds: [0], features: { base: 4, max: 8 } });
         const tree = inc.config.architecture as TreeNode | undefined;
         const stages = tree ? (architectureFeatures(tree)['arch.stages'] as number) : null;
         const fits = stages === null || (stages <= nStages[c.dataset]! && stages >= Math.floor(nStages[c.dataset]! / 2));

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TINY_MSD, writeTinyMsd } from '../../fixtures/data/make-fixtures.js';
+import { TINY_CT, TINY_MSD, writeTinyCt, writeTinyMsd } from '../../fixtures/data/make-fixtures.js';
 import { readCase } from '../../src/data/case.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { readNifti } from '../../src/data/nifti.js';
@@ -26,5 +26,28 @@ describe('fixtures/data/tiny-msd', () => {
     expect(headers.some((h) => h.version === 2 && !h.littleEndian)).toBe(true);
     expect(ds.cases.map((c) => readNifti(c.label).datatype)).toContain('float32');
     for (const c of ds.cases) expect(new Set(readCase(ds, c).label)).toEqual(new Set([0, 1, 2]));
+  });
+});
+
+describe('fixtures/data/tiny-ct', () => {
+  it('is byte-identical to a fresh generation', () => {
+    const fresh = join(tempDir(), 'tiny-ct');
+    writeTinyCt(fresh);
+    for (const sub of ['imagesTr', 'labelsTr']) {
+      const files = readdirSync(join(TINY_CT, sub)).sort();
+      expect(readdirSync(join(fresh, sub)).sort()).toEqual(files);
+      for (const f of files) expect(readFileSync(join(fresh, sub, f)).equals(readFileSync(join(TINY_CT, sub, f)))).toBe(true);
+    }
+    expect(readFileSync(join(fresh, 'dataset.json'), 'utf8')).toBe(readFileSync(join(TINY_CT, 'dataset.json'), 'utf8'));
+  });
+  it('is another kind of dataset: nnU-Net v2 layout, CT intensities, anisotropic voxels, one foreground class in every case', () => {
+    const ds = loadDataset(TINY_CT);
+    expect([ds.layout, ds.channelNames, ds.labels.length]).toEqual(['nnunet-v2', ['CT'], 2]);
+    for (const c of ds.cases) {
+      const data = readCase(ds, c);
+      expect(data.spacing.map((x) => Number(x.toFixed(3)))).toEqual([3, 0.8, 0.8]);
+      expect(new Set(data.label)).toEqual(new Set([0, 1]));
+      expect(Math.min(...data.image)).toBeLessThan(-900);
+    }
   });
 });

@@ -6,6 +6,7 @@ import { runTransfer } from '../../automl/transfer.js';
 import type { Vec3 } from '../../data/plan-types.js';
 import { writeTransferReport } from '../../report/transfer.js';
 import type { Device } from '../../runtime/providers.js';
+import { UsageError } from '../../errors.js';
 import { output } from '../output.js';
 import { deviceOption, intOption, parseFolds, parsePatch, seedOption, storageOption } from '../options.js';
 
@@ -45,7 +46,13 @@ export function registerTransfer(program: Command): void {
       const studies = [];
       for (const p of paths) {
         const at = p.lastIndexOf('#');
-        studies.push(await loadStudy(at > 0 ? p.slice(0, at) : p, at > 0 ? p.slice(at + 1) : undefined, flags.storage));
+        try {
+          studies.push(await loadStudy(at > 0 ? p.slice(0, at) : p, at > 0 ? p.slice(at + 1) : undefined, flags.storage));
+        } catch (err) {
+          // loadStudy's advice names --name, which this command spells as a suffix.
+          if (err instanceof UsageError && /choose one with --name/.test(err.message)) throw new UsageError(err.message.replace('choose one with --name', `name one as ${p}#<name>`));
+          throw err;
+        }
       }
       const controller = new AbortController();
       const onSigint = () => controller.abort(new OptimizationInterrupted());
