@@ -23,7 +23,7 @@ import type { Vec3 } from '../data/plan-types.js';
 import { ConfigError, HnasError, TreeError } from '../errors.js';
 import { bestLossTrial } from '../optimize/incumbent.js';
 import type { TrialRecord } from '../optimize/trial.js';
-import { prepareTraining, resolveConfiguration, trainModel, type FoldId, type Prepared } from '../pipeline/index.js';
+import { defaultCacheDir, planTraining, preprocessWithProgress, resolveConfiguration, trainModel, type FoldId, type Prepared } from '../pipeline/index.js';
 import { writeJson } from '../pipeline/model-dir.js';
 import type { Device } from '../runtime/providers.js';
 import { hashString } from '../util/hash.js';
@@ -128,7 +128,7 @@ function finishedCell(folder: string, identity: CellIdentity): TransferCell | nu
   if (!existsSync(file)) return null;
   const stored = readJsonFile(file, ConfigError, 'a transfer cell') as { identity?: unknown; result?: TransferCell };
   if (JSON.stringify(stored.identity) !== JSON.stringify(identity) || !stored.result) {
-    throw new ConfigError('this cell of the transfer folder was made with other settings (configuration, budget, seed, patch or batch): rerun with the same flags to continue, or choose another output folder (-o)', { file });
+    throw new ConfigError('this cell of the transfer folder was made with other settings (configuration, budget, seed, patch, batch or dataset folder): rerun with the same flags to continue, or choose another output folder (-o)', { file });
   }
   return stored.result;
 }
@@ -148,9 +148,11 @@ export async function runTransfer(studies: readonly LoadedStudy[], datasetDirs: 
     features: meta.features ?? null,
   }));
   const overrides = { patchSize: o.patchSize ?? null, batchSize: o.batchSize ?? null };
-  // Every dataset is read and planned before anything trains, so a bad one fails first.
+  // Every dataset is read and planned before anything is preprocessed or trained, so a bad one fails first.
   const roots = datasetDirs.map((d) => resolve(d));
-  const planned = roots.map((root) => prepareTraining(root, { overrides, progress: o.progress }));
+  const planned: Prepared[] = roots
+    .map((root) => planTraining(root, { overrides }))
+    .map(({ dataset, plan }) => ({ dataset, plan, cache: preprocessWithProgress(dataset, plan, defaultCacheDir(dataset, plan), o.progress ?? false) }));
   const datasetLabels = uniqueLabels(planned.map((p) => p.dataset.name), roots.map((r) => basename(r)));
   let trainedNow = 0;
   let reused = 0;

@@ -26,7 +26,7 @@ import type { EvaluationSummary } from '../data/evaluate.js';
 import { DatasetError, HnasError, UsageError } from '../errors.js';
 import type { LoadedStudy } from '../automl/load.js';
 import type { TrialRecord } from '../optimize/trial.js';
-import { foldDir, MODEL_FILES, readModelDir, type FoldId } from '../pipeline/model-dir.js';
+import { foldDir, MODEL_FILES, readModelDir, type FoldId, type ModelDir } from '../pipeline/model-dir.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { readJsonFile } from '../util/json.js';
 import { classColour, displaySize, encodePng, hex, intensityWindow, outlinedImage, resampleNearest, toGrey, type Grid, type Rgba } from './raster.js';
@@ -47,15 +47,15 @@ export interface ScoredCase {
  * Best, median and worst case by score (ties: case id). With an even count the median is the lower
  * of the two middle cases; a case that holds several roles (fewer than 3 cases) is one panel.
  */
-export function chooseCases(cases: readonly ScoredCase[]): { roles: Role[]; case: ScoredCase }[] {
+export function chooseCases<T extends ScoredCase>(cases: readonly T[]): { roles: Role[]; case: T }[] {
   const ranked = cases.filter((c) => !Number.isNaN(c.score)).sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (ranked.length === 0) return [];
-  const picks: [Role, ScoredCase][] = [
+  const picks: [Role, T][] = [
     ['best', ranked.at(-1)!],
     ['median', ranked[Math.floor((ranked.length - 1) / 2)]!],
     ['worst', ranked[0]!],
   ];
-  const out: { roles: Role[]; case: ScoredCase }[] = [];
+  const out: { roles: Role[]; case: T }[] = [];
   for (const [role, c] of picks) {
     const same = out.find((o) => o.case === c);
     if (same) same.roles.push(role);
@@ -127,8 +127,8 @@ export interface OverlayOptions {
 const AXIS_NAMES = ['k', 'j', 'i'] as const;
 
 /** The validation results of the model folder's validated folds, each case with its prediction file. */
-function validatedCases(modelDir: string, folds: readonly FoldId[] | undefined): { cases: (ScoredCase & { file: string })[]; folds: FoldId[] } {
-  const model = readModelDir(modelDir);
+function validatedCases(model: ModelDir, folds: readonly FoldId[] | undefined): { cases: (ScoredCase & { file: string })[]; folds: FoldId[] } {
+  const modelDir = model.dir;
   for (const f of folds ?? []) if (!model.folds.some((m) => m.fold === f)) throw new DatasetError(`fold ${f} has no trained model in the folder (trained: ${model.folds.map((m) => m.fold).join(', ')})`, { file: modelDir });
   const chosen = model.folds.filter((f) => !folds || folds.includes(f.fold)).map((f) => f.fold);
   const validated = chosen.filter((f) => existsSync(join(foldDir(modelDir, f), MODEL_FILES.validation)));
@@ -144,7 +144,7 @@ function validatedCases(modelDir: string, folds: readonly FoldId[] | undefined):
     if (!Array.isArray(summary?.cases) || !Array.isArray(summary.classes)) throw new DatasetError('not a validation.json of `hnas train` (no cases/classes)', { file });
     return summary.cases.map((c) => {
       const dice = Object.fromEntries(summary.classes.map((k) => [k, c.perClass[k]?.dice ?? NaN]));
-      return { id: c.id, fold, dice, score: nanMean(Object.values(dice).map((d) => d ?? NaN)), file: join(foldDir(modelDir, fold), MODEL_FILES.validationDir, `${c.id}.nii.gz`) };
+      return { id: c.id, fold, dice, score: nanMean(Object.values(dice)), file: join(foldDir(modelDir, fold), MODEL_FILES.validationDir, `${c.id}.nii.gz`) };
     });
   });
   return { cases, folds: validated };
@@ -166,7 +166,7 @@ export function overlayPanels(modelDir: string, datasetDir: string, o: OverlayOp
   checkDataset(dataset, model.plan.labels, model.plan.channelNames.length);
   const channel = o.channel ?? 0;
   if (!(Number.isInteger(channel) && channel >= 0 && channel < dataset.channelNames.length)) throw new UsageError(`--channel must be 0..${dataset.channelNames.length - 1} (${dataset.channelNames.join(', ')}), got ${channel}`);
-  const { cases, folds } = validatedCases(modelDir, o.folds);
+  const { cases, folds } = validatedCases(model, o.folds);
   const byId = new Map(dataset.cases.map((c) => [c.id, c]));
   for (const c of cases) {
     if (!byId.has(c.id)) throw new DatasetError(`validation case '${c.id}' (fold ${c.fold}) is not in the dataset: give the dataset the model was trained on`, { file: dataset.root });
@@ -174,7 +174,7 @@ export function overlayPanels(modelDir: string, datasetDir: string, o: OverlayOp
   const classes = model.plan.labels.map((l) => l.value).filter((v) => v !== 0);
   const size = o.size ?? 256;
   const panels = chooseCases(cases).map(({ roles, case: c }) => {
-    const file = (c as (typeof cases)[number]).file;
+    const file = c.file;
     if (!existsSync(file)) throw new DatasetError(`the validation prediction of case '${c.id}' is missing (fold ${c.fold}'s validation.json lists it): validate the fold again with \`hnas train\``, { file });
     const data = readCase(dataset, byId.get(c.id)!);
     const pred = readNifti(file);
@@ -274,15 +274,13 @@ export interface WrittenOverlays {
   readonly files: readonly string[];
   readonly panels: readonly { roles: readonly Role[]; id: string; fold: FoldId; dice: Readonly<Record<number, number>>; score: number; slice: Panel['slice']; file: string }[];
   readonly folds: readonly FoldId[];
-  /** Markdown for a report: the figure and a table of the panels (paths relative to the output folder). */
-  readonly markdown: string;
 }
 
 /** Writes overlays.{png,svg,json,md} and one PNG per panel into `outDir` (each file atomically). */
-export function writeOverlays(modelDir: string, datasetDir: string, outDir: string, o: OverlayOptions & { prefix?: string } = {}): WrittenOverlays {
+export function writeOverlays(modelDir: string, datasetDir: string, outDir: string, o: OverlayOptions = {}): WrittenOverlays {
   const { panels, folds, ranked, dataset, labels } = overlayPanels(modelDir, datasetDir, o);
   if (panels.length === 0) throw new DatasetError('no validation case has a Dice to rank by (every class absent from both the prediction and the reference in every case)', { file: modelDir });
-  const prefix = o.prefix ?? 'overlays';
+  const prefix = 'overlays';
   const files: string[] = [];
   const write = (name: string, data: string | Uint8Array) => {
     writeFileAtomic(join(outDir, name), data);
@@ -309,7 +307,7 @@ export function writeOverlays(modelDir: string, datasetDir: string, outDir: stri
     '',
   ].join('\n');
   write(`${prefix}.md`, `# Qualitative overlays: \`${modelDir}\`\n\n${markdown}`);
-  return { files, panels: written, folds, markdown };
+  return { files, panels: written, folds };
 }
 
 /**

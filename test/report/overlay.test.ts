@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareTraining, resolveConfiguration, trainModel } from '../../src/pipeline/index.js';
-import { argmaxSlice, chooseCases, extractSlice, foregroundPerSlice, overlayFigure, overlayPanels, sliceAxis, type ScoredCase } from '../../src/report/overlay.js';
+import { argmaxSlice, chooseCases, extractSlice, foregroundPerSlice, overlayFigure, overlayPanels, panelLayout, sliceAxis, type ScoredCase } from '../../src/report/overlay.js';
 import { classColour, decodePng, displaySize, outline, outlinedImage, resampleNearest, toGrey, intensityWindow } from '../../src/report/raster.js';
 import type { Vec3 } from '../../src/data/plan-types.js';
 import { runCli } from '../helpers/cli.js';
@@ -191,7 +191,9 @@ describe('hnas overlay on a model trained on the tiny fixture', () => {
     expect([png.width, png.height]).toEqual([fig.width, fig.height]);
     const colours = new Set<string>();
     panels.forEach((p, n) => {
-      const tiles: [typeof p.truth, number, number][] = [[p.truth, 12, fig.tops[n]! + 12 + 4 * 18], [p.prediction, 12 + p.truth.width + 12, fig.tops[n]! + 12 + 4 * 18]];
+      const { truthAt, predictionAt } = panelLayout(p);
+      const tiles: [typeof p.truth, number, number][] = [[p.truth, truthAt[0], fig.tops[n]! + truthAt[1]], [p.prediction, predictionAt[0], fig.tops[n]! + predictionAt[1]]];
+      expect(predictionAt[0]).toBeGreaterThanOrEqual(truthAt[0] + p.truth.width); // side by side, not overlapping
       for (const [tile, x0, y0] of tiles)
         for (let y = 0; y < tile.height; y++)
           for (let x = 0; x < tile.width; x++) {
