@@ -2,14 +2,16 @@
  * `hnas transfer` end to end on the two generated fixtures of different character (tiny-msd:
  * MRI, 1 mm isotropic, two classes, n_max 3; tiny-ct: CT in HU, 0.8 x 0.8 x 3 mm, one class,
  * n_max 4), with the incumbents of two tiny studies (hpo and hpo_hnas, synthetic objective, so the
- * studies cost nothing) trained for real at their tiny budget: every cell's model folder holds the
- * incumbent's configuration, the Dice matrix and the gains agree with the cells' own fold.json,
- * an architecture the dataset's grammar cannot derive is reported as not transferable, a rerun
- * trains nothing, and bad input fails before anything is written.
+ * studies cost nothing; the default's score is made worse so that sampled configurations win) trained
+ * for real at their tiny budget: every cell's model folder holds the incumbent's configuration, the
+ * Dice matrix and the gains agree with the cells' own fold.json, an architecture the dataset's grammar
+ * cannot derive is reported as not transferable, a rerun trains nothing, and bad input fails before
+ * anything is written.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { optimize } from '../../src/automl/driver.js';
 import { loadStudy } from '../../src/automl/load.js';
@@ -34,8 +36,14 @@ beforeAll(async () => {
   process.env.HNAS_CACHE_DIR = join(dir, 'cache');
   const plan = writeTinyPlan(join(dir, 'plans.json')); // n_max 4: hnas trees of 2..4 stages
   const extra = { objectiveOptions: { featuresBase: 4, featuresMax: 8 } };
-  await optimize(tinyRequest(hpo, 'hpo', plan, { minEpochs: 1, maxEpochs: 2, eta: 2 }, extra));
-  await optimize(tinyRequest(hnas, 'hpo_hnas', plan, { minEpochs: 1, maxEpochs: 2, eta: 2 }, extra));
+  for (const [study, approach] of [[hpo, 'hpo'], [hnas, 'hpo_hnas']] as const) {
+    await optimize(tinyRequest(study, approach, plan, { minEpochs: 1, maxEpochs: 2, eta: 2 }, extra));
+    // On the synthetic surface nnU-Net's default wins at these budgets; score it worse so that the
+    // incumbent is a sampled configuration and its cells differ from the default's.
+    const db = new Database(join(study, 'study.db'));
+    db.prepare("UPDATE trials SET loss = 0.999 WHERE key = 'default'").run();
+    db.close();
+  }
 });
 afterAll(() => {
   if (previousCache === undefined) delete process.env.HNAS_CACHE_DIR;
@@ -56,6 +64,7 @@ describe('hnas transfer', () => {
     for (const [path, name] of [[hpo, 'hpo'], [hnas, 'hpo_hnas']] as const) {
       const study = await loadStudy(path);
       const inc = bestLossTrial(study.trials)!;
+      expect(inc.source).not.toBe('default');
       for (const c of m.cells.filter((x: { study: string }) => x.study === name)) {
         expect(c.budget).toEqual({ epochs: inc.budget, maxEpochs: Math.max(2, inc.budget), iterationsPerEpoch: 2, folds: [0], features: { base: 4, max: 8 } });
         const tree = inc.config.architecture as TreeNode | undefined;
@@ -76,6 +85,8 @@ describe('hnas transfer', () => {
         expect(Object.keys(c.meanPerClass)).toEqual(c.dataset === 'TinyMSD' ? ['1', '2'] : ['1']);
       }
     }
+    // Seed 3's hpo_hnas incumbent has 4 stages: it fits TinyCT (n_max 4), not TinyMSD (n_max 3).
+    expect(m.cells.map((c: { status: string }) => c.status).sort()).toEqual(['not transferable', 'trained', 'trained', 'trained']);
     // The default row: nnU-Net's default configuration at the same budget, once per dataset and budget.
     for (const d of m.defaults) {
       expect(JSON.parse(readFileSync(join(out, d.folder, 'configuration.json'), 'utf8')).config).toEqual(resolveConfiguration({}, nStages[d.dataset]!).config);
