@@ -32,6 +32,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'report', load: async () => (await import('./report.js')).registerReport },
   { name: 'overlay', load: async () => (await import('./overlay.js')).registerOverlay },
   { name: 'transfer', load: async () => (await import('./transfer.js')).registerTransfer },
+  { name: 'dashboard', load: async () => (await import('./dashboard.js')).registerDashboard },
   { name: 'incumbent', load: async () => (await import('./incumbent.js')).registerIncumbent },
   { name: 'doctor', load: async () => (await import('./doctor.js')).registerDoctor },
   { name: 'setup', load: async () => (await import('./setup.js')).registerSetup },
