@@ -24,7 +24,8 @@ function rows(m: TransferMatrix): { row: string; cells: TransferCell[] }[] {
   return [...m.studies.map((s) => ({ row: s.label, cells: m.cells.filter((c) => c.study === s.label) })), ...[...defaults].map(([row, cells]) => ({ row, cells }))];
 }
 
-function heatmap(title: string, values: { row: string; dataset: string; value: number | null; label: string }[], rowOrder: string[], datasets: string[], color: Record<string, unknown>, legend: string): TopLevelSpec {
+/** `dark`: a Vega expression true where the cell's colour is dark, so its label is written in white. */
+function heatmap(title: string, values: { row: string; dataset: string; value: number | null; label: string }[], rowOrder: string[], datasets: string[], color: Record<string, unknown>, legend: string, dark: string): TopLevelSpec {
   return {
     $schema: SCHEMA,
     title,
@@ -33,27 +34,33 @@ function heatmap(title: string, values: { row: string; dataset: string; value: n
     height: Math.max(60, 32 * rowOrder.length),
     encoding: {
       x: { field: 'dataset', type: 'nominal', sort: datasets, title: 'trained and validated on', axis: { labelAngle: 0 } },
-      y: { field: 'row', type: 'nominal', sort: rowOrder, title: null },
+      y: { field: 'row', type: 'nominal', sort: rowOrder, title: null, axis: { labelLimit: 400 } },
     },
     layer: [
       { mark: { type: 'rect' }, encoding: { color: { field: 'value', type: 'quantitative', title: legend, ...color } } },
-      { mark: { type: 'text', fontSize: 12 }, encoding: { text: { field: 'label', type: 'nominal' } } },
+      { mark: { type: 'text', fontSize: 12 }, encoding: { text: { field: 'label', type: 'nominal' }, color: { condition: { test: `datum.value !== null && (${dark})`, value: 'white' }, value: 'black' } } },
     ],
   } as TopLevelSpec;
+}
+
+/** Viridis is dark in the lower half of the data's range. */
+function darkBelow(values: readonly { value: number | null }[]): number {
+  const v = values.map((x) => x.value).filter((x): x is number => x !== null);
+  return v.length ? (Math.min(...v) + Math.max(...v)) / 2 : 0;
 }
 
 /** Dice (%) per row and dataset; n/a where the configuration does not fit. */
 export function diceHeatmap(m: TransferMatrix): TopLevelSpec {
   const rs = rows(m);
   const values = rs.flatMap(({ row, cells }) => cells.map((c) => ({ row, dataset: c.dataset, value: points(c.dice), label: c.dice === null ? 'n/a' : (100 * c.dice).toFixed(1) })));
-  return heatmap('Transfer: validation Dice (%) of each incumbent on each dataset', values, rs.map((r) => r.row), m.datasets.map((d) => d.label), { scale: { scheme: 'viridis' } }, 'Dice %');
+  return heatmap('Transfer: validation Dice (%) of each incumbent on each dataset', values, rs.map((r) => r.row), m.datasets.map((d) => d.label), { scale: { scheme: 'viridis' } }, 'Dice %', `datum.value < ${darkBelow(values)}`);
 }
 
 /** Gain over the dataset's own default at the same budget, in Dice points. */
 export function gainHeatmap(m: TransferMatrix): TopLevelSpec {
   const values = m.gains.map((g) => ({ row: g.study, dataset: g.dataset, value: points(g.gain), label: g.gain === null ? 'n/a' : `${g.gain >= 0 ? '+' : ''}${(100 * g.gain).toFixed(1)}` }));
   const span = Math.max(1, ...values.map((v) => Math.abs(v.value ?? 0)));
-  return heatmap("Transfer: gain over each dataset's default (Dice points)", values, m.studies.map((s) => s.label), m.datasets.map((d) => d.label), { scale: { scheme: 'redblue', domain: [-span, span] } }, 'gain');
+  return heatmap("Transfer: gain over each dataset's default (Dice points)", values, m.studies.map((s) => s.label), m.datasets.map((d) => d.label), { scale: { scheme: 'redblue', domain: [-span, span] } }, 'gain', `abs(datum.value) > ${0.6 * span}`);
 }
 
 export function transferMarkdown(m: TransferMatrix, plots: readonly { title: string; svg: string; png: string }[]): string {
