@@ -27,10 +27,9 @@ import { DatasetError, HnasError, UsageError } from '../errors.js';
 import type { LoadedStudy } from '../automl/load.js';
 import type { TrialRecord } from '../optimize/trial.js';
 import { foldDir, MODEL_FILES, readModelDir, type FoldId, type ModelDir } from '../pipeline/model-dir.js';
-import { writeFileAtomic } from '../util/fs.js';
 import { readJsonFile } from '../util/json.js';
 import { classColour, displaySize, encodePng, hex, intensityWindow, outlinedImage, resampleNearest, toGrey, type Grid, type Rgba } from './raster.js';
-import { svgToPng } from './render.js';
+import { OutputFolder, svgToPng } from './render.js';
 
 export type Role = 'best' | 'median' | 'worst';
 
@@ -281,11 +280,8 @@ export function writeOverlays(modelDir: string, datasetDir: string, outDir: stri
   const { panels, folds, ranked, dataset, labels } = overlayPanels(modelDir, datasetDir, o);
   if (panels.length === 0) throw new DatasetError('no validation case has a Dice to rank by (every class absent from both the prediction and the reference in every case)', { file: modelDir });
   const prefix = 'overlays';
-  const files: string[] = [];
-  const write = (name: string, data: string | Uint8Array) => {
-    writeFileAtomic(join(outDir, name), data);
-    files.push(join(outDir, name));
-  };
+  const out = new OutputFolder(outDir);
+  const write = (name: string, data: string | Uint8Array) => out.write(name, data);
   const written = panels.map((p) => {
     const name = `${prefix}-${p.roles.join('-')}-${p.case.id.replace(/[^A-Za-z0-9_.-]/g, '_')}.png`;
     write(name, svgToPng(overlayFigure([p], labels).svg, 1));
@@ -307,7 +303,7 @@ export function writeOverlays(modelDir: string, datasetDir: string, outDir: stri
     '',
   ].join('\n');
   write(`${prefix}.md`, `# Qualitative overlays: \`${modelDir}\`\n\n${markdown}`);
-  return { files, panels: written, folds };
+  return { files: out.files, panels: written, folds };
 }
 
 /**

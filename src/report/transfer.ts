@@ -3,11 +3,9 @@
  * (the Dice matrix with each dataset's default row, and the gain over the default), and two
  * Vega-Lite heatmaps (Dice; gain in Dice points, diverging around 0), as SVG and PNG.
  */
-import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { TransferCell, TransferMatrix } from '../automl/transfer.js';
-import { writeFileAtomic } from '../util/fs.js';
-import { renderSvg, svgToPng } from './render.js';
+import { OutputFolder } from './render.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
@@ -103,22 +101,12 @@ export function transferMarkdown(m: TransferMatrix, plots: readonly { title: str
 
 /** Writes transfer.json, transfer.md and the heatmaps (each file atomically); returns their paths. */
 export async function writeTransferReport(m: TransferMatrix, outDir: string): Promise<string[]> {
-  const files: string[] = [];
-  const write = (name: string, data: string | Uint8Array) => {
-    writeFileAtomic(join(outDir, name), data);
-    files.push(join(outDir, name));
-  };
-  const plots = [];
-  for (const c of [
+  const out = new OutputFolder(outDir);
+  const plots = await out.charts([
     { name: 'transfer-dice', title: 'Dice matrix', spec: diceHeatmap(m) },
     { name: 'transfer-gain', title: "Gain over each dataset's default", spec: gainHeatmap(m) },
-  ]) {
-    const svg = await renderSvg(c.spec);
-    write(`${c.name}.svg`, svg);
-    write(`${c.name}.png`, svgToPng(svg));
-    plots.push({ title: c.title, svg: `${c.name}.svg`, png: `${c.name}.png` });
-  }
-  write('transfer.json', `${JSON.stringify(m, null, 2)}\n`);
-  write('transfer.md', transferMarkdown(m, plots));
-  return files;
+  ]);
+  out.write('transfer.json', `${JSON.stringify(m, null, 2)}\n`);
+  out.write('transfer.md', transferMarkdown(m, plots));
+  return out.files;
 }
