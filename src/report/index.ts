@@ -13,6 +13,7 @@ import { importanceCharts, importanceMarkdown } from './importance.js';
 import { reportMarkdown } from './markdown.js';
 import { type ReportModel, reportModel } from './model.js';
 import { OutputFolder } from './render.js';
+import { incumbentOverlays } from './overlay.js';
 
 export { architectureFeatures } from '../analysis/features.js';
 export { reportModel, type ReportModel } from './model.js';
@@ -39,6 +40,11 @@ export async function writeReport(study: LoadedStudy, outDir: string): Promise<W
     { name: 'distributions', title: 'Hyperparameter and architecture distributions', spec: distributionsChart(model, study.settings.space) },
     ...(typeof importance === 'string' ? [] : importanceCharts(importance)),
   ]);
+  const overlays = incumbentOverlays(study, model.incumbent, outDir);
+  if (overlays.plot) {
+    plots.push(overlays.plot);
+    out.files.push(...overlays.files);
+  }
   const importanceSection = typeof importance === 'string' ? ['## Hyperparameter importance (fANOVA)', '', importance, ''] : importanceMarkdown(importance, '##');
   out.write('trials.csv', trialsCsv(studyReport(study.name, study.settings, study.trials)));
   out.write('report.json', `${JSON.stringify(model, null, 2)}\n`);
