@@ -126,17 +126,24 @@ export function extractPatch(source: PatchSource | PreprocessedCase, patch: Vec3
   const [rz, ry, rx] = [hi[0]! - lo[0]!, hi[1]! - lo[1]!, hi[2]! - lo[2]!];
   const region = c.readRegion(lo as Vec3, [rz, ry, rx]);
   const nRegion = rz * ry * rx;
+  const planes = Array.from({ length: c.channels }, (_, ch) => region.image.subarray(ch * nRegion, (ch + 1) * nRegion));
+  const [m0, m1, m2] = [matrix[0]!, matrix[1]!, matrix[2]!];
+  const plane = ry * rx;
   let o = 0;
   for (let z = 0; z < pz; z++)
-    for (let y = 0; y < py; y++)
+    for (let y = 0; y < py; y++) {
+      const d0 = z - (pz - 1) / 2;
+      const d1 = y - (py - 1) / 2;
+      // Per row the part of each position that does not depend on x (same evaluation order as `position`).
+      const az = centre[0]! + m0[0]! * d0 + m0[1]! * d1;
+      const ay = centre[1]! + m1[0]! * d0 + m1[1]! * d1;
+      const ax = centre[2]! + m2[0]! * d0 + m2[1]! * d1;
       for (let x = 0; x < px; x++, o++) {
-        const d0 = z - (pz - 1) / 2;
-        const d1 = y - (py - 1) / 2;
         const d2 = x - (px - 1) / 2;
         // Region coordinates; the region holds image 0 and label -1 outside the volume.
-        const qz = position(0, d0, d1, d2) - lo[0]!;
-        const qy = position(1, d0, d1, d2) - lo[1]!;
-        const qx = position(2, d0, d1, d2) - lo[2]!;
+        const qz = az + m0[2]! * d2 - lo[0]!;
+        const qy = ay + m1[2]! * d2 - lo[1]!;
+        const qx = ax + m2[2]! * d2 - lo[2]!;
         label[o] = region.label[(Math.round(qz) * ry + Math.round(qy)) * rx + Math.round(qx)]!;
         const z0 = Math.floor(qz);
         const y0 = Math.floor(qy);
@@ -145,15 +152,17 @@ export function extractPatch(source: PatchSource | PreprocessedCase, patch: Vec3
         const fy = qy - y0;
         const fx = qx - x0;
         const base = (z0 * ry + y0) * rx + x0;
-        for (let ch = 0; ch < c.channels; ch++) {
-          const v = region.image.subarray(ch * nRegion);
-          const c00 = v[base]! * (1 - fx) + v[base + 1]! * fx;
-          const c01 = v[base + rx]! * (1 - fx) + v[base + rx + 1]! * fx;
-          const c10 = v[base + ry * rx]! * (1 - fx) + v[base + ry * rx + 1]! * fx;
-          const c11 = v[base + ry * rx + rx]! * (1 - fx) + v[base + ry * rx + rx + 1]! * fx;
-          image[ch * nPatch + o] = (c00 * (1 - fy) + c01 * fy) * (1 - fz) + (c10 * (1 - fy) + c11 * fy) * fz;
+        for (let ch = 0; ch < planes.length; ch++) {
+          const v = planes[ch]!;
+          const c00 = v[base]! + (v[base + 1]! - v[base]!) * fx;
+          const c01 = v[base + rx]! + (v[base + rx + 1]! - v[base + rx]!) * fx;
+          const c10 = v[base + plane]! + (v[base + plane + 1]! - v[base + plane]!) * fx;
+          const c11 = v[base + plane + rx]! + (v[base + plane + rx + 1]! - v[base + plane + rx]!) * fx;
+          const c0 = c00 + (c01 - c00) * fy;
+          image[ch * nPatch + o] = c0 + (c10 + (c11 - c10) * fy - c0) * fz;
         }
       }
+    }
   return { image, label, channels: c.channels, shape: patch };
 }
 
