@@ -8,7 +8,8 @@
  *   const values = niftiValues(img);             // Float32Array, scaling applied
  *   writeNifti('out.nii.gz', values, img.dims, img.geometry);
  */
-import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { NIFTI1, NIFTI2, isNIFTI1, isNIFTI2 } from 'nifti-reader-js';
 import { DatasetError } from '../errors.js';
@@ -258,10 +259,70 @@ export function encodeNifti(
   geometry: NiftiGeometry,
   options: WriteNiftiOptions = {},
 ): Uint8Array {
+  const head = niftiHead(dims, geometry, options);
+  if (head.count !== values.length) throw new Error(`writeNifti: ${values.length} values for dims [${dims.join(', ')}]`);
+  const voxelBytes = head.encode(values);
+  const out = new Uint8Array(head.bytes.length + voxelBytes.length);
+  out.set(head.bytes, 0);
+  out.set(voxelBytes, head.bytes.length);
+  return options.gzip ? gzipSync(out) : out;
+}
+
+/**
+ * Write a NIfTI whose voxels come in `chunks` equal parts along the last dimension (one class of a
+ * 4D probability volume at a time, say), so only one part is ever encoded in memory. With `.gz`
+ * each part is its own gzip member: RFC 1952 allows several, and gunzip, Python's gzip (nibabel)
+ * and zlib's gzread read them as one stream. Atomic like writeNifti (temp file, then rename).
+ */
+export function writeNiftiChunked(
+  file: string,
+  dims: readonly number[],
+  geometry: NiftiGeometry,
+  chunks: number,
+  chunk: (index: number) => ArrayLike<number>,
+  options: WriteNiftiOptions = {},
+): void {
+  const head = niftiHead(dims, geometry, options);
+  if (head.count % chunks !== 0) throw new Error(`writeNiftiChunked: ${head.count} voxels do not split into ${chunks} chunks`);
+  const gzip = file.endsWith('.gz');
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'w');
+    const put = (bytes: Uint8Array): void => {
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd!, bytes, off, bytes.length - off);
+    };
+    let pending: Uint8Array | undefined = head.bytes; // the header joins the first member
+    for (let c = 0; c < chunks; c++) {
+      const values = chunk(c);
+      if (values.length !== head.count / chunks) throw new Error(`writeNiftiChunked: chunk ${c} has ${values.length} values, expected ${head.count / chunks}`);
+      let bytes = head.encode(values);
+      if (pending) {
+        const joined = new Uint8Array(pending.length + bytes.length);
+        joined.set(pending, 0);
+        joined.set(bytes, pending.length);
+        bytes = joined;
+        pending = undefined;
+      }
+      put(gzip ? gzipSync(bytes) : bytes);
+    }
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, file);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(tmp, { force: true });
+    if (err instanceof Error && (err as NodeJS.ErrnoException).path === undefined) (err as NodeJS.ErrnoException).path = file;
+    throw err;
+  }
+}
+
+/** The header bytes (with the 4 extension bytes) and the voxel encoder of a file to write. */
+function niftiHead(dims: readonly number[], geometry: NiftiGeometry, options: WriteNiftiOptions): { bytes: Uint8Array; count: number; encode: (values: ArrayLike<number>) => Uint8Array } {
   const { version = 1, littleEndian = true, datatype = 'float32', sclSlope = 1, sclInter = 0 } = options;
   const dtype = DATATYPE_BY_NAME.get(datatype)!;
   const count = dims.reduce((a, b) => a * b, 1);
-  if (count !== values.length) throw new Error(`writeNifti: ${values.length} values for dims [${dims.join(', ')}]`);
   if (dims.length < 1 || dims.length > 7) throw new Error(`writeNifti: 1..7 dims, got ${dims.length}`);
 
   const header = version === 1 ? new NIFTI1() : new NIFTI2();
@@ -284,18 +345,19 @@ export function encodeNifti(
   const headerBytes = new Uint8Array(header.toArrayBuffer(false));
   if (version === 1) headerBytes.set([0x6e, 0x2b, 0x31, 0x00], 344);
   else headerBytes.set([0x6e, 0x2b, 0x32, 0x00, 0x0d, 0x0a, 0x1a, 0x0a], 4);
+  const bytes = new Uint8Array(voxOffset);
+  bytes.set(headerBytes.subarray(0, voxOffset), 0);
 
-  const stored = dtype.alloc(count);
   const isInteger = !dtype.name.startsWith('float');
-  for (let i = 0; i < count; i++) {
-    const v = (values[i]! - sclInter) / sclSlope;
-    (stored as unknown as (number | bigint)[])[i] = dtype.encode(isInteger ? Math.round(v) : v);
-  }
-  const voxelBytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength).slice();
-  if (littleEndian !== IS_HOST_LITTLE_ENDIAN) swapBytes(voxelBytes, dtype.bytes);
-
-  const out = new Uint8Array(voxOffset + voxelBytes.length);
-  out.set(headerBytes.subarray(0, voxOffset), 0);
-  out.set(voxelBytes, voxOffset);
-  return options.gzip ? gzipSync(out) : out;
+  const encode = (values: ArrayLike<number>): Uint8Array => {
+    const stored = dtype.alloc(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = (values[i]! - sclInter) / sclSlope;
+      (stored as unknown as (number | bigint)[])[i] = dtype.encode(isInteger ? Math.round(v) : v);
+    }
+    const voxelBytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
+    if (littleEndian !== IS_HOST_LITTLE_ENDIAN) swapBytes(voxelBytes, dtype.bytes);
+    return voxelBytes;
+  };
+  return { bytes, count, encode };
 }
