@@ -19,10 +19,10 @@
  *   const f = CaseFile.open('cache/case_001.hnpp');
  *   const { image, label } = f.readRegion([-10, 200, 180], [128, 128, 128]);
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { DatasetError } from '../errors.js';
+import { writeFileAtomicPieces } from '../util/fs.js';
 import { assembleRegion, presentClasses, type PatchSource, type PlaneSpan, type Region } from './patch-source.js';
 import type { Vec3 } from './plan-types.js';
 import type { PreprocessedCase } from './preprocess.js';
@@ -107,23 +107,7 @@ export function encodePreprocessedCase(c: PreprocessedCase): Uint8Array {
 
 /** Write a case file atomically (temp file, then rename), piece by piece: no second copy of the case in memory. */
 export function writeCaseFile(file: string, c: PreprocessedCase): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'w');
-    for (const piece of layout(c)) {
-      for (let off = 0; off < piece.byteLength; ) off += writeSync(fd, piece, off, piece.byteLength - off);
-    }
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, file);
-  } catch (err) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    if (err instanceof Error && (err as NodeJS.ErrnoException).path === undefined) (err as NodeJS.ErrnoException).path = file;
-    throw err;
-  }
+  writeFileAtomicPieces(file, (write) => layout(c).forEach(write));
 }
 
 function parseHeader(prefix: Uint8Array, readHeader: (bytes: number) => Uint8Array, fileBytes: number, file: string): Header {

@@ -8,12 +8,11 @@
  *   const values = niftiValues(img);             // Float32Array, scaling applied
  *   writeNifti('out.nii.gz', values, img.dims, img.geometry);
  */
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { NIFTI1, NIFTI2, isNIFTI1, isNIFTI2 } from 'nifti-reader-js';
 import { DatasetError } from '../errors.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { writeFileAtomic, writeFileAtomicPieces } from '../util/fs.js';
 import {
   DATATYPE_BY_CODE,
   DATATYPE_BY_NAME,
@@ -285,37 +284,21 @@ export function writeNiftiChunked(
   const head = niftiHead(dims, geometry, options);
   if (head.count % chunks !== 0) throw new Error(`writeNiftiChunked: ${head.count} voxels do not split into ${chunks} chunks`);
   const gzip = file.endsWith('.gz');
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'w');
-    const put = (bytes: Uint8Array): void => {
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd!, bytes, off, bytes.length - off);
-    };
-    let pending: Uint8Array | undefined = head.bytes; // the header joins the first member
+  writeFileAtomicPieces(file, (write) => {
     for (let c = 0; c < chunks; c++) {
       const values = chunk(c);
       if (values.length !== head.count / chunks) throw new Error(`writeNiftiChunked: chunk ${c} has ${values.length} values, expected ${head.count / chunks}`);
       let bytes = head.encode(values);
-      if (pending) {
-        const joined = new Uint8Array(pending.length + bytes.length);
-        joined.set(pending, 0);
-        joined.set(bytes, pending.length);
+      if (c === 0) {
+        // The header joins the first member.
+        const joined = new Uint8Array(head.bytes.length + bytes.length);
+        joined.set(head.bytes, 0);
+        joined.set(bytes, head.bytes.length);
         bytes = joined;
-        pending = undefined;
       }
-      put(gzip ? gzipSync(bytes) : bytes);
+      write(gzip ? gzipSync(bytes) : bytes);
     }
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, file);
-  } catch (err) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    if (err instanceof Error && (err as NodeJS.ErrnoException).path === undefined) (err as NodeJS.ErrnoException).path = file;
-    throw err;
-  }
+  });
 }
 
 /** The header bytes (with the 4 extension bytes) and the voxel encoder of a file to write. */
