@@ -267,11 +267,6 @@ export class CaseFile implements PatchSource {
     });
   }
 
-  /** Whole case, every section's CRC checked (the old read-everything path). */
-  readAll(): PreprocessedCase {
-    return readPreprocessedCase(this.file);
-  }
-
   private spanReader<T extends Float32Array | Int16Array>(fd: number, sectionOffset: number, Ctor: { new (buffer: ArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number }): PlaneSpan<T> {
     const [sz, sy, sx] = this.shape;
     const bpe = Ctor.BYTES_PER_ELEMENT;

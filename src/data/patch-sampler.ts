@@ -111,7 +111,7 @@ export function extractPatch(source: PatchSource | PreprocessedCase, patch: Vec3
   if (!matrix) return { ...c.readRegion(start, patch), channels: c.channels, shape: patch };
   const nPatch = pz * py * px;
   const image = new Float32Array(c.channels * nPatch);
-  const label = new Int16Array(nPatch).fill(-1);
+  const label = new Int16Array(nPatch);
   const centre = [start[0] + (pz - 1) / 2, start[1] + (py - 1) / 2, start[2] + (px - 1) / 2];
   const position = (r: number, d0: number, d1: number, d2: number): number => centre[r]! + matrix[r]![0]! * d0 + matrix[r]![1]! * d1 + matrix[r]![2]! * d2;
   // Each position is monotone in each offset, so the patch corners bound them all; the trilinear
