@@ -7,6 +7,7 @@
 import { Rng } from '../util/rng.js';
 import type { Vec3 } from './plan-types.js';
 import { resampleVolume } from './resample.js';
+import { flipInPlace } from './transpose.js';
 
 /** One sample's patch: image [C, ...shape], label [...shape]. */
 export interface Patch {
@@ -137,29 +138,10 @@ export const AUGMENTATIONS: readonly Augmentation[] = [
   },
 ];
 
-/** Reverse the order of `count` blocks of `inner` elements, in each of `outer` runs, in place. */
-function reverseBlocks(data: Float32Array | Int16Array, outer: number, count: number, inner: number): void {
-  if (inner === 1) {
-    for (let o = 0; o < outer; o++) data.subarray(o * count, (o + 1) * count).reverse();
-    return;
-  }
-  const tmp = data.slice(0, inner);
-  for (let o = 0; o < outer; o++) {
-    const run = o * count * inner;
-    for (let i = 0, j = count - 1; i < j; i++, j--) {
-      tmp.set(data.subarray(run + i * inner, run + (i + 1) * inner));
-      data.copyWithin(run + i * inner, run + j * inner, run + (j + 1) * inner);
-      data.set(tmp, run + j * inner);
-    }
-  }
-}
-
 /** Flip image and label along `axis` in place (each axis flips with probability 0.5 x factor, after the table). */
 export function mirrorPatch(p: Patch, axis: number): void {
-  const before = p.shape.slice(0, axis).reduce((a, b) => a * b, 1);
-  const inner = p.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-  reverseBlocks(p.image, p.channels * before, p.shape[axis]!, inner);
-  reverseBlocks(p.label, before, p.shape[axis]!, inner);
+  flipInPlace(p.image, p.channels, p.shape, axis);
+  flipInPlace(p.label, 1, p.shape, axis);
 }
 
 export const MIRROR_PROBABILITY = 0.5;
