@@ -8,7 +8,8 @@
  *            thread and with BatchLoader workers reading the case file;
  *   predict  sliding-window prediction of the case (bench/ctio-predict.ts in a child process each,
  *            for its peak RSS), with and without --mirror.
- * HNAS_BENCH_CTIO=read,augment,loader,predict picks parts; HNAS_BENCH_SHAPE=Z,Y,X shrinks the case.
+ * HNAS_BENCH_CTIO=read,augment,loader,predict picks parts (default: all but predict, which takes tens of
+ * minutes at full size on 2 cores); HNAS_BENCH_SHAPE=Z,Y,X shrinks the case; HNAS_BENCH_BATCHES sets the loader's batches.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -26,7 +27,7 @@ import { augmentProfile } from './augment-profile.js';
 import { ctCase } from './ct-volume.js';
 
 const PATCH: Vec3 = [128, 128, 128];
-const parts = new Set((process.env.HNAS_BENCH_CTIO ?? 'read,augment,loader,predict').split(','));
+const parts = new Set((process.env.HNAS_BENCH_CTIO ?? 'read,augment,loader').split(','));
 const shape = (process.env.HNAS_BENCH_SHAPE?.split(',').map(Number) ?? [400, 512, 512]) as Vec3;
 
 const quantile = (xs: number[], q: number): number => {
@@ -62,7 +63,7 @@ function readLatency(file: string, inMemory: ReturnType<typeof memorySource>): v
   console.log(`\ncase [${shape.join(', ')}] float32 + int16 labels: ${mib.toFixed(0)} MiB file; patch [${PATCH.join(', ')}], ${READS} random starts (page cache warm)`);
   console.log('| read | p50 ms | p99 ms | whole case / p50 |');
   console.log('|---|---|---|---|');
-  for (const [name, list] of Object.entries(times)) console.log(`| ${name} | ${median(list).toFixed(1)} | ${quantile(list, 0.99).toFixed(1)} | ${(median(whole) / median(list)).toFixed(0)}x |`);
+  for (const [name, list] of Object.entries(times)) console.log(`| ${name} | ${median(list).toFixed(1)} | ${quantile(list, 0.99).toFixed(1)} | ${(median(whole) / median(list)).toFixed(1)}x |`);
   console.log(`| whole case (readPreprocessedCase, CRCs checked; 3 reads) | ${median(whole).toFixed(0)} | ${Math.max(...whole).toFixed(0)} | 1x |`);
 }
 
@@ -87,13 +88,13 @@ async function loaderRate(file: string): Promise<void> {
   for (const [name, rate] of rows) console.log(`| ${name} | ${rate.toFixed(3)} | ${(1 / rate).toFixed(2)} |`);
 }
 
-function predictChild(dir: string): void {
+function predictChild(): void {
   const script = fileURLToPath(new URL('./ctio-predict.ts', import.meta.url));
   console.log(`\nsliding-window prediction of one [${shape.join(', ')}] case (child process each; network: see the script)`);
-  console.log('| variant | seconds | peak RSS MiB | full-volume buffers (count, MiB) |');
-  console.log('|---|---|---|---|');
-  for (const mirror of [false, true]) {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', script, shape.join(','), mirror ? 'mirror' : 'plain', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  console.log('| variant, network | seconds | peak RSS MiB | peak / one float32 case | |');
+  console.log('|---|---|---|---|---|');
+  for (const variant of ['plain', 'probabilities', 'mirror']) {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script, shape.join(','), variant], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     console.log(out.trim());
   }
 }
@@ -110,7 +111,7 @@ export async function run(): Promise<void> {
     if (parts.has('read')) readLatency(file, inMemory);
     if (parts.has('augment')) augmentProfile(c, PATCH);
     if (parts.has('loader')) await loaderRate(file);
-    if (parts.has('predict')) predictChild(dir);
+    if (parts.has('predict')) predictChild();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
