@@ -7,6 +7,7 @@
 import { Rng } from '../util/rng.js';
 import type { Vec3 } from './plan-types.js';
 import { resampleVolume } from './resample.js';
+import { flipInPlace } from './transpose.js';
 
 /** One sample's patch: image [C, ...shape], label [...shape]. */
 export interface Patch {
@@ -33,14 +34,15 @@ function stats(v: Float32Array): { mean: number; std: number; min: number; max: 
   let sum = 0;
   let min = Infinity;
   let max = -Infinity;
-  for (const x of v) {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
     sum += x;
     if (x < min) min = x;
     if (x > max) max = x;
   }
   const mean = sum / v.length;
   let sq = 0;
-  for (const x of v) sq += (x - mean) ** 2;
+  for (let i = 0; i < v.length; i++) sq += (v[i]! - mean) ** 2;
   return { mean, std: Math.sqrt(sq / v.length), min, max };
 }
 
@@ -51,26 +53,27 @@ export function gaussianBlur(v: Float32Array, shape: Vec3, sigma: number): void 
   const norm = kernel.reduce((a, b) => a + b, 0);
   for (let i = 0; i < kernel.length; i++) kernel[i]! /= norm;
   const strides = [shape[1] * shape[2], shape[2], 1];
-  const tmp = new Float64Array(Math.max(...shape));
+  // One line at a time, copied with its reflected borders so the kernel loop has no index arithmetic.
+  const line = new Float64Array(Math.max(...shape) + 2 * radius);
   for (let axis = 0; axis < 3; axis++) {
     const n = shape[axis]!;
     const stride = strides[axis]!;
+    const reflect = (j: number): number => Math.min(Math.max(j < 0 ? -j - 1 : j >= n ? 2 * n - j - 1 : j, 0), n - 1);
+    const border = Int32Array.from({ length: 2 * radius }, (_, k) => (k < radius ? reflect(k - radius) : reflect(n + k - radius)));
     const others = [0, 1, 2].filter((a) => a !== axis);
     for (let a = 0; a < shape[others[0]!]!; a++)
       for (let b = 0; b < shape[others[1]!]!; b++) {
         const base = a * strides[others[0]!]! + b * strides[others[1]!]!;
+        for (let i = 0; i < n; i++) line[radius + i] = v[base + i * stride]!;
+        for (let k = 0; k < radius; k++) {
+          line[k] = v[base + border[k]! * stride]!;
+          line[radius + n + k] = v[base + border[radius + k]! * stride]!;
+        }
         for (let i = 0; i < n; i++) {
           let s = 0;
-          for (let k = -radius; k <= radius; k++) {
-            let j = i + k;
-            if (j < 0) j = -j - 1;
-            if (j >= n) j = 2 * n - j - 1;
-            j = Math.min(Math.max(j, 0), n - 1);
-            s += kernel[k + radius]! * v[base + j * stride]!;
-          }
-          tmp[i] = s;
+          for (let k = 0; k < kernel.length; k++) s += kernel[k]! * line[i + k]!;
+          v[base + i * stride] = s;
         }
-        for (let i = 0; i < n; i++) v[base + i * stride] = tmp[i]!;
       }
   }
 }
@@ -135,22 +138,10 @@ export const AUGMENTATIONS: readonly Augmentation[] = [
   },
 ];
 
-/** Flip image and label along `axis` (each axis flips with probability 0.5 x factor, after the table). */
+/** Flip image and label along `axis` in place (each axis flips with probability 0.5 x factor, after the table). */
 export function mirrorPatch(p: Patch, axis: number): void {
-  const [nz, ny, nx] = p.shape;
-  const n = nz * ny * nx;
-  const idx = (z: number, y: number, x: number): number => (z * ny + y) * nx + x;
-  const src = (z: number, y: number, x: number): number => (axis === 0 ? idx(nz - 1 - z, y, x) : axis === 1 ? idx(z, ny - 1 - y, x) : idx(z, y, nx - 1 - x));
-  const img = p.image.slice();
-  const lab = p.label.slice();
-  for (let z = 0; z < nz; z++)
-    for (let y = 0; y < ny; y++)
-      for (let x = 0; x < nx; x++) {
-        const o = idx(z, y, x);
-        const s = src(z, y, x);
-        p.label[o] = lab[s]!;
-        for (let c = 0; c < p.channels; c++) p.image[c * n + o] = img[c * n + s]!;
-      }
+  flipInPlace(p.image, p.channels, p.shape, axis);
+  flipInPlace(p.label, 1, p.shape, axis);
 }
 
 export const MIRROR_PROBABILITY = 0.5;

@@ -1,31 +1,28 @@
 /**
- * The preprocessed-case cache: one binary file per case (a small JSON header, then
- * raw float32 image, int16 label and int32 class locations, 8-byte aligned so they
- * are read back as typed-array views without parsing), plus a manifest holding a hash
- * of the plan fields preprocessing depends on. A changed plan rebuilds the cache.
+ * The preprocessed-case cache: one case file per case (case-file.ts: raw sections that
+ * patches are read from without reading the case), plus a manifest holding a hash of the
+ * plan fields preprocessing depends on and of the file format. A changed plan rebuilds the cache.
  *
  * Example:
  *   const cache = await preprocessDataset(dataset, plan, 'work/Hippocampus');
- *   const c = readPreprocessedCase(cache.files['hippocampus_001']!);
+ *   const c = CaseFile.open(cache.files['hippocampus_001']!);
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatasetError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { CASE_FILE_FORMAT, writeCaseFile } from './case-file.js';
 import { readCase } from './case.js';
 import type { Dataset } from './dataset.js';
 import type { Plan } from './plan-types.js';
-import { preprocessCase, type PreprocessedCase } from './preprocess.js';
+import { preprocessCase } from './preprocess.js';
 import { loadOrCreateSplits, type Split } from './splits.js';
-
-const MAGIC = 'HNASPP01';
-const FORMAT_VERSION = 1;
 
 /** Hash of everything in the plan that changes preprocessed voxels. */
 export function preprocessingHash(plan: Plan): string {
   const relevant = {
-    FORMAT_VERSION,
+    // A new file format makes every old cache stale, so `hnas train` rebuilds it by itself.
+    FORMAT_VERSION: CASE_FILE_FORMAT,
     spacing: plan.spacing,
     transposeForward: plan.transposeForward,
     normalization: plan.normalization,
@@ -35,72 +32,6 @@ export function preprocessingHash(plan: Plan): string {
     channelNames: plan.channelNames,
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
-}
-
-const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
-
-export function encodePreprocessedCase(c: PreprocessedCase): Uint8Array {
-  const classes = Object.entries(c.classLocations).map(([value, locs]) => ({ value: Number(value), count: locs.length }));
-  const header = { id: c.id, channels: c.channels, shape: c.shape, hasLabel: !!c.label, classes, properties: c.properties };
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const headerLen = pad8(json.length);
-  const imageBytes = c.image.byteLength;
-  const labelBytes = c.label ? pad8(c.label.byteLength) : 0;
-  const locBytes = classes.reduce((s, k) => s + k.count * 4, 0);
-  const out = new Uint8Array(16 + headerLen + imageBytes + labelBytes + locBytes);
-  out.set(new TextEncoder().encode(MAGIC), 0);
-  new DataView(out.buffer).setUint32(8, headerLen, true);
-  out.fill(0x20, 16, 16 + headerLen);
-  out.set(json, 16);
-  let off = 16 + headerLen;
-  out.set(new Uint8Array(c.image.buffer, c.image.byteOffset, imageBytes), off);
-  off += imageBytes;
-  if (c.label) out.set(new Uint8Array(c.label.buffer, c.label.byteOffset, c.label.byteLength), off);
-  off += labelBytes;
-  for (const k of classes) {
-    const locs = c.classLocations[k.value]!;
-    out.set(new Uint8Array(locs.buffer, locs.byteOffset, locs.byteLength), off);
-    off += locs.byteLength;
-  }
-  return out;
-}
-
-export function decodePreprocessedCase(bytes: Uint8Array, file = '<memory>'): PreprocessedCase {
-  // Typed-array views need aligned offsets; readFileSync may hand out a pooled, unaligned slice.
-  const b = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
-  if (b.length < 16 || new TextDecoder().decode(b.slice(0, 8)) !== MAGIC) throw new DatasetError(`not an hnas preprocessed case (bad magic)`, { file });
-  const headerLen = new DataView(b.buffer, b.byteOffset).getUint32(8, true);
-  let header: { id: string; channels: number; shape: PreprocessedCase['shape']; hasLabel: boolean; classes: { value: number; count: number }[]; properties: PreprocessedCase['properties'] };
-  try {
-    header = JSON.parse(new TextDecoder().decode(b.slice(16, 16 + headerLen)));
-  } catch (err) {
-    throw new DatasetError('corrupt preprocessed-case header', { file }, { cause: err });
-  }
-  const n = header.shape[0] * header.shape[1] * header.shape[2];
-  const locCount = header.classes.reduce((s, k) => s + k.count, 0);
-  const expected = 16 + headerLen + header.channels * n * 4 + (header.hasLabel ? pad8(n * 2) : 0) + locCount * 4;
-  if (b.length !== expected) throw new DatasetError(`truncated preprocessed case: ${b.length} bytes, expected ${expected}`, { file });
-  let off = b.byteOffset + 16 + headerLen;
-  const image = new Float32Array(b.buffer, off, header.channels * n);
-  off += header.channels * n * 4;
-  const label = header.hasLabel ? new Int16Array(b.buffer, off, n) : undefined;
-  off += header.hasLabel ? pad8(n * 2) : 0;
-  const classLocations: Record<number, Int32Array> = {};
-  for (const k of header.classes) {
-    classLocations[k.value] = new Int32Array(b.buffer, off, k.count);
-    off += k.count * 4;
-  }
-  return { id: header.id, channels: header.channels, shape: header.shape, image, label, classLocations, properties: header.properties };
-}
-
-export function readPreprocessedCase(file: string): PreprocessedCase {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    throw new DatasetError(`cannot read preprocessed case (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { file }, { cause: err });
-  }
-  return decodePreprocessedCase(bytes, file);
 }
 
 export interface Manifest {
@@ -142,7 +73,7 @@ export function preprocessDataset(dataset: Dataset, plan: Plan, dir: string, opt
     if (current[c.id] !== name || !existsSync(join(dir, name))) {
       delete current[c.id];
       const pre = preprocessCase(readCase(dataset, c), plan, (options.seed ?? 1234) + i);
-      writeFileAtomic(join(dir, name), encodePreprocessedCase(pre));
+      writeCaseFile(join(dir, name), pre);
       rebuilt++;
       files[c.id] = name;
       save(); // a few KB per case; lets an interrupted run resume

@@ -3,9 +3,8 @@ import { Rng } from '../util/rng.js';
 import type { Batch, PatchSamplerConfig } from './patch-sampler.js';
 
 export interface LoaderWorkerData {
-  /** Preprocessed-case files, read once by the main thread into shared memory. */
-  readonly buffers: SharedArrayBuffer[];
-  readonly names: string[];
+  /** Preprocessed-case files; workers read patches from them. */
+  readonly files: string[];
   readonly sampler: PatchSamplerConfig;
   readonly seed: number;
   readonly labelFormat: 'int16' | 'float32';

@@ -1,11 +1,11 @@
-/** Worker side of BatchLoader: decodes the shared case buffers once, then makes batches on request. */
+/** Worker side of BatchLoader: opens the case files (headers only), then makes batches on request from patch reads. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { decodePreprocessedCase } from './cache.js';
+import { CaseFile } from './case-file.js';
 import { batchRng, type LoaderWorkerData, type WorkerReply, type WorkerRequest } from './loader-protocol.js';
 import { sampleBatch } from './patch-sampler.js';
 
 const data = workerData as LoaderWorkerData;
-const cases = data.buffers.map((b, i) => decodePreprocessedCase(new Uint8Array(b), data.names[i]));
+const cases = data.files.map((f) => CaseFile.open(f));
 
 parentPort!.on('message', (req: WorkerRequest) => {
   if (req.type === 'stop') {

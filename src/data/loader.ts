@@ -1,6 +1,7 @@
 /**
  * Batches made in worker threads, so loading and augmentation overlap with
- * `session.run`, which blocks the main thread. Batch k is made by worker k mod W with
+ * `session.run`, which blocks the main thread. Workers read each patch from the case files
+ * (positioned reads), so memory does not grow with the dataset. Batch k is made by worker k mod W with
  * a generator seeded by (seed, k), so the stream is identical for any worker count.
  * Each worker keeps `prefetch` batches in flight.
  *
@@ -9,9 +10,9 @@
  *   const batch = await loader.next();   // { image: Float32Array [B, C, X, Y, Z], label: Int16Array, ... }
  *   await loader.close();
  */
-import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { DatasetError } from '../errors.js';
+import { CaseFile } from './case-file.js';
 import type { LoaderWorkerData, WorkerReply, WorkerRequest } from './loader-protocol.js';
 import { checkPatchSamplerConfig, type Batch, type PatchSamplerConfig } from './patch-sampler.js';
 
@@ -63,20 +64,11 @@ export class BatchLoader {
   static start(options: LoaderOptions): BatchLoader {
     if (options.files.length === 0) throw new DatasetError('no training cases for the loader');
     checkPatchSamplerConfig(options.sampler);
-    const buffers = options.files.map((f) => {
-      let bytes: Buffer;
-      try {
-        bytes = readFileSync(f);
-      } catch (err) {
-        throw new DatasetError(`cannot read preprocessed case (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { file: f }, { cause: err });
-      }
-      const shared = new SharedArrayBuffer(bytes.length);
-      new Uint8Array(shared).set(bytes);
-      return shared;
-    });
+    // Headers only: a missing, foreign, old or truncated file fails here, naming it; voxels are read per patch.
+    for (const f of options.files) CaseFile.open(f);
     const startIndex = options.startIndex ?? 0;
     if (!(Number.isInteger(startIndex) && startIndex >= 0)) throw new RangeError(`startIndex must be a non-negative integer, got ${startIndex}`);
-    const data: LoaderWorkerData = { buffers, names: [...options.files], sampler: options.sampler, seed: options.seed, labelFormat: options.labelFormat ?? 'int16' };
+    const data: LoaderWorkerData = { files: [...options.files], sampler: options.sampler, seed: options.seed, labelFormat: options.labelFormat ?? 'int16' };
     const count = Math.max(1, options.workers ?? 2);
     const workers = Array.from({ length: count }, () => new Worker(new URL('./loader-worker-boot.mjs', import.meta.url), { workerData: data }));
     return new BatchLoader(workers, count * Math.max(1, options.prefetch ?? 2), startIndex);

@@ -12,7 +12,7 @@ import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { NIFTI1, NIFTI2, isNIFTI1, isNIFTI2 } from 'nifti-reader-js';
 import { DatasetError } from '../errors.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { writeFileAtomic, writeFileAtomicPieces } from '../util/fs.js';
 import {
   DATATYPE_BY_CODE,
   DATATYPE_BY_NAME,
@@ -258,10 +258,54 @@ export function encodeNifti(
   geometry: NiftiGeometry,
   options: WriteNiftiOptions = {},
 ): Uint8Array {
+  const head = niftiHead(dims, geometry, options);
+  if (head.count !== values.length) throw new Error(`writeNifti: ${values.length} values for dims [${dims.join(', ')}]`);
+  const voxelBytes = head.encode(values);
+  const out = new Uint8Array(head.bytes.length + voxelBytes.length);
+  out.set(head.bytes, 0);
+  out.set(voxelBytes, head.bytes.length);
+  return options.gzip ? gzipSync(out) : out;
+}
+
+/**
+ * Write a NIfTI whose voxels come in `chunks` equal parts along the last dimension (one class of a
+ * 4D probability volume at a time, say), so only one part is ever encoded in memory. With `.gz`
+ * each part is its own gzip member: RFC 1952 allows several, and gunzip, Python's gzip (nibabel)
+ * and zlib's gzread read them as one stream. Atomic like writeNifti (temp file, then rename).
+ */
+export function writeNiftiChunked(
+  file: string,
+  dims: readonly number[],
+  geometry: NiftiGeometry,
+  chunks: number,
+  chunk: (index: number) => ArrayLike<number>,
+  options: WriteNiftiOptions = {},
+): void {
+  const head = niftiHead(dims, geometry, options);
+  if (head.count % chunks !== 0) throw new Error(`writeNiftiChunked: ${head.count} voxels do not split into ${chunks} chunks`);
+  const gzip = file.endsWith('.gz');
+  writeFileAtomicPieces(file, (write) => {
+    for (let c = 0; c < chunks; c++) {
+      const values = chunk(c);
+      if (values.length !== head.count / chunks) throw new Error(`writeNiftiChunked: chunk ${c} has ${values.length} values, expected ${head.count / chunks}`);
+      let bytes = head.encode(values);
+      if (c === 0) {
+        // The header joins the first member.
+        const joined = new Uint8Array(head.bytes.length + bytes.length);
+        joined.set(head.bytes, 0);
+        joined.set(bytes, head.bytes.length);
+        bytes = joined;
+      }
+      write(gzip ? gzipSync(bytes) : bytes);
+    }
+  });
+}
+
+/** The header bytes (with the 4 extension bytes) and the voxel encoder of a file to write. */
+function niftiHead(dims: readonly number[], geometry: NiftiGeometry, options: WriteNiftiOptions): { bytes: Uint8Array; count: number; encode: (values: ArrayLike<number>) => Uint8Array } {
   const { version = 1, littleEndian = true, datatype = 'float32', sclSlope = 1, sclInter = 0 } = options;
   const dtype = DATATYPE_BY_NAME.get(datatype)!;
   const count = dims.reduce((a, b) => a * b, 1);
-  if (count !== values.length) throw new Error(`writeNifti: ${values.length} values for dims [${dims.join(', ')}]`);
   if (dims.length < 1 || dims.length > 7) throw new Error(`writeNifti: 1..7 dims, got ${dims.length}`);
 
   const header = version === 1 ? new NIFTI1() : new NIFTI2();
@@ -284,18 +328,19 @@ export function encodeNifti(
   const headerBytes = new Uint8Array(header.toArrayBuffer(false));
   if (version === 1) headerBytes.set([0x6e, 0x2b, 0x31, 0x00], 344);
   else headerBytes.set([0x6e, 0x2b, 0x32, 0x00, 0x0d, 0x0a, 0x1a, 0x0a], 4);
+  const bytes = new Uint8Array(voxOffset);
+  bytes.set(headerBytes.subarray(0, voxOffset), 0);
 
-  const stored = dtype.alloc(count);
   const isInteger = !dtype.name.startsWith('float');
-  for (let i = 0; i < count; i++) {
-    const v = (values[i]! - sclInter) / sclSlope;
-    (stored as unknown as (number | bigint)[])[i] = dtype.encode(isInteger ? Math.round(v) : v);
-  }
-  const voxelBytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength).slice();
-  if (littleEndian !== IS_HOST_LITTLE_ENDIAN) swapBytes(voxelBytes, dtype.bytes);
-
-  const out = new Uint8Array(voxOffset + voxelBytes.length);
-  out.set(headerBytes.subarray(0, voxOffset), 0);
-  out.set(voxelBytes, voxOffset);
-  return options.gzip ? gzipSync(out) : out;
+  const encode = (values: ArrayLike<number>): Uint8Array => {
+    const stored = dtype.alloc(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = (values[i]! - sclInter) / sclSlope;
+      (stored as unknown as (number | bigint)[])[i] = dtype.encode(isInteger ? Math.round(v) : v);
+    }
+    const voxelBytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
+    if (littleEndian !== IS_HOST_LITTLE_ENDIAN) swapBytes(voxelBytes, dtype.bytes);
+    return voxelBytes;
+  };
+  return { bytes, count, encode };
 }

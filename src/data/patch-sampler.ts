@@ -11,6 +11,7 @@
 import { ConfigError } from '../errors.js';
 import { Rng } from '../util/rng.js';
 import { augmentPatch, type Patch } from './augment.js';
+import { asPatchSource, type PatchSource } from './patch-source.js';
 import type { Vec3 } from './plan-types.js';
 import type { PreprocessedCase } from './preprocess.js';
 
@@ -48,16 +49,17 @@ export const SCALING_PROBABILITY = 0.2;
 const MAX_ROTATION = Math.PI / 6; // 30 degrees
 
 /** Patch start for a sample: random within the (padded) volume, or around a foreground voxel. */
-export function chooseStart(c: PreprocessedCase, patch: Vec3, forceForeground: boolean, rng: Rng): Vec3 {
+export function chooseStart(source: PatchSource | PreprocessedCase, patch: Vec3, forceForeground: boolean, rng: Rng): Vec3 {
+  const c = asPatchSource(source);
   const shape = c.shape;
   // Volumes smaller than the patch may be padded; lbs/ubs bound the patch start.
   const needPad = shape.map((s, a) => Math.max(0, patch[a]! - s));
   const lbs = needPad.map((p) => -Math.floor(p / 2));
   const ubs = shape.map((s, a) => s + Math.floor(needPad[a]! / 2) + (needPad[a]! % 2) - patch[a]!);
-  const present = Object.entries(c.classLocations).filter(([, locs]) => locs.length > 0);
+  const present = c.classes.filter((k) => k.count > 0);
   if (forceForeground && present.length > 0) {
-    const locs = present[rng.int(present.length)]![1];
-    const flat = locs[rng.int(locs.length)]!;
+    const k = present[rng.int(present.length)]!;
+    const flat = c.classLocation(k.value, rng.int(k.count));
     const voxel = [Math.floor(flat / (shape[1] * shape[2])), Math.floor(flat / shape[2]) % shape[1], flat % shape[2]];
     return voxel.map((v, a) => Math.min(Math.max(v - Math.floor(patch[a]! / 2), lbs[a]!), ubs[a]!)) as Vec3;
   }
@@ -98,67 +100,76 @@ function spatialMatrix(rng: Rng, factor: number): number[][] | undefined {
   return m;
 }
 
-/** Read one patch starting at `start`; with a matrix, sample around the patch centre (trilinear image, nearest label). */
-export function extractPatch(c: PreprocessedCase, patch: Vec3, start: Vec3, matrix?: number[][]): Patch {
-  const [sz, sy, sx] = c.shape;
-  const nCase = sz * sy * sx;
+/**
+ * Read one patch starting at `start`; with a matrix, sample around the patch centre (trilinear
+ * image, nearest label) from the box of the source that the sampling positions span, so only
+ * that box is read.
+ */
+export function extractPatch(source: PatchSource | PreprocessedCase, patch: Vec3, start: Vec3, matrix?: number[][]): Patch {
+  const c = asPatchSource(source);
   const [pz, py, px] = patch;
+  if (!matrix) return { ...c.readRegion(start, patch), channels: c.channels, shape: patch };
   const nPatch = pz * py * px;
   const image = new Float32Array(c.channels * nPatch);
-  const label = new Int16Array(nPatch).fill(-1);
-  const src = c.label;
-  let o = 0;
-  if (!matrix) {
-    for (let z = 0; z < pz; z++)
-      for (let y = 0; y < py; y++)
-        for (let x = 0; x < px; x++, o++) {
-          const zz = start[0] + z;
-          const yy = start[1] + y;
-          const xx = start[2] + x;
-          if (zz < 0 || yy < 0 || xx < 0 || zz >= sz || yy >= sy || xx >= sx) continue;
-          const i = (zz * sy + yy) * sx + xx;
-          label[o] = src ? src[i]! : 0;
-          for (let ch = 0; ch < c.channels; ch++) image[ch * nPatch + o] = c.image[ch * nCase + i]!;
-        }
-    return { image, label, channels: c.channels, shape: patch };
-  }
+  const label = new Int16Array(nPatch);
   const centre = [start[0] + (pz - 1) / 2, start[1] + (py - 1) / 2, start[2] + (px - 1) / 2];
+  const position = (r: number, d0: number, d1: number, d2: number): number => centre[r]! + matrix[r]![0]! * d0 + matrix[r]![1]! * d1 + matrix[r]![2]! * d2;
+  // Each position is monotone in each offset, so the patch corners bound them all; the trilinear
+  // neighbour and a voxel of margin for rounding make the box.
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const corners = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => position(r, i & 4 ? (pz - 1) / 2 : -(pz - 1) / 2, i & 2 ? (py - 1) / 2 : -(py - 1) / 2, i & 1 ? (px - 1) / 2 : -(px - 1) / 2));
+    lo.push(Math.floor(Math.min(...corners)) - 1);
+    hi.push(Math.floor(Math.max(...corners)) + 3);
+  }
+  const [rz, ry, rx] = [hi[0]! - lo[0]!, hi[1]! - lo[1]!, hi[2]! - lo[2]!];
+  const region = c.readRegion(lo as Vec3, [rz, ry, rx]);
+  const nRegion = rz * ry * rx;
+  const planes = Array.from({ length: c.channels }, (_, ch) => region.image.subarray(ch * nRegion, (ch + 1) * nRegion));
+  const [m0, m1, m2] = [matrix[0]!, matrix[1]!, matrix[2]!];
+  const plane = ry * rx;
+  let o = 0;
   for (let z = 0; z < pz; z++)
-    for (let y = 0; y < py; y++)
+    for (let y = 0; y < py; y++) {
+      const d0 = z - (pz - 1) / 2;
+      const d1 = y - (py - 1) / 2;
+      // Per row the part of each position that does not depend on x (same evaluation order as `position`).
+      const az = centre[0]! + m0[0]! * d0 + m0[1]! * d1;
+      const ay = centre[1]! + m1[0]! * d0 + m1[1]! * d1;
+      const ax = centre[2]! + m2[0]! * d0 + m2[1]! * d1;
       for (let x = 0; x < px; x++, o++) {
-        const d = [z - (pz - 1) / 2, y - (py - 1) / 2, x - (px - 1) / 2];
-        const q = [0, 1, 2].map((r) => centre[r]! + matrix[r]![0]! * d[0]! + matrix[r]![1]! * d[1]! + matrix[r]![2]! * d[2]!);
-        const nz = Math.round(q[0]!);
-        const ny = Math.round(q[1]!);
-        const nx = Math.round(q[2]!);
-        if (nz >= 0 && ny >= 0 && nx >= 0 && nz < sz && ny < sy && nx < sx) label[o] = src ? src[(nz * sy + ny) * sx + nx]! : 0;
-        const z0 = Math.floor(q[0]!);
-        const y0 = Math.floor(q[1]!);
-        const x0 = Math.floor(q[2]!);
-        const fz = q[0]! - z0;
-        const fy = q[1]! - y0;
-        const fx = q[2]! - x0;
-        for (let ch = 0; ch < c.channels; ch++) {
-          let v = 0;
-          for (let dz = 0; dz < 2; dz++)
-            for (let dy = 0; dy < 2; dy++)
-              for (let dx = 0; dx < 2; dx++) {
-                const zz = z0 + dz;
-                const yy = y0 + dy;
-                const xx = x0 + dx;
-                if (zz < 0 || yy < 0 || xx < 0 || zz >= sz || yy >= sy || xx >= sx) continue; // outside reads as 0
-                const w = (dz ? fz : 1 - fz) * (dy ? fy : 1 - fy) * (dx ? fx : 1 - fx);
-                v += w * c.image[ch * nCase + (zz * sy + yy) * sx + xx]!;
-              }
-          image[ch * nPatch + o] = v;
+        const d2 = x - (px - 1) / 2;
+        // Region coordinates; the region holds image 0 and label -1 outside the volume.
+        const qz = az + m0[2]! * d2 - lo[0]!;
+        const qy = ay + m1[2]! * d2 - lo[1]!;
+        const qx = ax + m2[2]! * d2 - lo[2]!;
+        label[o] = region.label[(Math.round(qz) * ry + Math.round(qy)) * rx + Math.round(qx)]!;
+        const z0 = Math.floor(qz);
+        const y0 = Math.floor(qy);
+        const x0 = Math.floor(qx);
+        const fz = qz - z0;
+        const fy = qy - y0;
+        const fx = qx - x0;
+        const base = (z0 * ry + y0) * rx + x0;
+        for (let ch = 0; ch < planes.length; ch++) {
+          const v = planes[ch]!;
+          const c00 = v[base]! + (v[base + 1]! - v[base]!) * fx;
+          const c01 = v[base + rx]! + (v[base + rx + 1]! - v[base + rx]!) * fx;
+          const c10 = v[base + plane]! + (v[base + plane + 1]! - v[base + plane]!) * fx;
+          const c11 = v[base + plane + rx]! + (v[base + plane + rx + 1]! - v[base + plane + rx]!) * fx;
+          const c0 = c00 + (c01 - c00) * fy;
+          image[ch * nPatch + o] = c0 + (c10 + (c11 - c10) * fy - c0) * fz;
         }
       }
+    }
   return { image, label, channels: c.channels, shape: patch };
 }
 
-export function sampleBatch(cases: readonly PreprocessedCase[], cfg: PatchSamplerConfig, rng: Rng): Batch {
+export function sampleBatch(from: readonly (PatchSource | PreprocessedCase)[], cfg: PatchSamplerConfig, rng: Rng): Batch {
   checkPatchSamplerConfig(cfg);
-  if (cases.length === 0) throw new ConfigError('no cases to sample from');
+  if (from.length === 0) throw new ConfigError('no cases to sample from');
+  const cases = from.map(asPatchSource);
   const { patchSize: patch, batchSize: B, augmentationFactor: f } = cfg;
   const channels = cases[0]!.channels;
   const nPatch = patch[0] * patch[1] * patch[2];

@@ -9,6 +9,7 @@
  *   const logits = await slidingWindow(img, 1, [35, 50, 36], run, { patchSize: [40, 56, 40], numClasses: 3 });
  */
 import type { Vec3 } from './plan-types.js';
+import { flipInPlace } from './transpose.js';
 
 /** [B, C, ...patch] in, [B, K, ...patch] logits out. */
 export type PredictPatch = (batch: Float32Array, shape: readonly [number, number, number, number, number]) => Promise<Float32Array>;
@@ -59,20 +60,11 @@ function forEachRow(shape: Vec3, patch: Vec3, start: Vec3, fn: (volOffset: numbe
     for (let y = 0; y < patch[1]; y++) fn(((start[0] + z) * shape[1] + start[1] + y) * shape[2] + start[2], (z * patch[1] + y) * patch[2]);
 }
 
+/** A flipped copy (flips are their own inverse); the data itself when there is nothing to flip. */
 function flip(data: Float32Array, channels: number, shape: Vec3, axes: readonly number[]): Float32Array {
   if (axes.length === 0) return data;
-  const out = new Float32Array(data.length);
-  const n = shape[0] * shape[1] * shape[2];
-  let o = 0;
-  for (let c = 0; c < channels; c++)
-    for (let z = 0; z < shape[0]; z++)
-      for (let y = 0; y < shape[1]; y++)
-        for (let x = 0; x < shape[2]; x++, o++) {
-          const zz = axes.includes(0) ? shape[0] - 1 - z : z;
-          const yy = axes.includes(1) ? shape[1] - 1 - y : y;
-          const xx = axes.includes(2) ? shape[2] - 1 - x : x;
-          out[o] = data[c * n + (zz * shape[1] + yy) * shape[2] + xx]!;
-        }
+  const out = data.slice();
+  for (const axis of axes) flipInPlace(out, channels, shape, axis);
   return out;
 }
 

@@ -1,8 +1,9 @@
-/** Axis permutation of channel-first volumes: out axis a is input axis order[a]. */
+/** Axis permutation and flips of channel-first volumes. */
 import type { Vec3 } from './plan-types.js';
 
 type Voxels = Float32Array | Int16Array | Uint8Array;
 
+/** Out axis a is input axis order[a]. */
 export function transpose<T extends Voxels>(data: T, channels: number, shape: Vec3, order: Vec3): T {
   if (order[0] === 0 && order[1] === 1 && order[2] === 2) return data;
   const outShape = order.map((a) => shape[a]!) as Vec3;
@@ -22,3 +23,23 @@ export function transpose<T extends Voxels>(data: T, channels: number, shape: Ve
 
 /** Inverse permutation: transpose(transpose(x, o), inverse(o)) = x. */
 export const inverseOrder = (order: Vec3): Vec3 => [order.indexOf(0), order.indexOf(1), order.indexOf(2)] as Vec3;
+
+/** Reverse a channel-first [C, ...shape] volume along `axis`, in place (whole rows and planes moved at once). */
+export function flipInPlace(data: Voxels, channels: number, shape: Vec3, axis: number): void {
+  const count = shape[axis]!;
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const outer = channels * shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  if (inner === 1) {
+    for (let o = 0; o < outer; o++) data.subarray(o * count, (o + 1) * count).reverse();
+    return;
+  }
+  const tmp = data.slice(0, inner);
+  for (let o = 0; o < outer; o++) {
+    const run = o * count * inner;
+    for (let i = 0, j = count - 1; i < j; i++, j--) {
+      tmp.set(data.subarray(run + i * inner, run + (i + 1) * inner) as never);
+      data.copyWithin(run + i * inner, run + j * inner, run + (j + 1) * inner);
+      data.set(tmp as never, run + j * inner);
+    }
+  }
+}

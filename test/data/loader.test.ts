@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { preprocessDataset } from '../../src/data/cache.js';
@@ -6,7 +6,7 @@ import { loadDataset } from '../../src/data/dataset.js';
 import { computeFingerprint } from '../../src/data/fingerprint.js';
 import { BatchLoader } from '../../src/data/loader.js';
 import { batchRng } from '../../src/data/loader-protocol.js';
-import { readPreprocessedCase } from '../../src/data/cache.js';
+import { readPreprocessedCase } from '../../src/data/case-file.js';
 import { planExperiment } from '../../src/data/planner.js';
 import { sampleBatch, type PatchSamplerConfig } from '../../src/data/patch-sampler.js';
 import { tempDir, writeMsdDataset } from './helpers.js';
@@ -71,12 +71,24 @@ describe('BatchLoader (worker threads)', () => {
     }
   });
 
-  it('a worker that fails (corrupt cache file) rejects next() instead of hanging', async () => {
+  it('a foreign or old-format cache file is a DatasetError at start, naming it', () => {
     const bad = join(tempDir(), 'bad.hnpp');
     writeFileSync(bad, 'not a preprocessed case at all');
-    const loader = BatchLoader.start({ files: [bad], sampler, seed: 1, workers: 1 });
+    expect(() => BatchLoader.start({ files: [bad], sampler, seed: 1, workers: 1 })).toThrow(/bad\.hnpp.*bad magic/);
+    writeFileSync(bad, Buffer.concat([Buffer.from('HNASPP01'), Buffer.alloc(64)]));
+    expect(() => BatchLoader.start({ files: [bad], sampler, seed: 1, workers: 1 })).toThrow(/bad\.hnpp: preprocessed-case file of cache format 1.*rerun `hnas preprocess`/);
+  });
+
+  it('a cache file cut short while training rejects next() in the worker instead of hanging', async () => {
+    const copy = join(tempDir(), 'cut.hnpp');
+    writeFileSync(copy, readFileSync(files[0]!));
+    const loader = BatchLoader.start({ files: [copy], sampler, seed: 1, workers: 1, prefetch: 1 });
     try {
-      await expect(loader.next()).rejects.toThrow(/loader worker failed: .*bad\.hnpp.*bad magic/);
+      await loader.next();
+      truncateSync(copy, 4096);
+      let failure: unknown;
+      for (let i = 0; i < 4 && !failure; i++) await loader.next().catch((err: unknown) => (failure = err));
+      expect(String(failure)).toMatch(/loader worker: .*cut\.hnpp: truncated preprocessed case/);
       await expect(loader.next()).rejects.toThrow(/loader worker/);
     } finally {
       await loader.close();

@@ -149,6 +149,26 @@ describe('augmentations', () => {
     expect(Array.from(p.image)).toEqual(Array.from(img));
     expect(Array.from(p.label)).toEqual(Array.from(lab));
   });
+  it('mirroring equals the index-reversed copy along the axis, for any shape and channel count', () => {
+    fc.assert(
+      fc.property(fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 })), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 2 }), (shape, channels, axis) => {
+        const n = shape[0] * shape[1] * shape[2];
+        const p: Patch = { image: Float32Array.from({ length: channels * n }, (_, i) => i), label: Int16Array.from({ length: n }, (_, i) => i), channels, shape: shape as Vec3 };
+        mirrorPatch(p, axis);
+        for (let c = 0; c < channels; c++)
+          for (let z = 0; z < shape[0]; z++)
+            for (let y = 0; y < shape[1]; y++)
+              for (let x = 0; x < shape[2]; x++) {
+                const src = [z, y, x];
+                src[axis] = shape[axis]! - 1 - src[axis]!;
+                const o = (z * shape[1] + y) * shape[2] + x;
+                const from = (src[0]! * shape[1] + src[1]!) * shape[2] + src[2]!;
+                expect(p.image[c * n + o]).toBe(c * n + from);
+                if (c === 0) expect(p.label[o]).toBe(from);
+              }
+      }),
+    );
+  });
   it('blur keeps constants; its impulse response is the normalised Gaussian of the given sigma', () => {
     const v = new Float32Array(27).fill(4);
     gaussianBlur(v, [3, 3, 3], 0.8);
