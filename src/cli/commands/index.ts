@@ -32,6 +32,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'report', load: async () => (await import('./report.js')).registerReport },
   { name: 'incumbent', load: async () => (await import('./incumbent.js')).registerIncumbent },
   { name: 'doctor', load: async () => (await import('./doctor.js')).registerDoctor },
+  { name: 'generate-dataset', load: async () => (await import('./generate-dataset.js')).registerGenerateDataset },
   { name: 'setup', load: async () => (await import('./setup.js')).registerSetup },
 ];
 
