@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../util/fs.js';
 import { readCase } from './case.js';
 import type { Dataset } from './dataset.js';
 import type { Plan } from './plan-types.js';
-import { preprocessCase, type PreprocessedCase } from './preprocess.js';
+import { preprocessReadCase, type PreprocessedCase } from './preprocess.js';
 import { loadOrCreateSplits, type Split } from './splits.js';
 
 const MAGIC = 'HNASPP01';
@@ -39,30 +39,38 @@ export function preprocessingHash(plan: Plan): string {
 
 const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
 
-export function encodePreprocessedCase(c: PreprocessedCase): Uint8Array {
+/** The bytes of a preprocessed-case file, in pieces that view the case's arrays (nothing copied). */
+function preprocessedCaseParts(c: PreprocessedCase): Uint8Array[] {
   const classes = Object.entries(c.classLocations).map(([value, locs]) => ({ value: Number(value), count: locs.length }));
   const header = { id: c.id, channels: c.channels, shape: c.shape, hasLabel: !!c.label, classes, properties: c.properties };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerLen = pad8(json.length);
-  const imageBytes = c.image.byteLength;
-  const labelBytes = c.label ? pad8(c.label.byteLength) : 0;
-  const locBytes = classes.reduce((s, k) => s + k.count * 4, 0);
-  const out = new Uint8Array(16 + headerLen + imageBytes + labelBytes + locBytes);
-  out.set(new TextEncoder().encode(MAGIC), 0);
-  new DataView(out.buffer).setUint32(8, headerLen, true);
-  out.fill(0x20, 16, 16 + headerLen);
-  out.set(json, 16);
-  let off = 16 + headerLen;
-  out.set(new Uint8Array(c.image.buffer, c.image.byteOffset, imageBytes), off);
-  off += imageBytes;
-  if (c.label) out.set(new Uint8Array(c.label.buffer, c.label.byteOffset, c.label.byteLength), off);
-  off += labelBytes;
-  for (const k of classes) {
-    const locs = c.classLocations[k.value]!;
-    out.set(new Uint8Array(locs.buffer, locs.byteOffset, locs.byteLength), off);
-    off += locs.byteLength;
+  const head = new Uint8Array(16 + headerLen);
+  head.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(head.buffer).setUint32(8, headerLen, true);
+  head.fill(0x20, 16, 16 + headerLen);
+  head.set(json, 16);
+  const bytesOf = (a: Float32Array | Int16Array | Int32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const parts = [head, bytesOf(c.image)];
+  if (c.label) parts.push(bytesOf(c.label), new Uint8Array(pad8(c.label.byteLength) - c.label.byteLength));
+  for (const k of classes) parts.push(bytesOf(c.classLocations[k.value]!));
+  return parts;
+}
+
+export function encodePreprocessedCase(c: PreprocessedCase): Uint8Array {
+  const parts = preprocessedCaseParts(c);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
   }
   return out;
+}
+
+/** Write a case's file (atomically) without assembling its bytes in memory first. */
+export function writePreprocessedCase(file: string, c: PreprocessedCase): void {
+  writeFileAtomic(file, preprocessedCaseParts(c));
 }
 
 export function decodePreprocessedCase(bytes: Uint8Array, file = '<memory>'): PreprocessedCase {
@@ -141,8 +149,7 @@ export function preprocessDataset(dataset: Dataset, plan: Plan, dir: string, opt
     const name = `${c.id}.hnpp`;
     if (current[c.id] !== name || !existsSync(join(dir, name))) {
       delete current[c.id];
-      const pre = preprocessCase(readCase(dataset, c), plan, (options.seed ?? 1234) + i);
-      writeFileAtomic(join(dir, name), encodePreprocessedCase(pre));
+      writePreprocessedCase(join(dir, name), preprocessReadCase(() => readCase(dataset, c), plan, (options.seed ?? 1234) + i));
       rebuilt++;
       files[c.id] = name;
       save(); // a few KB per case; lets an interrupted run resume

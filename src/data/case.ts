@@ -79,13 +79,20 @@ function readImageFiles(id: string, files: readonly string[], expectedChannels: 
   }
   checkSpacing(first);
   const shape = arrayShape(first);
-  const image = new Float32Array(channels * shape[0] * shape[1] * shape[2]);
-  let offset = 0;
-  for (const n of niftis) {
-    const values = niftiValues(n);
-    refuseNonFinite(values, n);
-    image.set(values, offset);
-    offset += values.length;
+  // One file (MSD, most v2 data): its values are the image; no second copy of a CT-sized volume.
+  let image: Float32Array;
+  if (niftis.length === 1) {
+    image = niftiValues(first);
+    refuseNonFinite(image, first);
+  } else {
+    image = new Float32Array(channels * shape[0] * shape[1] * shape[2]);
+    let offset = 0;
+    for (const n of niftis) {
+      const values = niftiValues(n);
+      refuseNonFinite(values, n);
+      image.set(values, offset);
+      offset += values.length;
+    }
   }
   return { image: { id, image, channels, shape, spacing: arraySpacing(first.geometry), geometry: first.geometry }, first };
 }
@@ -143,10 +150,12 @@ export function readCase(dataset: Dataset, c: DatasetCase): CaseData {
 /** Label voxels as Int16, rejecting non-integers and values dataset.json does not declare. */
 export function labelValues(n: NiftiImage, dataset: Pick<Dataset, 'labels'>): Int16Array {
   const allowed = new Set(dataset.labels.map((l) => l.value));
-  const values = niftiValues(n);
-  const out = new Int16Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
+  // Straight from the stored voxels (no float32 copy of the volume); float32 rounding as before.
+  const { raw, sclSlope, sclInter } = n;
+  const scaled = sclSlope !== 1 || sclInter !== 0;
+  const out = new Int16Array(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const v = Math.fround(scaled ? Number(raw[i]!) * sclSlope + sclInter : Number(raw[i]!));
     if (!allowed.has(v)) {
       throw new DatasetError(
         `label value ${v} at ${voxelAt(n, i)} is not among dataset.json's labels {${[...allowed].join(', ')}}`,
