@@ -39,7 +39,9 @@ export function arraySpacing(geometry: NiftiGeometry): Vec3 {
 const SPACING_TOLERANCE = 1e-4;
 const AFFINE_TOLERANCE = 1e-3;
 
-function sameGeometry(a: NiftiImage, b: NiftiImage): string | undefined {
+type NiftiHeader = Pick<NiftiImage, 'file' | 'dims' | 'geometry'>;
+
+function sameGeometry(a: NiftiHeader, b: NiftiHeader): string | undefined {
   const da = a.dims.slice(0, 3).join('x');
   const db = b.dims.slice(0, 3).join('x');
   if (da !== db) return `shape ${db} differs from ${da} in ${a.file}`;
@@ -65,7 +67,7 @@ export function readCaseImage(id: string, files: readonly string[], expectedChan
   return readImageFiles(id, files, expectedChannels).image;
 }
 
-function readImageFiles(id: string, files: readonly string[], expectedChannels: number): { image: CaseImage; first: NiftiImage } {
+function readImageFiles(id: string, files: readonly string[], expectedChannels: number): { image: CaseImage; first: NiftiHeader } {
   const niftis = files.map((f) => readNifti(f));
   const first = niftis[0]!;
   for (const n of niftis.slice(1)) {
@@ -94,7 +96,8 @@ function readImageFiles(id: string, files: readonly string[], expectedChannels: 
       offset += values.length;
     }
   }
-  return { image: { id, image, channels, shape, spacing: arraySpacing(first.geometry), geometry: first.geometry }, first };
+  // Only the header goes on: the stored voxels are garbage once converted.
+  return { image: { id, image, channels, shape, spacing: arraySpacing(first.geometry), geometry: first.geometry }, first: { file: first.file, dims: first.dims, geometry: first.geometry } };
 }
 
 /** NIfTI voxel (i, j, k[, c]) of a flat index, for messages. */

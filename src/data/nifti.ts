@@ -160,7 +160,9 @@ export function parseNifti(input: Uint8Array, file: string): NiftiImage {
   let bytes = input;
   if (gzip) {
     try {
-      bytes = gunzipSync(input, { maxOutputLength: Math.max(expected, 1) });
+      // One output chunk a little larger than promised: zlib then neither joins chunks (a second
+      // copy of the volume) nor starts a fresh chunk when the output fills one exactly.
+      bytes = gunzipSync(input, { maxOutputLength: Math.max(expected, 1), chunkSize: Math.max(expected + 64, 16384) });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
         throw new DatasetError(`the gzip stream inflates to more than the ${expected} bytes the header promises (vox_offset ${offset} + ${nbytes} bytes of ${dtype.name})`, { file }, { cause: err });
