@@ -10,7 +10,10 @@ neighbour (scipy.ndimage.map_coordinates order 0, mode 'nearest', pixel-centre c
 usage: python3 ctpreprocess_reference.py job.json   (prints one JSON line of timings)
 job.json: {"image": raw float32 [C, *shape], "label": raw int16 [*shape] or null, "channels": C,
            "shape": [..], "new_shape": [..], "spacing": [..], "target": [..], "threshold": 3,
-           "out_image": path, "out_label": path}
+           "out_image": path, "out_label": path,
+           "compare_image": raw float32 or null, "compare_label": raw int16 or null}
+With compare_*, it also reports the max / mean absolute difference of the image and the Dice per label
+of the segmentation against those files (after its own peak memory is recorded).
 """
 import json
 import resource
@@ -90,7 +93,25 @@ def main():
         seconds_label = time.perf_counter() - t
         seg.tofile(job["out_label"])
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds_image": seconds_image, "seconds_label": seconds_label, "separate_axis": axis, "max_rss_kb": rss}))
+    report = {"seconds_image": seconds_image, "seconds_label": seconds_label, "separate_axis": axis, "max_rss_kb": rss}
+    if job.get("compare_image"):
+        del image
+        other = np.fromfile(job["compare_image"], dtype=np.float32).reshape(out.shape)
+        diff = np.abs(other.astype(np.float64) - out)
+        report["max_abs_diff"] = float(diff.max())
+        report["mean_abs_diff"] = float(diff.mean())
+        report["value_range"] = [float(out.min()), float(out.max())]
+        del other, diff
+    if job.get("compare_label") and job.get("label"):
+        other = np.fromfile(job["compare_label"], dtype=np.int16).reshape(seg.shape)
+        dice = {}
+        for v in np.union1d(np.unique(seg), np.unique(other)):
+            a = seg == v
+            b = other == v
+            dice[str(int(v))] = float(2 * np.logical_and(a, b).sum() / (a.sum() + b.sum()))
+        report["dice"] = dice
+        report["label_voxels_differing"] = int((seg != other).sum())
+    print(json.dumps(report))
 
 
 if __name__ == "__main__":

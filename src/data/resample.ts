@@ -269,6 +269,11 @@ export function resampleLabels(label: Int16Array, shape: Vec3, newShape: Vec3, o
   const [m0, m1, m2] = newShape;
   const nIn = n1 * n2;
   const nOut = m1 * m2;
+  if (orders[0] === 0 && n1 === m1 && n2 === m2) {
+    // Only the coarse axis changes, by nearest neighbour: whole slices are copied.
+    for (let t = 0; t < m0; t++) out.set(label.subarray(nearestSource(t, n0, m0) * nIn, (nearestSource(t, n0, m0) + 1) * nIn), t * nOut);
+    return out;
+  }
   const mask = new Float32Array(nIn);
   // In-plane resampled one-hot masks of the most recent input slices, per class.
   const cache = new Map<number, Float32Array[]>();

@@ -1,6 +1,7 @@
 /**
  * Synthetic datasets at the size of real ones, made here from a seed (nothing downloaded), in the
- * Medical Segmentation Decathlon layout: dataset.json, imagesTr/, labelsTr/, imagesTs/ (.nii.gz).
+ * Medical Segmentation Decathlon layout: dataset.json, imagesTr/, labelsTr/, imagesTs/ (.nii.gz), plus
+ * labelsTs/ with the test cases' references (for `hnas evaluate`; MSD keeps those private).
  *
  * - 'ct': CT-like cases, by default 512 x 512 x 300-450 voxels at 0.7-0.8 x 0.7-0.8 x 1.5-5 mm
  *   (anisotropic), int16 Hounsfield-like values: air around a body outline with a fat rim, spine and
@@ -49,7 +50,8 @@ export interface GenerateDatasetOptions {
 export interface GeneratedCase {
   readonly id: string;
   readonly image: string;
-  readonly label?: string;
+  /** labelsTr/<id>.nii.gz, or for a test case labelsTs/<id>.nii.gz. */
+  readonly label: string;
   /** NIfTI-order voxels and spacing. */
   readonly shape: Vec3;
   readonly spacing: Vec3;
@@ -329,12 +331,12 @@ function checkOptions(o: GenerateDatasetOptions): void {
 }
 
 /** Write one case's image (and label) slice by slice. */
-async function writeCase(spec: KindSpec, model: CaseModel, shape: Vec3, spacing: Vec3, image: string, label: string | undefined, gzipLevel: number): Promise<void> {
+async function writeCase(spec: KindSpec, model: CaseModel, shape: Vec3, spacing: Vec3, image: string, label: string, gzipLevel: number): Promise<void> {
   const [nx, ny, nz] = shape;
   const channels = spec.channels.length;
   const geometry = identityGeometry(spacing);
   const imageWriter = new NiftiStreamWriter(image, channels > 1 ? [nx, ny, nz, channels] : [nx, ny, nz], geometry, { datatype: 'int16', gzipLevel });
-  const labelWriter = label ? new NiftiStreamWriter(label, [nx, ny, nz], geometry, { datatype: 'uint8', gzipLevel }) : undefined;
+  const labelWriter = new NiftiStreamWriter(label, [nx, ny, nz], geometry, { datatype: 'uint8', gzipLevel });
   const labels = new Uint8Array(nx * ny);
   const owner = new Int8Array(nx * ny);
   const core = new Uint8Array(nx * ny);
@@ -344,15 +346,15 @@ async function writeCase(spec: KindSpec, model: CaseModel, shape: Vec3, spacing:
     for (let c = 0; c < channels; c++) {
       for (let z = 0; z < nz; z++) {
         paintSlice(model, shape, z, labels, owner, core);
-        if (c === 0 && labelWriter) await labelWriter.write(labels);
+        if (c === 0) await labelWriter.write(labels);
         intensitySlice(model, shape, z, c, owner, core, values);
         await imageWriter.write(new Uint8Array(values.buffer));
       }
     }
-    await labelWriter?.close();
+    await labelWriter.close();
     await imageWriter.close();
   } catch (err) {
-    labelWriter?.abort();
+    labelWriter.abort();
     imageWriter.abort();
     throw err;
   }
@@ -380,7 +382,8 @@ export async function generateDataset(options: GenerateDatasetOptions): Promise<
     const isTest = k >= options.cases;
     const id = `${spec.prefix}_${String(k + 1).padStart(3, '0')}`;
     const image = join(root, isTest ? 'imagesTs' : 'imagesTr', `${id}.nii.gz`);
-    const label = isTest ? undefined : join(root, 'labelsTr', `${id}.nii.gz`);
+    // Test cases get their reference too, in labelsTs/ (not part of MSD's layout; for `hnas evaluate`).
+    const label = join(root, isTest ? 'labelsTs' : 'labelsTr', `${id}.nii.gz`);
     await writeCase(spec, model, shape, spacing, image, label, gzipLevel);
     (isTest ? test : training).push({ id, image, label, shape, spacing });
     options.onCase?.(k + 1, total);
