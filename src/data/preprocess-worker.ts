@@ -16,7 +16,8 @@ parentPort!.on('message', (req: PreprocessRequest) => {
     reply = { type: 'done', index: req.job.index };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
-    reply = { type: 'error', index: req.job.index, name: e.name, message: e.message, stack: e.stack };
+    const { code, path, syscall, errno } = e as NodeJS.ErrnoException;
+    reply = { type: 'error', index: req.job.index, name: e.name, message: e.message, stack: e.stack, errno: code ? { code, path, syscall, errno } : undefined };
   }
   parentPort!.postMessage(reply);
 });

@@ -18,14 +18,18 @@ export interface PreprocessWorkerData {
   readonly plan: Plan;
 }
 export type PreprocessRequest = { type: 'build'; job: CaseJob } | { type: 'stop' };
-export type PreprocessReply = { type: 'done'; index: number } | { type: 'error'; index: number; name: string; message: string; stack?: string };
+export type PreprocessReply =
+  | { type: 'done'; index: number }
+  | { type: 'error'; index: number; name: string; message: string; stack?: string; errno?: Pick<NodeJS.ErrnoException, 'code' | 'path' | 'syscall' | 'errno'> };
 
-/** The worker count `--workers` defaults to: the cores this process may use. */
+/** The worker-thread count `hnas preprocess --threads` defaults to: the cores this process may use. */
 export const defaultPreprocessWorkers = (): number => availableParallelism();
 
 /** A worker's failure as the error the same case raises in the main thread (a DatasetError names its file). */
 function workerError(reply: Extract<PreprocessReply, { type: 'error' }>): Error {
   if (reply.name === 'DatasetError') return new DatasetError(reply.message);
+  // A system error (ENOSPC, ENOTDIR, ...) keeps its code and path, so the CLI reports it as one.
+  if (reply.errno?.code) return Object.assign(new Error(reply.message), reply.errno);
   const err = new Error(`preprocessing failed in a worker: ${reply.message}`);
   if (reply.stack) err.stack = reply.stack;
   return err;

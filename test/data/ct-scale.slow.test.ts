@@ -1,6 +1,6 @@
 /**
  * The CT-scale pipeline end to end (slow tier), through the CLI as a user runs it: generate 2 full-size
- * CT-like cases (512 x 512 x 300-450, anisotropic) and a test case, plan, preprocess with two workers
+ * CT-like cases (512 x 512 x 300-450, anisotropic) and a test case, plan, preprocess with two worker threads
  * (peak memory checked), train a tiny network for one epoch, predict the test case, evaluate it.
  */
 import { spawnSync } from 'node:child_process';
@@ -27,7 +27,7 @@ function hnas(args: string[], measure = false): { out: string; maxRssKb?: number
 }
 
 describe('CT scale, full size', () => {
-  it('generate -> plan -> preprocess (2 workers, bounded memory) -> train 1 epoch -> predict -> evaluate', () => {
+  it('generate -> plan -> preprocess (2 threads, bounded memory) -> train 1 epoch -> predict -> evaluate', () => {
     const ds = join(dir, 'SynCT');
     hnas(['generate-dataset', ds, '--kind', 'ct', '--cases', '2', '--test-cases', '1', '--seed', '0', '--no-progress']);
     const shapes = readdirSync(join(ds, 'imagesTr')).map((f) => readNifti(join(ds, 'imagesTr', f)).dims);
@@ -36,7 +36,7 @@ describe('CT scale, full size', () => {
     const plans = join(dir, 'plans.json');
     hnas(['plan', ds, '-o', plans, '--no-progress']);
     const cache = join(dir, 'cache');
-    const pre = hnas(['preprocess', ds, '--plan', plans, '-o', cache, '--workers', '2', '--no-progress'], true);
+    const pre = hnas(['preprocess', ds, '--plan', plans, '-o', cache, '--threads', '2', '--no-progress'], true);
     const caseFiles = readdirSync(cache).filter((f) => f.endsWith('.hnpp'));
     expect(caseFiles).toHaveLength(2);
     if (pre.maxRssKb !== undefined) {
