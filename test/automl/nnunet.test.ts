@@ -2,7 +2,8 @@
  * `hnas optimize` with the real nnU-Net objective (src/pipeline) on the repository's tiny
  * MSD fixture, narrow networks and 1..2 epochs: every trial trains and validates, the
  * promotion continues its predecessor's checkpoint, and the incumbent's model folder is
- * one that `hnas predict` segments with; retraining it on two folds gives a fold ensemble.
+ * one that `hnas predict` segments with (and whose validation cases the report shows as overlays);
+ * retraining it on two folds gives a fold ensemble.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,6 +48,12 @@ describe('hnas optimize with the nnU-Net objective', () => {
     expect(promoted.previousBudget).toBe(1);
     expect(readFileSync(join(folder, 'trials', promoted.key.replace(/\//g, '-'), 'log.txt'), 'utf8')).toMatch(/1 -> 2 epochs/);
 
+    // The study report shows the incumbent's validation cases (its trial's model folder holds the predictions).
+    const rep = await cli('report', study, '-o', join(dir, 'report'), '--json');
+    expect(rep.code, rep.err).toBe(0);
+    expect(readFileSync(join(dir, 'report', 'report.md'), 'utf8')).toMatch(/### Qualitative overlays of the incumbent \(trial \d+\)[^\n]*\n\n!\[[^\]]*\]\(overlays\.svg\)/);
+    expect(existsSync(join(dir, 'report', 'overlays.png'))).toBe(true);
+
     const inc = await cli('incumbent', study, '--json');
     expect(inc.code, inc.err).toBe(0);
     const { model, trial } = JSON.parse(inc.out);
@@ -69,5 +76,5 @@ describe('hnas optimize with the nnU-Net objective', () => {
     const ens = await cli('predict', retrained.model, images, '-o', join(dir, 'pred2'), '--no-progress', '--json');
     expect(ens.code, ens.err).toBe(0);
     expect(JSON.parse(ens.out).folds).toEqual([0, 1]);
-  });
+  }, 240_000); // 6 trainings, a retrain of two folds and two predictions: minutes on a loaded shared machine
 });
