@@ -39,7 +39,9 @@ export function arraySpacing(geometry: NiftiGeometry): Vec3 {
 const SPACING_TOLERANCE = 1e-4;
 const AFFINE_TOLERANCE = 1e-3;
 
-function sameGeometry(a: NiftiImage, b: NiftiImage): string | undefined {
+type NiftiHeader = Pick<NiftiImage, 'file' | 'dims' | 'geometry'>;
+
+function sameGeometry(a: NiftiHeader, b: NiftiHeader): string | undefined {
   const da = a.dims.slice(0, 3).join('x');
   const db = b.dims.slice(0, 3).join('x');
   if (da !== db) return `shape ${db} differs from ${da} in ${a.file}`;
@@ -65,7 +67,7 @@ export function readCaseImage(id: string, files: readonly string[], expectedChan
   return readImageFiles(id, files, expectedChannels).image;
 }
 
-function readImageFiles(id: string, files: readonly string[], expectedChannels: number): { image: CaseImage; first: NiftiImage } {
+function readImageFiles(id: string, files: readonly string[], expectedChannels: number): { image: CaseImage; first: NiftiHeader } {
   const niftis = files.map((f) => readNifti(f));
   const first = niftis[0]!;
   for (const n of niftis.slice(1)) {
@@ -79,15 +81,23 @@ function readImageFiles(id: string, files: readonly string[], expectedChannels: 
   }
   checkSpacing(first);
   const shape = arrayShape(first);
-  const image = new Float32Array(channels * shape[0] * shape[1] * shape[2]);
-  let offset = 0;
-  for (const n of niftis) {
-    const values = niftiValues(n);
-    refuseNonFinite(values, n);
-    image.set(values, offset);
-    offset += values.length;
+  // One file (MSD, most v2 data): its values are the image; no second copy of a CT-sized volume.
+  let image: Float32Array;
+  if (niftis.length === 1) {
+    image = niftiValues(first);
+    refuseNonFinite(image, first);
+  } else {
+    image = new Float32Array(channels * shape[0] * shape[1] * shape[2]);
+    let offset = 0;
+    for (const n of niftis) {
+      const values = niftiValues(n);
+      refuseNonFinite(values, n);
+      image.set(values, offset);
+      offset += values.length;
+    }
   }
-  return { image: { id, image, channels, shape, spacing: arraySpacing(first.geometry), geometry: first.geometry }, first };
+  // Only the header goes on: the stored voxels are garbage once converted.
+  return { image: { id, image, channels, shape, spacing: arraySpacing(first.geometry), geometry: first.geometry }, first: { file: first.file, dims: first.dims, geometry: first.geometry } };
 }
 
 /** NIfTI voxel (i, j, k[, c]) of a flat index, for messages. */
@@ -143,10 +153,12 @@ export function readCase(dataset: Dataset, c: DatasetCase): CaseData {
 /** Label voxels as Int16, rejecting non-integers and values dataset.json does not declare. */
 export function labelValues(n: NiftiImage, dataset: Pick<Dataset, 'labels'>): Int16Array {
   const allowed = new Set(dataset.labels.map((l) => l.value));
-  const values = niftiValues(n);
-  const out = new Int16Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
+  // Straight from the stored voxels (no float32 copy of the volume); float32 rounding as before.
+  const { raw, sclSlope, sclInter } = n;
+  const scaled = sclSlope !== 1 || sclInter !== 0;
+  const out = new Int16Array(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const v = Math.fround(scaled ? Number(raw[i]!) * sclSlope + sclInter : Number(raw[i]!));
     if (!allowed.has(v)) {
       throw new DatasetError(
         `label value ${v} at ${voxelAt(n, i)} is not among dataset.json's labels {${[...allowed].join(', ')}}`,

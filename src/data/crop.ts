@@ -20,41 +20,72 @@ export function nonzeroMask(image: Float32Array, channels: number, shape: Vec3):
     const off = c * n;
     for (let i = 0; i < n; i++) if (image[off + i] !== 0) mask[i] = 1;
   }
-  return fillHoles(mask, shape);
+  return fillHolesInPlace(mask, shape);
 }
 
 /** Fill enclosed background: flood the background from the border (6-connectivity) and keep the rest. */
 export function fillHoles(mask: Uint8Array, shape: Vec3): Uint8Array {
+  return fillHolesInPlace(Uint8Array.from(mask, (v) => (v ? 1 : 0)), shape);
+}
+
+const OUTSIDE = 2;
+
+/**
+ * fillHoles on a 0/1 mask, in place. A scanline flood: each popped seed fills its whole run along x
+ * and pushes one seed per run of the four neighbouring rows, so the stack holds rows, not voxels
+ * (a CT-sized mask would otherwise need a stack of tens of millions of entries).
+ */
+function fillHolesInPlace(mask: Uint8Array, shape: Vec3): Uint8Array {
   const [nz, ny, nx] = shape;
-  const outside = new Uint8Array(mask.length);
-  const stack: number[] = [];
+  let stack = new Int32Array(1024);
+  let top = 0;
   const push = (i: number): void => {
-    if (!mask[i] && !outside[i]) {
-      outside[i] = 1;
-      stack.push(i);
+    if (top === stack.length) {
+      const grown = new Int32Array(stack.length * 2);
+      grown.set(stack);
+      stack = grown;
+    }
+    stack[top++] = i;
+  };
+  /** Seeds for every run of unvisited background in row `start` (x = x0..x1). */
+  const seedRow = (start: number, x0: number, x1: number): void => {
+    let inRun = false;
+    for (let x = x0; x <= x1; x++) {
+      const free = mask[start + x] === 0;
+      if (free && !inRun) push(start + x);
+      inRun = free;
+    }
+  };
+  const flood = (): void => {
+    while (top > 0) {
+      const i = stack[--top]!;
+      if (mask[i] !== 0) continue;
+      const row = i - (i % nx);
+      let lo = i - row;
+      let hi = lo;
+      while (lo > 0 && mask[row + lo - 1] === 0) lo--;
+      while (hi < nx - 1 && mask[row + hi + 1] === 0) hi++;
+      mask.fill(OUTSIDE, row + lo, row + hi + 1);
+      const y = Math.floor(row / nx) % ny;
+      const z = Math.floor(row / (nx * ny));
+      if (y > 0) seedRow(row - nx, lo, hi);
+      if (y < ny - 1) seedRow(row + nx, lo, hi);
+      if (z > 0) seedRow(row - nx * ny, lo, hi);
+      if (z < nz - 1) seedRow(row + nx * ny, lo, hi);
     }
   };
   for (let z = 0; z < nz; z++)
-    for (let y = 0; y < ny; y++)
-      for (let x = 0; x < nx; x++)
-        if (z === 0 || y === 0 || x === 0 || z === nz - 1 || y === ny - 1 || x === nx - 1) push((z * ny + y) * nx + x);
-  const sy = nx;
-  const sz = nx * ny;
-  while (stack.length) {
-    const i = stack.pop()!;
-    const x = i % nx;
-    const y = Math.floor(i / nx) % ny;
-    const z = Math.floor(i / sz);
-    if (x > 0) push(i - 1);
-    if (x < nx - 1) push(i + 1);
-    if (y > 0) push(i - sy);
-    if (y < ny - 1) push(i + sy);
-    if (z > 0) push(i - sz);
-    if (z < nz - 1) push(i + sz);
-  }
-  const filled = new Uint8Array(mask.length);
-  for (let i = 0; i < mask.length; i++) filled[i] = outside[i] ? 0 : 1;
-  return filled;
+    for (let y = 0; y < ny; y++) {
+      const row = (z * ny + y) * nx;
+      if (z === 0 || y === 0 || z === nz - 1 || y === ny - 1) seedRow(row, 0, nx - 1);
+      else {
+        if (mask[row] === 0) push(row);
+        if (mask[row + nx - 1] === 0) push(row + nx - 1);
+      }
+      flood(); // keeps the stack short: the border alone would be millions of seeds
+    }
+  for (let i = 0; i < mask.length; i++) mask[i] = mask[i] === OUTSIDE ? 0 : 1;
+  return mask;
 }
 
 /** Bounding box of the mask's ones; the whole volume when the mask is empty. */
@@ -123,11 +154,34 @@ export interface Cropped {
   box: BBox;
 }
 
-export function cropToNonzero(image: Float32Array, channels: number, shape: Vec3, label?: Int16Array): Cropped {
+/**
+ * Crop to the nonzero box. With `inPlace`, the image and label are compacted inside their own
+ * buffers (the results are views of them, and the inputs must not be used again): a CT case is
+ * then never held twice.
+ */
+export function cropToNonzero(image: Float32Array, channels: number, shape: Vec3, label?: Int16Array, options: { inPlace?: boolean } = {}): Cropped {
   const fullMask = nonzeroMask(image, channels, shape);
   const box = boundingBox(fullMask, shape);
+  const crop = options.inPlace ? cropInPlace : cropArray;
   const mask = cropArray(fullMask, 1, shape, box);
-  const croppedLabel = label ? cropArray(label, 1, shape, box) : undefined;
+  const croppedLabel = label ? crop(label, 1, shape, box) : undefined;
   if (croppedLabel) for (let i = 0; i < mask.length; i++) if (!mask[i] && croppedLabel[i] === 0) croppedLabel[i] = -1;
-  return { image: cropArray(image, channels, shape, box), label: croppedLabel, mask, shape: boxShape(box), box };
+  return { image: crop(image, channels, shape, box), label: croppedLabel, mask, shape: boxShape(box), box };
+}
+
+/** cropArray inside `data`'s own buffer: rows only move towards the start, so copying forward is safe. */
+function cropInPlace<T extends Float32Array | Int16Array | Uint8Array>(data: T, channels: number, shape: Vec3, box: BBox): T {
+  const [, ny, nx] = shape;
+  const [cz, cy, cx] = boxShape(box);
+  const nIn = voxelCount(shape);
+  if (cz * cy * cx === nIn) return data;
+  let o = 0;
+  for (let c = 0; c < channels; c++)
+    for (let z = 0; z < cz; z++)
+      for (let y = 0; y < cy; y++) {
+        const start = c * nIn + ((z + box.lo[0]) * ny + (y + box.lo[1])) * nx + box.lo[2];
+        data.copyWithin(o, start, start + cx);
+        o += cx;
+      }
+  return data.subarray(0, o) as T;
 }

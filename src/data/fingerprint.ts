@@ -8,7 +8,7 @@
 import { Rng } from '../util/rng.js';
 import type { Vec3 } from './plan-types.js';
 import type { Dataset, LabelDef } from './dataset.js';
-import { readCase } from './case.js';
+import { readCase, type CaseData } from './case.js';
 import { cropToNonzero, voxelCount } from './crop.js';
 import { median, summarize, type SummaryStats } from './stats.js';
 
@@ -38,26 +38,35 @@ export function computeFingerprint(dataset: Dataset, options: FingerprintOptions
   const rng = Rng.seeded(seed);
   const perCase = Math.floor(foregroundSamples / dataset.cases.length);
   const channels = dataset.channelNames.length;
-  const samples: number[][] = Array.from({ length: channels }, () => []);
+  // Typed, preallocated: 1e7 samples as a JS array of numbers would be several times larger.
+  const samples = Array.from({ length: channels }, () => new Float32Array(perCase * dataset.cases.length));
+  let sampled = 0;
   const spacings: Vec3[] = [];
   const shapes: Vec3[] = [];
   const relativeSizes: number[] = [];
 
   dataset.cases.forEach((c, idx) => {
-    const data = readCase(dataset, c);
-    const cropped = cropToNonzero(data.image, data.channels, data.shape, data.label);
+    let data: CaseData | undefined = readCase(dataset, c);
     spacings.push(data.spacing);
+    const fullShape = data.shape;
+    // In place: the case was read for this alone, so it is never held twice.
+    const cropped = cropToNonzero(data.image, data.channels, data.shape, data.label, { inPlace: true });
+    data = undefined;
     shapes.push(cropped.shape);
-    relativeSizes.push(voxelCount(cropped.shape) / voxelCount(data.shape));
+    relativeSizes.push(voxelCount(cropped.shape) / voxelCount(fullShape));
     // Foreground voxels (label > 0), sampled with replacement like nnU-Net.
     const n = voxelCount(cropped.shape);
-    const fg: number[] = [];
-    for (let i = 0; i < n; i++) if (cropped.label![i]! > 0) fg.push(i);
+    const label = cropped.label!;
+    let count = 0;
+    for (let i = 0; i < n; i++) if (label[i]! > 0) count++;
+    const fg = new Int32Array(count);
+    for (let i = 0, k = 0; i < n; i++) if (label[i]! > 0) fg[k++] = i;
     if (fg.length > 0) {
       for (let ch = 0; ch < channels; ch++) {
         const dst = samples[ch]!;
-        for (let s = 0; s < perCase; s++) dst.push(cropped.image[ch * n + fg[rng.int(fg.length)]!]!);
+        for (let s = 0; s < perCase; s++) dst[sampled + s] = cropped.image[ch * n + fg[rng.int(fg.length)]!]!;
       }
+      sampled += perCase;
     }
     onCase?.(idx + 1, dataset.cases.length);
   });
@@ -70,7 +79,7 @@ export function computeFingerprint(dataset: Dataset, options: FingerprintOptions
     caseIds: dataset.cases.map((c) => c.id),
     spacings,
     shapesAfterCrop: shapes,
-    foregroundIntensityPropertiesPerChannel: samples.map((s) => summarize(s)),
+    foregroundIntensityPropertiesPerChannel: samples.map((s) => summarize(s.subarray(0, sampled))),
     medianRelativeSizeAfterCropping: median(relativeSizes),
   };
 }

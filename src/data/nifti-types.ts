@@ -21,8 +21,8 @@ export interface DatatypeInfo {
   readonly name: DatatypeName;
   readonly code: number;
   readonly bytes: number;
-  /** Typed array over `count` elements of an aligned, host-endian buffer. */
-  view(buffer: ArrayBuffer, count: number): VoxelArray;
+  /** Typed array over `count` elements of an aligned, host-endian buffer (from `byteOffset`, default 0). */
+  view(buffer: ArrayBuffer, count: number, byteOffset?: number): VoxelArray;
   alloc(count: number): VoxelArray;
   /** Convert one JS number to what the array stores (BigInt for 64-bit integers). */
   encode(value: number): number | bigint;
@@ -42,7 +42,7 @@ function entry(
     name,
     code,
     bytes: Ctor.BYTES_PER_ELEMENT,
-    view: (buffer, count) => new Ctor(buffer, 0, count),
+    view: (buffer, count, byteOffset = 0) => new Ctor(buffer, byteOffset, count),
     alloc: (count) => new Ctor(count),
     encode,
   };

@@ -8,8 +8,11 @@
  *   const values = niftiValues(img);             // Float32Array, scaling applied
  *   writeNifti('out.nii.gz', values, img.dims, img.geometry);
  */
-import { lstatSync, readFileSync, statSync } from 'node:fs';
-import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
+import { createWriteStream, type WriteStream, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { constants as zlibConstants, createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { NIFTI1, NIFTI2, isNIFTI1, isNIFTI2 } from 'nifti-reader-js';
 import { DatasetError } from '../errors.js';
 import { writeFileAtomic, writeFileAtomicPieces } from '../util/fs.js';
@@ -157,7 +160,9 @@ export function parseNifti(input: Uint8Array, file: string): NiftiImage {
   let bytes = input;
   if (gzip) {
     try {
-      bytes = gunzipSync(input, { maxOutputLength: Math.max(expected, 1) });
+      // One output chunk a little larger than promised: zlib then neither joins chunks (a second
+      // copy of the volume) nor starts a fresh chunk when the output fills one exactly.
+      bytes = gunzipSync(input, { maxOutputLength: Math.max(expected, 1), chunkSize: Math.max(expected + 64, 16384) });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
         throw new DatasetError(`the gzip stream inflates to more than the ${expected} bytes the header promises (vox_offset ${offset} + ${nbytes} bytes of ${dtype.name})`, { file }, { cause: err });
@@ -174,10 +179,14 @@ export function parseNifti(input: Uint8Array, file: string): NiftiImage {
   if (bytes.byteLength > expected) {
     throw new DatasetError(`the file holds ${bytes.byteLength - expected} bytes more than the header promises (vox_offset ${offset} + ${nbytes} bytes of ${dtype.name}): a damaged header or a concatenated file`, { file });
   }
-  const buffer = bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + expected) as ArrayBuffer;
-  const voxelBytes = new Uint8Array(buffer);
-  if (header.littleEndian !== IS_HOST_LITTLE_ENDIAN) swapBytes(voxelBytes, dtype.bytes);
-  const raw = dtype.view(voxelBytes.buffer as ArrayBuffer, count);
+  // A view, not a copy (a CT case is hundreds of MB), unless the voxels sit unaligned or a byte swap
+  // would change bytes the caller handed in.
+  const swap = header.littleEndian !== IS_HOST_LITTLE_ENDIAN;
+  const start = bytes.byteOffset + offset;
+  const ownBytes = gzip || !swap;
+  const voxelBytes = ownBytes && start % dtype.bytes === 0 ? new Uint8Array(bytes.buffer, start, nbytes) : bytes.slice(offset, expected);
+  if (swap) swapBytes(voxelBytes, dtype.bytes);
+  const raw = dtype.view(voxelBytes.buffer as ArrayBuffer, count, voxelBytes.byteOffset);
 
   // scl_slope = 0 means "no scaling" by the standard.
   const scaling = Number.isFinite(header.scl_slope) && header.scl_slope !== 0;
@@ -258,12 +267,13 @@ export function encodeNifti(
   geometry: NiftiGeometry,
   options: WriteNiftiOptions = {},
 ): Uint8Array {
-  const head = niftiHead(dims, geometry, options);
-  if (head.count !== values.length) throw new Error(`writeNifti: ${values.length} values for dims [${dims.join(', ')}]`);
-  const voxelBytes = head.encode(values);
-  const out = new Uint8Array(head.bytes.length + voxelBytes.length);
-  out.set(head.bytes, 0);
-  out.set(voxelBytes, head.bytes.length);
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count !== values.length) throw new Error(`writeNifti: ${values.length} values for dims [${dims.join(', ')}]`);
+  const headerBytes = encodeNiftiHeader(dims, geometry, options);
+  const voxelBytes = encodeVoxels(values, options);
+  const out = new Uint8Array(headerBytes.length + voxelBytes.length);
+  out.set(headerBytes, 0);
+  out.set(voxelBytes, headerBytes.length);
   return options.gzip ? gzipSync(out) : out;
 }
 
@@ -281,19 +291,20 @@ export function writeNiftiChunked(
   chunk: (index: number) => ArrayLike<number>,
   options: WriteNiftiOptions = {},
 ): void {
-  const head = niftiHead(dims, geometry, options);
-  if (head.count % chunks !== 0) throw new Error(`writeNiftiChunked: ${head.count} voxels do not split into ${chunks} chunks`);
+  const headerBytes = encodeNiftiHeader(dims, geometry, options);
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count % chunks !== 0) throw new Error(`writeNiftiChunked: ${count} voxels do not split into ${chunks} chunks`);
   const gzip = file.endsWith('.gz');
   writeFileAtomicPieces(file, (write) => {
     for (let c = 0; c < chunks; c++) {
       const values = chunk(c);
-      if (values.length !== head.count / chunks) throw new Error(`writeNiftiChunked: chunk ${c} has ${values.length} values, expected ${head.count / chunks}`);
-      let bytes = head.encode(values);
+      if (values.length !== count / chunks) throw new Error(`writeNiftiChunked: chunk ${c} has ${values.length} values, expected ${count / chunks}`);
+      let bytes = encodeVoxels(values, options);
       if (c === 0) {
         // The header joins the first member.
-        const joined = new Uint8Array(head.bytes.length + bytes.length);
-        joined.set(head.bytes, 0);
-        joined.set(bytes, head.bytes.length);
+        const joined = new Uint8Array(headerBytes.length + bytes.length);
+        joined.set(headerBytes, 0);
+        joined.set(bytes, headerBytes.length);
         bytes = joined;
       }
       write(gzip ? gzipSync(bytes) : bytes);
@@ -301,13 +312,26 @@ export function writeNiftiChunked(
   });
 }
 
-/** The header bytes (with the 4 extension bytes) and the voxel encoder of a file to write. */
-function niftiHead(dims: readonly number[], geometry: NiftiGeometry, options: WriteNiftiOptions): { bytes: Uint8Array; count: number; encode: (values: ArrayLike<number>) => Uint8Array } {
+/** Voxel values in the file's datatype, scaling undone and byte order as asked. */
+function encodeVoxels(values: ArrayLike<number>, options: WriteNiftiOptions): Uint8Array {
+  const { littleEndian = true, datatype = 'float32', sclSlope = 1, sclInter = 0 } = options;
+  const dtype = DATATYPE_BY_NAME.get(datatype)!;
+  const stored = dtype.alloc(values.length);
+  const isInteger = !dtype.name.startsWith('float');
+  for (let i = 0; i < values.length; i++) {
+    const v = (values[i]! - sclInter) / sclSlope;
+    (stored as unknown as (number | bigint)[])[i] = dtype.encode(isInteger ? Math.round(v) : v);
+  }
+  const voxelBytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
+  if (littleEndian !== IS_HOST_LITTLE_ENDIAN) swapBytes(voxelBytes, dtype.bytes);
+  return voxelBytes;
+}
+
+/** The header and (empty) extension bytes of a single-file NIfTI: everything before the voxels. */
+export function encodeNiftiHeader(dims: readonly number[], geometry: NiftiGeometry, options: WriteNiftiOptions = {}): Uint8Array {
   const { version = 1, littleEndian = true, datatype = 'float32', sclSlope = 1, sclInter = 0 } = options;
   const dtype = DATATYPE_BY_NAME.get(datatype)!;
-  const count = dims.reduce((a, b) => a * b, 1);
   if (dims.length < 1 || dims.length > 7) throw new Error(`writeNifti: 1..7 dims, got ${dims.length}`);
-
   const header = version === 1 ? new NIFTI1() : new NIFTI2();
   header.littleEndian = littleEndian;
   header.dims = [dims.length, ...dims, ...new Array(7 - dims.length).fill(1)];
@@ -328,19 +352,104 @@ function niftiHead(dims: readonly number[], geometry: NiftiGeometry, options: Wr
   const headerBytes = new Uint8Array(header.toArrayBuffer(false));
   if (version === 1) headerBytes.set([0x6e, 0x2b, 0x31, 0x00], 344);
   else headerBytes.set([0x6e, 0x2b, 0x32, 0x00, 0x0d, 0x0a, 0x1a, 0x0a], 4);
-  const bytes = new Uint8Array(voxOffset);
-  bytes.set(headerBytes.subarray(0, voxOffset), 0);
+  const out = new Uint8Array(voxOffset);
+  out.set(headerBytes.subarray(0, Math.min(voxOffset, headerBytes.length)), 0);
+  return out;
+}
 
-  const isInteger = !dtype.name.startsWith('float');
-  const encode = (values: ArrayLike<number>): Uint8Array => {
-    const stored = dtype.alloc(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const v = (values[i]! - sclInter) / sclSlope;
-      (stored as unknown as (number | bigint)[])[i] = dtype.encode(isInteger ? Math.round(v) : v);
+/**
+ * A NIfTI written in pieces: `write` takes voxel bytes in the stored datatype (host byte order, i
+ * fastest, in file order), gzipped as a stream when the name ends in .gz, so memory stays at one slab
+ * however large the image. Atomic: the bytes go to a temp file in the same folder, renamed by
+ * `close` once every promised byte has arrived; `abort` (or any failure) removes it.
+ *
+ * Example:
+ *   const w = new NiftiStreamWriter('ct.nii.gz', [512, 512, 400], geometry, { datatype: 'int16' });
+ *   for (const slice of slices) await w.write(new Uint8Array(slice.buffer));
+ *   await w.close();
+ */
+export class NiftiStreamWriter {
+  private readonly tmp: string;
+  private readonly sink: Writable;
+  private readonly file: WriteStream;
+  private readonly expected: number;
+  private written = 0;
+  private failure: Error | undefined;
+
+  constructor(
+    readonly path: string,
+    readonly dims: readonly number[],
+    geometry: NiftiGeometry,
+    options: Omit<WriteNiftiOptions, 'littleEndian'> & { gzipLevel?: number } = {},
+  ) {
+    const dtype = DATATYPE_BY_NAME.get(options.datatype ?? 'float32')!;
+    this.expected = dims.reduce((a, b) => a * b, 1) * dtype.bytes;
+    const header = encodeNiftiHeader(dims, geometry, { ...options, littleEndian: IS_HOST_LITTLE_ENDIAN });
+    mkdirSync(dirname(path), { recursive: true });
+    this.tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+    this.file = createWriteStream(this.tmp);
+    const gzip = options.gzip ?? path.endsWith('.gz');
+    this.sink = gzip ? createGzip({ level: options.gzipLevel ?? zlibConstants.Z_DEFAULT_COMPRESSION }) : this.file;
+    if (gzip) this.sink.pipe(this.file);
+    const fail = (err: Error): void => {
+      this.failure ??= err;
+    };
+    this.sink.on('error', fail);
+    this.file.on('error', fail);
+    this.sink.write(header);
+  }
+
+  async write(slab: Uint8Array): Promise<void> {
+    if (this.failure) throw this.failed();
+    this.written += slab.byteLength;
+    if (this.written > this.expected) throw this.abortWith(new Error(`NiftiStreamWriter: more voxel bytes than dims [${this.dims.join(', ')}] hold (${this.expected})`));
+    // The slab may be reused by the caller: hand the stream its own copy.
+    if (!this.sink.write(Buffer.from(slab))) await this.drained();
+    if (this.failure) throw this.failed();
+  }
+
+  async close(): Promise<void> {
+    if (this.written !== this.expected) throw this.abortWith(new Error(`NiftiStreamWriter: ${this.written} voxel bytes written, dims [${this.dims.join(', ')}] need ${this.expected}`));
+    this.sink.end();
+    try {
+      await finished(this.file);
+    } catch (err) {
+      this.failure ??= err as Error;
     }
-    const voxelBytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
-    if (littleEndian !== IS_HOST_LITTLE_ENDIAN) swapBytes(voxelBytes, dtype.bytes);
-    return voxelBytes;
-  };
-  return { bytes, count, encode };
+    if (this.failure) throw this.failed();
+    renameSync(this.tmp, this.path);
+  }
+
+  /** Stop and remove the temp file; the target is never touched. */
+  abort(): void {
+    this.sink.destroy();
+    this.file.destroy();
+    rmSync(this.tmp, { force: true });
+  }
+
+  /** Resolves on 'drain', or on an error of either stream (then `failure` is set). */
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.sink.off('drain', done).off('error', done);
+        this.file.off('error', done);
+        resolve();
+      };
+      this.sink.on('drain', done).on('error', done);
+      this.file.on('error', done);
+    });
+  }
+
+  private abortWith(err: Error): Error {
+    this.abort();
+    return err;
+  }
+
+  private failed(): Error {
+    this.abort();
+    const err = this.failure!;
+    // A failed write(2) (ENOSPC) carries no path: name the file the caller asked for.
+    if ((err as NodeJS.ErrnoException).code && (err as NodeJS.ErrnoException).path === undefined) (err as NodeJS.ErrnoException).path = this.path;
+    return err;
+  }
 }

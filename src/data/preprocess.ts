@@ -6,7 +6,7 @@
  */
 import { Rng } from '../util/rng.js';
 import type { CaseData, CaseImage } from './case.js';
-import { cropToNonzero, type BBox } from './crop.js';
+import { cropToNonzero, type BBox, type Cropped } from './crop.js';
 import type { NiftiGeometry } from './nifti-types.js';
 import { normalizeChannel } from './normalize.js';
 import type { Plan, Vec3 } from './plan-types.js';
@@ -43,34 +43,56 @@ export interface PreprocessedCase {
 export const MAX_LOCATIONS = 10000;
 
 export function preprocessCase(c: CaseImage | CaseData, plan: Plan, seed = 1234): PreprocessedCase {
-  const label = 'label' in c ? c.label : undefined;
-  const cropped = cropToNonzero(c.image, c.channels, c.shape, label);
+  return runPreprocessing(c, plan, seed, false);
+}
+
+/**
+ * preprocessCase for a case read only for it (`read` is called once): its arrays are cropped,
+ * normalised and released in place, so the peak is the case, its resampled copy, the labels and a
+ * mask (about 2.75x the case's float32 size when the shape barely changes), not several copies.
+ */
+export function preprocessReadCase(read: () => CaseImage | CaseData, plan: Plan, seed = 1234): PreprocessedCase {
+  return runPreprocessing(read(), plan, seed, true);
+}
+
+function runPreprocessing(input: CaseImage | CaseData | undefined, plan: Plan, seed: number, inPlace: boolean): PreprocessedCase {
+  const { id, channels, shape, spacing, geometry } = input!;
+  let cropped: Cropped | undefined = cropToNonzero(input!.image, channels, shape, input && 'label' in input ? input.label : undefined, { inPlace });
+  input = undefined; // from here on only the locals below hold voxels, each dropped once used
+  const { box, shape: croppedShape } = cropped;
   const order = plan.transposeForward;
-  const shapeT = permute(cropped.shape, order) as Vec3;
-  const spacingT = permute(c.spacing, order) as Vec3;
-  const image = transpose(cropped.image, c.channels, cropped.shape, order);
-  const maskT = transpose(cropped.mask, 1, cropped.shape, order);
-  const labelT = cropped.label ? transpose(cropped.label, 1, cropped.shape, order) : undefined;
+  const shapeT = permute(croppedShape, order) as Vec3;
+  const spacingT = permute(spacing, order) as Vec3;
+  let image: Float32Array | undefined = transpose(cropped.image, channels, croppedShape, order);
+  let mask: Uint8Array | undefined = transpose(cropped.mask, 1, croppedShape, order);
+  let label: Int16Array | undefined = cropped.label ? transpose(cropped.label, 1, croppedShape, order) : undefined;
+  cropped = undefined;
 
   const n = shapeT[0] * shapeT[1] * shapeT[2];
-  for (let ch = 0; ch < c.channels; ch++) {
+  for (let ch = 0; ch < channels; ch++) {
     const norm = plan.normalization[ch]!;
     // nnU-Net's mask for z-scoring is "label >= 0", i.e. the filled nonzero mask.
-    normalizeChannel(image, ch, n, norm.scheme, plan.foregroundIntensityProperties[ch]!, norm.useMaskForNorm ? maskT : undefined);
+    normalizeChannel(image, ch, n, norm.scheme, plan.foregroundIntensityProperties[ch]!, norm.useMaskForNorm ? mask : undefined);
   }
+  mask = undefined;
 
   const newShape = resampledShape(shapeT, spacingT, plan.spacing);
-  const resampledImage = resampleVolume(image, c.channels, shapeT, newShape, axisOrders(spacingT, plan.spacing, 3, plan.anisotropyThreshold));
-  const resampledLabel = labelT ? resampleLabels(labelT, shapeT, newShape, axisOrders(spacingT, plan.spacing, 1, plan.anisotropyThreshold)) : undefined;
+  const unchanged = newShape.every((s, a) => s === shapeT[a]);
+  // Labels first: their input is gone before the image's resampled copy is made.
+  const resampledLabel = label && !unchanged ? resampleLabels(label, shapeT, newShape, axisOrders(spacingT, plan.spacing, 1, plan.anisotropyThreshold)) : label;
+  label = undefined;
+  const classLocations = resampledLabel ? sampleClassLocations(resampledLabel, plan.labels.map((l) => l.value).filter((v) => v > 0), Rng.seeded(seed)) : {};
+  const resampledImage = unchanged ? image : resampleVolume(image, channels, shapeT, newShape, axisOrders(spacingT, plan.spacing, 3, plan.anisotropyThreshold));
+  image = undefined;
 
   return {
-    id: c.id,
-    channels: c.channels,
+    id,
+    channels,
     shape: newShape,
     image: resampledImage,
     label: resampledLabel,
-    classLocations: resampledLabel ? sampleClassLocations(resampledLabel, plan.labels.map((l) => l.value).filter((v) => v > 0), Rng.seeded(seed)) : {},
-    properties: { originalShape: c.shape, originalSpacing: c.spacing, box: cropped.box, shapeBeforeResampling: shapeT, geometry: c.geometry },
+    classLocations,
+    properties: { originalShape: shape, originalSpacing: spacing, box, shapeBeforeResampling: shapeT, geometry },
   };
 }
 

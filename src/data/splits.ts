@@ -15,8 +15,9 @@ export interface Split {
 }
 
 export const DEFAULT_SPLIT_SEED = 12345;
+export const CROSS_VALIDATION_FOLDS = 5;
 
-export function makeSplits(caseIds: readonly string[], folds = 5, seed = DEFAULT_SPLIT_SEED): Split[] {
+export function makeSplits(caseIds: readonly string[], folds = CROSS_VALIDATION_FOLDS, seed = DEFAULT_SPLIT_SEED): Split[] {
   if (caseIds.length < folds) throw new DatasetError(`${folds}-fold cross-validation needs at least ${folds} cases, got ${caseIds.length}`);
   const ids = [...caseIds].sort();
   const order = Rng.seeded(seed).shuffle(ids.map((_, i) => i));
@@ -34,7 +35,7 @@ export function makeSplits(caseIds: readonly string[], folds = 5, seed = DEFAULT
 const splitsSchema = z.array(z.object({ train: z.array(z.string()), val: z.array(z.string()) })).min(1);
 
 /** Read `file` if it exists (checking it covers exactly these cases), else create and write it. */
-export function loadOrCreateSplits(file: string, caseIds: readonly string[], folds = 5, seed = DEFAULT_SPLIT_SEED): Split[] {
+export function loadOrCreateSplits(file: string, caseIds: readonly string[], folds = CROSS_VALIDATION_FOLDS, seed = DEFAULT_SPLIT_SEED): Split[] {
   if (!existsSync(file)) {
     const splits = makeSplits(caseIds, folds, seed);
     writeFileAtomic(file, `${JSON.stringify(splits, null, 2)}\n`);

@@ -86,6 +86,7 @@ export interface FoldResult {
 export function foldCases(cache: PreprocessedDataset, fold: FoldId): { train: string[]; val: string[] } {
   if (fold === 'all') return { train: Object.keys(cache.files).sort(), val: [] };
   const split = cache.splits[fold];
+  if (!split && cache.splits.length === 0) throw new ConfigError(`fold ${fold} does not exist: ${Object.keys(cache.files).length} cases are too few for 5-fold cross-validation; train with --folds all`);
   if (!split) throw new ConfigError(`fold ${fold} does not exist; splits_final.json has folds 0..${cache.splits.length - 1}`, { file: join(cache.dir, 'splits_final.json') });
   return { train: split.train, val: split.val };
 }

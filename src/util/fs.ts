@@ -2,8 +2,15 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** Write `data` to `path` atomically: temp file in the same folder, then rename. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+/**
+ * Write `data` to `path` atomically: temp file in the same folder, then rename. `data` may come in
+ * pieces (written one after another, never joined: large files are not held twice).
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+    writeFileAtomicPieces(path, (write) => data.forEach(write));
+    return;
+  }
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   try {
@@ -11,9 +18,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
-    // A failed write(2) (ENOSPC) carries no path: name the file the caller asked for.
-    if (err instanceof Error && (err as NodeJS.ErrnoException).path === undefined) (err as NodeJS.ErrnoException).path = path;
-    throw err;
+    throw withPath(err, path);
   }
 }
 
@@ -29,7 +34,7 @@ export function writeFileAtomicPieces(path: string, produce: (write: (bytes: Uin
     fd = openSync(tmp, 'w');
     const target = fd;
     produce((bytes) => {
-      for (let off = 0; off < bytes.length; ) off += writeSync(target, bytes, off, bytes.length - off);
+      for (let off = 0; off < bytes.byteLength; ) off += writeSync(target, bytes, off, bytes.byteLength - off);
     });
     closeSync(fd);
     fd = undefined;
@@ -37,7 +42,12 @@ export function writeFileAtomicPieces(path: string, produce: (write: (bytes: Uin
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
-    if (err instanceof Error && (err as NodeJS.ErrnoException).path === undefined) (err as NodeJS.ErrnoException).path = path;
-    throw err;
+    throw withPath(err, path);
   }
+}
+
+/** A failed write(2) (ENOSPC) carries no path: name the file the caller asked for. */
+function withPath(err: unknown, path: string): unknown {
+  if (err instanceof Error && (err as NodeJS.ErrnoException).path === undefined) (err as NodeJS.ErrnoException).path = path;
+  return err;
 }

@@ -37,6 +37,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'dashboard', load: async () => (await import('./dashboard.js')).registerDashboard },
   { name: 'incumbent', load: async () => (await import('./incumbent.js')).registerIncumbent },
   { name: 'doctor', load: async () => (await import('./doctor.js')).registerDoctor },
+  { name: 'generate-dataset', load: async () => (await import('./generate-dataset.js')).registerGenerateDataset },
   { name: 'setup', load: async () => (await import('./setup.js')).registerSetup },
 ];
 
