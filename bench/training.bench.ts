@@ -19,7 +19,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { compile } from '../compiler/index.js';
@@ -46,6 +46,22 @@ const CASES: Case[] = [
   { name: 'nnU-Net default, 4 stages, [40,56,40], batch 2', tree: defaultTree(4), plan: isoPlan(4, [40, 56, 40], 1, 3, 2) },
   { name: 'nnU-Net default, 5 stages, [32,64,48], batch 2', tree: defaultTree(5), plan: isoPlan(5, [32, 64, 48], 1, 3, 2) },
 ].filter((c) => c.name.includes(process.env.HNAS_BENCH_CASE ?? ''));
+
+/** The machine, so figures from different CPUs are never compared as if they were one. */
+export function machineHeader(): string {
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  const flags = new Set(/^flags\s*:\s*(.*)$/m.exec(info)?.[1]?.split(' ') ?? []);
+  const isa = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx512_bf16', 'amx_tile', 'amx_bf16'].filter((f) => flags.has(f));
+  return `CPU ${cpus()[0]?.model ?? '?'} x ${cpus().length}; ISA ${isa.join(' ') || 'none of avx2/avx512/amx'}; onnxruntime-node ${ort.env.versions.node}; ${THREADS} intra-op threads; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+}
+
+/** Wall and CPU seconds (all threads of this process) of one call. */
+async function timed<T>(f: () => Promise<T>): Promise<{ wall: number; cpu: number; value: T }> {
+  const [t, c] = [performance.now(), process.cpuUsage()];
+  const value = await f();
+  const u = process.cpuUsage(c);
+  return { wall: (performance.now() - t) / 1000, cpu: (u.user + u.system) / 1e6, value };
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
@@ -75,6 +91,7 @@ export async function run(): Promise<void> {
   if (process.env.HNAS_BENCH_ONLY === 'lowerings') return compareLowerings(process.env.HNAS_BENCH_ALTERNATIVES?.split(','));
   const havePython = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
   if (!havePython) console.log(`(PyTorch not available at ${PYTHON}: the reference columns are empty)`);
+  console.log(machineHeader());
   console.log(`threads ${THREADS}, median of ${REPEATS} steps each, ours and PyTorch alternating, after one warm-up step; lowering ${JSON.stringify(LOWERING)}`);
   const rows: string[][] = [];
   for (const c of CASES) {
@@ -88,7 +105,7 @@ export async function run(): Promise<void> {
     let first: ort.InferenceSession.OnnxValueMapType = {};
     let torch: { loss: number; grad_norm: number; update: Record<string, number>; peak_mib: number } | null = null;
     let peak = NaN;
-    const [times, torchTimes]: number[][] = [[], []];
+    const [times, torchTimes, cpuTimes, torchCpuTimes]: number[][] = [[], [], [], []];
 
     // Ours and PyTorch side by side: after each side's first (warm-up, cross-checked) step, the
     // timed steps alternate (ours, torch, ours, ...) so both see the same load on a shared machine.
@@ -106,10 +123,14 @@ export async function run(): Promise<void> {
       first = await session.run(feeds);
       const check = reference ? JSON.parse(await reference.next()) as { loss: number; grad_norm: number; update: Record<string, number> } : null;
       for (let r = 0; r < REPEATS; r++) {
-        const t = performance.now();
-        await session.run(feeds);
-        times.push((performance.now() - t) / 1000);
-        if (reference) torchTimes.push((JSON.parse(await reference.ask('step')) as { seconds: number }).seconds);
+        const t = await timed(() => session.run(feeds));
+        times.push(t.wall);
+        cpuTimes.push(t.cpu);
+        if (reference) {
+          const answer = JSON.parse(await reference.ask('step')) as { seconds: number; cpu_seconds: number };
+          torchTimes.push(answer.seconds);
+          torchCpuTimes.push(answer.cpu_seconds);
+        }
       }
       peak = procStatus('VmHWM') - base;
       await session.release();
@@ -134,6 +155,7 @@ export async function run(): Promise<void> {
     rows.push([
       c.name,
       ours.toFixed(3), ref.toFixed(3),
+      median(cpuTimes).toFixed(3), torch ? median(torchCpuTimes).toFixed(3) : '-',
       vps(ours).toFixed(0), vps(ref).toFixed(0), torch ? median(times.map((t, i) => torchTimes[i]! / t)).toFixed(2) : '-',
       peak.toFixed(0), torch ? torch.peak_mib.toFixed(0) : '-',
       `${scalar(sig.loss).toFixed(5)} / ${torch?.loss.toFixed(5) ?? '-'}`,
@@ -141,8 +163,9 @@ export async function run(): Promise<void> {
       updDiff.toExponential(1),
     ]);
   }
-  const head = ['case', 'ours s/step', 'torch s/step', 'ours vox/s', 'torch vox/s', 'ratio (median of pairs)', 'ours peak MiB', 'torch peak MiB', 'loss ours / torch', 'grad norm ours / torch', 'max update diff / largest update'];
+  const head = ['case', 'ours s/step', 'torch s/step', 'ours CPU s/step', 'torch CPU s/step', 'ours vox/s', 'torch vox/s', 'ratio (median of pairs)', 'ours peak MiB', 'torch peak MiB', 'loss ours / torch', 'grad norm ours / torch', 'max update diff / largest update'];
   console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+  console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   if (process.env.HNAS_BENCH_LOWERINGS !== '0') {
     await compareLowerings(process.env.HNAS_BENCH_ALTERNATIVES?.split(','));
     await compareInputGradLowerings();
@@ -183,8 +206,28 @@ function stepFeeds(model: ReturnType<typeof compile>, step: ReturnType<typeof co
   return feeds;
 }
 
-/** Where the 4-stage step's time goes: onnxruntime's profile of 3 steps, kernel time per op type. */
-export async function profileStep(): Promise<void> {
+/** Which part of the step an ONNX node belongs to, from its name (`<graph node>.<hint>/<OpType>`, gradients `<node>.grad...`). */
+export function stepPart(node: string): string {
+  if (/\.grad\.dw[./]/.test(node)) return 'conv weight gradient';
+  if (/\.grad\.dx[./]/.test(node)) return 'conv input gradient';
+  if (node.startsWith('optimizer')) return 'clipping + optimiser';
+  if (node.startsWith('loss_fn')) return 'loss + its gradient';
+  if (/\.norm\.grad/.test(node)) return 'norm backward';
+  if (/\.(act|nonlin)\.grad/.test(node)) return 'activation backward';
+  if (/\.up\.grad/.test(node)) return 'transposed conv backward';
+  if (node.includes('.grad')) return 'other backward';
+  if (/\.norm[./]/.test(node)) return 'norm forward';
+  if (/\.conv\/Conv$/.test(node)) return 'conv forward';
+  return 'other forward';
+}
+
+const COPIES = new Set(['Slice', 'Concat', 'Transpose', 'Pad', 'Gather', 'Expand', 'Identity', 'Tile']);
+
+/**
+ * Where a step's time and allocations go: onnxruntime's profile of `steps` steps after a warm-up,
+ * kernel time and output bytes per op type and per part of the step (stepPart), copies separately.
+ */
+export async function profileStep(steps = 3): Promise<void> {
   const c = CASES[0]!;
   const model = compile(c.tree, c.plan, { seed: 0 });
   const step = compileTrainingStep(model);
@@ -192,21 +235,37 @@ export async function profileStep(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hnas-profile-'));
   const session = await ort.InferenceSession.create(step.onnx(LOWERING), { ...TRAINER_SESSION, enableProfiling: true, profileFilePrefix: join(dir, 'step') });
   await session.run(feeds);
-  const steps = 3;
-  const start = performance.now();
-  for (let i = 0; i < steps; i++) await session.run(feeds);
-  const seconds = (performance.now() - start) / 1000 / steps;
+  const runs: { wall: number; cpu: number }[] = [];
+  for (let i = 0; i < steps; i++) runs.push(await timed(() => session.run(feeds)));
   session.endProfiling();
   await session.release();
-  const events = readdirSync(dir).flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { cat: string; name: string; dur: number; args: { op_name?: string } }[]);
+  type Event = { cat: string; name: string; ts: number; dur: number; args: { op_name?: string; output_size?: string } };
+  const events = readdirSync(dir).flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Event[]);
   rmSync(dir, { recursive: true, force: true });
-  const byOp = new Map<string, number>();
-  // The first step's events are the warm-up: keep the last `steps` of each kernel's.
-  for (const e of events) if (e.cat === 'Node' && e.name.endsWith('_kernel_time')) byOp.set(e.args.op_name!, (byOp.get(e.args.op_name!) ?? 0) + e.dur / 1000 / (steps + 1));
-  const total = [...byOp.values()].reduce((a, b) => a + b, 0);
-  console.log(`\n${c.name}, lowering ${JSON.stringify(LOWERING)}: ${seconds.toFixed(3)} s/step, kernel time per op type (mean of ${steps + 1} steps incl. warm-up):`);
-  const rows = [...byOp].sort((a, b) => b[1] - a[1]).map(([op, ms]) => [op, ms.toFixed(0), `${((100 * ms) / total).toFixed(1)} %`]);
-  console.log([['op', 'ms/step', 'share'], ['---', '---', '---'], ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+  // Skip the warm-up run: kernels that start after the first model_run ends.
+  const firstRunEnd = Math.min(...events.filter((e) => e.name === 'model_run').map((e) => e.ts + e.dur));
+  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= firstRunEnd);
+  const tally = (key: (e: Event) => string) => {
+    const m = new Map<string, { ms: number; mib: number; nodes: number }>();
+    for (const e of kernels) {
+      const k = key(e);
+      const t = m.get(k) ?? { ms: 0, mib: 0, nodes: 0 };
+      m.set(k, { ms: t.ms + e.dur / 1000 / steps, mib: t.mib + Number(e.args.output_size ?? 0) / 2 ** 20 / steps, nodes: t.nodes + 1 / steps });
+    }
+    return [...m].sort((a, b) => b[1].ms - a[1].ms);
+  };
+  const total = kernels.reduce((a, e) => a + e.dur / 1000 / steps, 0);
+  const table = (title: string, rows: [string, { ms: number; mib: number; nodes: number }][]) => {
+    console.log(`\n${title}`);
+    const body = rows.map(([k, t]) => [k, t.nodes.toFixed(0), t.ms.toFixed(0), `${((100 * t.ms) / total).toFixed(1)} %`, t.mib.toFixed(0)]);
+    console.log([['', 'nodes', 'kernel ms/step', 'share', 'output MiB/step'], ['---', '---', '---', '---', '---'], ...body].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+  };
+  console.log(`\n${machineHeader()}`);
+  console.log(`${c.name}, lowering ${JSON.stringify(LOWERING)}: ${median(runs.map((r) => r.wall)).toFixed(3)} s/step wall, ${median(runs.map((r) => r.cpu)).toFixed(3)} CPU s/step (median of ${steps} profiled steps after a warm-up); kernel time ${total.toFixed(0)} ms/step`);
+  const opName = (e: Event) => e.args.op_name ?? '?';
+  table('per op type:', tally(opName));
+  table('per part of the step:', tally((e) => stepPart(e.name.replace(/_kernel_time$/, ''))));
+  table('copies (Slice, Concat, Transpose, Pad, ...) per part of the step:', tally((e) => (COPIES.has(opName(e)) ? `${stepPart(e.name.replace(/_kernel_time$/, ''))}: ${opName(e)}` : 'not a copy')));
 }
 
 /** Lowering alternatives of the same step, run interleaved in one process (fair under a shared, busy CPU). */

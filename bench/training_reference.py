@@ -6,7 +6,8 @@ Usage: /usr/bin/python3 bench/training_reference.py DIR [--threads 2]
 DIR holds ir.json (with "benchBatch"), weights.safetensors, input.bin, labels.bin (float32).
 Runs the first step, prints one JSON line (loss, grad_norm and the per-parameter norm of the update,
 for the numerical cross-check), then serves stdin so the caller can interleave its own steps with
-ours: each line "step" runs one step and answers {"seconds": s}; "quit" answers {"peak_mib": m}
+ours: each line "step" runs one step and answers {"seconds": s, "cpu_seconds": c} (wall and CPU time of
+all threads; OpenMP threads spin a while after each parallel region, so CPU time includes some spinning); "quit" answers {"peak_mib": m}
 (peak RSS growth since before the first step) and exits.
 """
 import json
@@ -81,9 +82,9 @@ def main():
     print(json.dumps({"loss": loss, "grad_norm": norm, "update": update, "torch": torch.__version__}), flush=True)
     for line in sys.stdin:
         if line.strip() == "step":
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             step()
-            print(json.dumps({"seconds": time.perf_counter() - t}), flush=True)
+            print(json.dumps({"seconds": time.perf_counter() - t, "cpu_seconds": time.process_time() - c}), flush=True)
         elif line.strip() == "quit":
             break
     print(json.dumps({"peak_mib": (rss_kib("VmHWM") - base) / 1024}), flush=True)
