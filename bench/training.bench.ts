@@ -14,6 +14,7 @@
  * HNAS_BENCH_ALTERNATIVES=<name part>,... to compare the default with only those alternatives,
  * HNAS_BENCH_ONLY=input_grad | weight_grad for only the conv input / weight gradient's lowerings, op alone,
  * HNAS_BENCH_ONLY=profile for the 4-stage step's kernel time per op type (onnxruntime's profiler),
+ * HNAS_BENCH_ONLY=kernels for one conv's forward, input gradient and weight gradient alone, ours vs PyTorch (CPU ms),
  * HNAS_BENCH_ONLY=lowerings for only the interleaved comparison of whole-step alternatives.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,6 +31,7 @@ import { Graph } from '../compiler/graph/graph.js';
 import { emitOnnx } from '../compiler/onnx/emit.js';
 import type { NetworkPlan } from '../src/data/plan-types.js';
 import type { TreeNode } from '../src/grammar/tree-types.js';
+import { timeInterleaved, type Timing } from '../src/runtime/calibrate.js';
 import { sessionOptions } from '../src/runtime/providers.js';
 import { Rng } from '../src/util/rng.js';
 import { defaultTree, isoPlan } from '../test/compiler/trees.js';
@@ -63,6 +65,7 @@ async function timed<T>(f: () => Promise<T>): Promise<{ wall: number; cpu: numbe
   return { wall: (performance.now() - t) / 1000, cpu: (u.user + u.system) / 1e6, value };
 }
 
+const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 /** bench/training_reference.py as a server: first line = the cross-check of its first step, then one answer per command. */
@@ -88,6 +91,7 @@ export async function run(): Promise<void> {
   if (process.env.HNAS_BENCH_ONLY === 'input_grad') return compareInputGradLowerings();
   if (process.env.HNAS_BENCH_ONLY === 'weight_grad') return compareWeightGradLowerings();
   if (process.env.HNAS_BENCH_ONLY === 'profile') return profileStep();
+  if (process.env.HNAS_BENCH_ONLY === 'kernels') return compareConvKernels();
   if (process.env.HNAS_BENCH_ONLY === 'lowerings') return compareLowerings(process.env.HNAS_BENCH_ALTERNATIVES?.split(','));
   const havePython = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
   if (!havePython) console.log(`(PyTorch not available at ${PYTHON}: the reference columns are empty)`);
@@ -172,21 +176,9 @@ export async function run(): Promise<void> {
   }
 }
 
-/**
- * Times `repeats` runs of each session after one warm-up run each, interleaved so all see the same
- * load, each round starting one session later so no position in the round is favoured (the first
- * measured ~7-10 % slow); returns ms per run, per session, and releases the sessions.
- */
-async function timeInterleaved(sessions: ort.InferenceSession[], feeds: Record<string, ort.Tensor>, repeats: number): Promise<number[][]> {
-  for (const s of sessions) await s.run(feeds);
-  const times: number[][] = sessions.map(() => []);
-  for (let r = 0; r < repeats; r++)
-    for (let j = 0; j < sessions.length; j++) {
-      const i = (j + r) % sessions.length;
-      const t = performance.now();
-      await sessions[i]!.run(feeds);
-      times[i]!.push(performance.now() - t);
-    }
+/** Interleaved timing (src/runtime/calibrate.ts, the trainer's calibration uses it too); releases the sessions. */
+async function timeAndRelease(sessions: ort.InferenceSession[], feeds: Record<string, ort.Tensor>, repeats: number): Promise<Timing[]> {
+  const times = await timeInterleaved(sessions, feeds, repeats);
   await Promise.all(sessions.map((s) => s.release()));
   return times;
 }
@@ -277,6 +269,10 @@ const ALTERNATIVES: { name: string; lowering: Partial<LoweringOptions>; session?
   { name: 'transposed conv as ONNX ConvTranspose', lowering: { convTranspose: 'native' } },
   { name: 'default lowering, onnxruntime CPU memory arena on', lowering: {}, session: { enableCpuMemArena: true } },
   { name: 'default lowering, intra-op threads spin (onnxruntime default)', lowering: {}, session: { extra: {} } },
+  { name: 'default lowering, graph optimisation level extended (no layout transforms)', lowering: {}, session: { graphOptimizationLevel: 'extended' } },
+  { name: 'default lowering, graph optimisation level basic', lowering: {}, session: { graphOptimizationLevel: 'basic' } },
+  { name: 'default lowering, memory pattern off', lowering: {}, session: { enableMemPattern: false } },
+  { name: 'default lowering, 1 intra-op thread', lowering: {}, session: { intraOpNumThreads: 1 } },
   { name: 'default lowering, parallel executor (2 inter-op threads)', lowering: {}, session: { executionMode: 'parallel', interOpNumThreads: 2 } },
 ];
 
@@ -287,10 +283,12 @@ export async function compareLowerings(only?: readonly string[]): Promise<void> 
   const step = compileTrainingStep(model);
   const feeds = stepFeeds(model, step);
   const sessions = await Promise.all(alternatives.map((a) => ort.InferenceSession.create(step.onnx(a.lowering), { ...TRAINER_SESSION, ...a.session })));
-  const best = (await timeInterleaved(sessions, feeds, REPEATS)).map((t) => median(t) / 1000);
-  console.log(`\nlowering alternatives, ${c.name}, interleaved, median of ${REPEATS}:`);
-  const rows = alternatives.map((a, i) => [a.name, best[i]!.toFixed(3), (best[i]! / best[0]!).toFixed(2)]);
-  console.log([['lowering', 's/step', 'time vs default'], ['---', '---', '---'], ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+  const times = await timeAndRelease(sessions, feeds, REPEATS);
+  const [wall, cpu] = [times.map((t) => median([...t.wall])), times.map((t) => median([...t.cpu]))];
+  console.log(`\n${machineHeader()}\nlowering alternatives, ${c.name}, interleaved, median of ${REPEATS}:`);
+  const rows = alternatives.map((a, i) => [a.name, wall[i]!.toFixed(3), (wall[i]! / wall[0]!).toFixed(2), cpu[i]!.toFixed(3), (cpu[i]! / cpu[0]!).toFixed(2)]);
+  console.log([['lowering', 's/step', 'time vs default', 'CPU s/step', 'CPU vs default'], ['---', '---', '---', '---', '---'], ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+  console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 
 /** The strided convs' input gradient of the 4-stage network alone, each lowering, interleaved (median of 9). */
@@ -309,8 +307,8 @@ export async function compareInputGradLowerings(): Promise<void> {
       g.output(dx);
       return ort.InferenceSession.create(emitOnnx(g, { params: 'inputs', lowering: { convInputGrad: how } }), { intraOpNumThreads: THREADS, interOpNumThreads: 1, enableCpuMemArena: false });
     }));
-    const times = await timeInterleaved(sessions, feeds, 9);
-    rows.push([`[2,${o},${gs.join(',')}] -> [2,${c},${xs.join(',')}]`, ...times.map((t) => median(t).toFixed(1))]);
+    const times = await timeAndRelease(sessions, feeds, 9);
+    rows.push([`[2,${o},${gs.join(',')}] -> [2,${c},${xs.join(',')}]`, ...times.map((t) => (1e3 * median([...t.wall])).toFixed(1))]);
   }
   console.log('\nstrided conv input gradient alone (k 3, s 2), interleaved, median of 9, ms:');
   const head = ['g -> dx', ...hows];
@@ -338,10 +336,60 @@ export async function compareWeightGradLowerings(): Promise<void> {
       g.output(dw);
       return ort.InferenceSession.create(emitOnnx(g, { params: 'inputs', lowering: { ...lowering } }), { intraOpNumThreads: THREADS, interOpNumThreads: 1, enableCpuMemArena: false });
     }));
-    const times = await timeInterleaved(sessions, feeds, 9);
-    rows.push([`x [2,${c},${xs.join(',')}], g [2,${o},${gs.join(',')}], stride ${s}`, ...times.map((t) => median(t).toFixed(1))]);
+    const times = await timeAndRelease(sessions, feeds, 9);
+    rows.push([`x [2,${c},${xs.join(',')}], g [2,${o},${gs.join(',')}], stride ${s}`, ...times.map((t) => (1e3 * median([...t.wall])).toFixed(1))]);
   }
   console.log('\nconv weight gradient alone (k 3), interleaved, median of 9, ms:');
   const head = ['x, g', ...hows.map((h) => h.name)];
   console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+}
+
+/**
+ * One 3x3x3 conv of the 4-stage network alone, ours (onnxruntime: Conv, and our conv_input_grad /
+ * conv_weight_grad lowerings) vs PyTorch (bench/conv_reference.py: oneDNN), medians of 5, wall and
+ * CPU ms: separates the kernels' speed from the rest of the step.
+ */
+export async function compareConvKernels(): Promise<void> {
+  console.log(machineHeader());
+  const rows: string[][] = [];
+  const convs = [[32, 32, [40, 56, 40], 1], [32, 64, [40, 56, 40], 2], [64, 64, [20, 28, 20], 1], [256, 256, [5, 7, 5], 1]] as const;
+  for (const [c, o, xs, s] of convs) {
+    const gs = xs.map((d) => Math.ceil(d / s));
+    const rng = Rng.seeded(c + o + s);
+    const random = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+    const tensors = {
+      x: new ort.Tensor('float32', random(2 * c * prod(xs)), [2, c, ...xs]),
+      w: new ort.Tensor('float32', random(o * c * 27), [o, c, 3, 3, 3]),
+      g: new ort.Tensor('float32', random(2 * o * prod(gs)), [2, o, ...gs]),
+    };
+    const attrs = { stride: [s, s, s], pads: [1, 1, 1] };
+    const graphs = {
+      forward: (g: Graph) => g.op('conv', 'y', [g.input('x', [2, c, ...xs]), g.input('w', [o, c, 3, 3, 3])], attrs),
+      input_grad: (g: Graph) => g.op('conv_input_grad', 'dx', [g.input('g', [2, o, ...gs]), g.input('w', [o, c, 3, 3, 3])], { ...attrs, inputSize: [...xs] }),
+      weight_grad: (g: Graph) => g.op('conv_weight_grad', 'dw', [g.input('x', [2, c, ...xs]), g.input('g', [2, o, ...gs])], { ...attrs, kernel: [3, 3, 3] }),
+    };
+    const ours: Record<string, [number, number]> = {};
+    for (const [name, build] of Object.entries(graphs)) {
+      const g = new Graph();
+      g.output(build(g));
+      const session = await ort.InferenceSession.create(emitOnnx(g, { params: 'inputs', lowering: LOWERING }), TRAINER_SESSION);
+      const feeds = Object.fromEntries(session.inputNames.map((n) => [n, tensors[n as keyof typeof tensors]]));
+      await session.run(feeds);
+      const runs: { wall: number; cpu: number }[] = [];
+      for (let r = 0; r < 5; r++) runs.push(await timed(() => session.run(feeds)));
+      await session.release();
+      ours[name] = [1e3 * median(runs.map((r) => r.wall)), 1e3 * median(runs.map((r) => r.cpu))];
+    }
+    const py = spawnSync(PYTHON, [join(import.meta.dirname, 'conv_reference.py'), '2', String(c), String(o), ...xs.map(String), String(s), '5', '--threads', String(THREADS)], { encoding: 'utf8' });
+    const torch = py.status === 0 ? JSON.parse(py.stdout) as Record<string, [number, number]> : null;
+    for (const name of Object.keys(graphs)) {
+      const [ow, oc] = ours[name]!;
+      const [tw, tc] = torch?.[name] ?? [NaN, NaN];
+      rows.push([`${name}, x [2,${c},${xs.join(',')}] -> ${o} ch, stride ${s}`, ow.toFixed(0), tw.toFixed(0), oc.toFixed(0), tc.toFixed(0), (tc / oc).toFixed(2)]);
+    }
+  }
+  console.log(`\none 3x3x3 conv alone, ours (lowering ${JSON.stringify(LOWERING)}) vs PyTorch, median of 5, ms:`);
+  const head = ['op', 'ours wall', 'torch wall', 'ours CPU', 'torch CPU', 'CPU ratio (torch / ours)'];
+  console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+  console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
