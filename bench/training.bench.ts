@@ -98,6 +98,7 @@ export async function run(): Promise<void> {
   console.log(machineHeader());
   console.log(`threads ${THREADS}, median of ${REPEATS} steps each, ours and PyTorch alternating, after one warm-up step; lowering ${JSON.stringify(LOWERING)}`);
   const rows: string[][] = [];
+  const forwardRows: string[][] = [];
   for (const c of CASES) {
     const model = compile(c.tree, c.plan, { seed: 0 });
     const step = compileTrainingStep(model);
@@ -110,6 +111,7 @@ export async function run(): Promise<void> {
     let torch: { loss: number; grad_norm: number; update: Record<string, number>; peak_mib: number } | null = null;
     let peak = NaN;
     const [times, torchTimes, cpuTimes, torchCpuTimes]: number[][] = [[], [], [], []];
+    const forward = { ours: [] as { wall: number; cpu: number }[], torch: [] as { wall: number; cpu: number }[], oursNorm: NaN, torchNorm: NaN };
 
     // Ours and PyTorch side by side: after each side's first (warm-up, cross-checked) step, the
     // timed steps alternate (ours, torch, ours, ...) so both see the same load on a shared machine.
@@ -138,6 +140,22 @@ export async function run(): Promise<void> {
       }
       peak = procStatus('VmHWM') - base;
       await session.release();
+      // Inference: the trained model's forward pass (weights as initializers) on the same batch of
+      // patches, as the sliding-window predictor runs it, alternating with PyTorch's eval forward.
+      const inference = await ort.InferenceSession.create(model.onnx(), TRAINER_SESSION);
+      const input = { [inference.inputNames[0]!]: new ort.Tensor('float32', image, sig.image.shape) };
+      const head0 = (await inference.run(input))[inference.outputNames[0]!]!.data as Float32Array;
+      forward.oursNorm = Math.sqrt(head0.reduce((a, v) => a + v * v, 0));
+      if (reference) forward.torchNorm = (JSON.parse(await reference.ask('forward')) as { head0_norm: number }).head0_norm;
+      for (let r = 0; r < REPEATS; r++) {
+        const t = await timed(() => inference.run(input));
+        forward.ours.push(t);
+        if (reference) {
+          const answer = JSON.parse(await reference.ask('forward')) as { seconds: number; cpu_seconds: number };
+          forward.torch.push({ wall: answer.seconds, cpu: answer.cpu_seconds });
+        }
+      }
+      await inference.release();
       if (reference && check) torch = { ...check, peak_mib: (JSON.parse(await reference.ask('quit')) as { peak_mib: number }).peak_mib };
     } finally {
       reference?.close();
@@ -166,9 +184,18 @@ export async function run(): Promise<void> {
       `${scalar(sig.gradNorm).toFixed(4)} / ${torch?.grad_norm.toFixed(4) ?? '-'}`,
       updDiff.toExponential(1),
     ]);
+    const fw = (xs: { wall: number; cpu: number }[], k: 'wall' | 'cpu') => (xs.length ? median(xs.map((x) => x[k])).toFixed(3) : '-');
+    forwardRows.push([
+      c.name, fw(forward.ours, 'wall'), fw(forward.torch, 'wall'), fw(forward.ours, 'cpu'), fw(forward.torch, 'cpu'),
+      forward.torch.length ? median(forward.ours.map((t, i) => forward.torch[i]!.wall / t.wall)).toFixed(2) : '-',
+      (Math.abs(forward.oursNorm - forward.torchNorm) / forward.torchNorm).toExponential(1),
+    ]);
   }
   const head = ['case', 'ours s/step', 'torch s/step', 'ours CPU s/step', 'torch CPU s/step', 'ours vox/s', 'torch vox/s', 'ratio (median of pairs)', 'ours peak MiB', 'torch peak MiB', 'loss ours / torch', 'grad norm ours / torch', 'max update diff / largest update'];
   console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+  console.log('\ninference forward (eval, no gradients) of the same batch of patches, alternating, medians:');
+  const forwardHead = ['case', 'ours s', 'torch s', 'ours CPU s', 'torch CPU s', 'ratio (median of pairs)', 'head 0 norm rel. diff'];
+  console.log([forwardHead, forwardHead.map(() => '---'), ...forwardRows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
   console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   if (process.env.HNAS_BENCH_LOWERINGS !== '0') {
     await compareLowerings(process.env.HNAS_BENCH_ALTERNATIVES?.split(','));
