@@ -15,6 +15,7 @@
  * HNAS_BENCH_ONLY=input_grad | weight_grad for only the conv input / weight gradient's lowerings, op alone,
  * HNAS_BENCH_ONLY=profile for the 4-stage step's kernel time per op type (onnxruntime's profiler),
  * HNAS_BENCH_ONLY=kernels for one conv's forward, input gradient and weight gradient alone, ours vs PyTorch (CPU ms),
+ * HNAS_BENCH_ONLY=memory for the step's peak memory under lowering and session alternatives, each in its own process,
  * HNAS_BENCH_ONLY=lowerings for only the interleaved comparison of whole-step alternatives.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -92,6 +93,7 @@ export async function run(): Promise<void> {
   if (process.env.HNAS_BENCH_ONLY === 'weight_grad') return compareWeightGradLowerings();
   if (process.env.HNAS_BENCH_ONLY === 'profile') return profileStep();
   if (process.env.HNAS_BENCH_ONLY === 'kernels') return compareConvKernels();
+  if (process.env.HNAS_BENCH_ONLY === 'memory') return compareMemory();
   if (process.env.HNAS_BENCH_ONLY === 'lowerings') return compareLowerings(process.env.HNAS_BENCH_ALTERNATIVES?.split(','));
   const havePython = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
   if (!havePython) console.log(`(PyTorch not available at ${PYTHON}: the reference columns are empty)`);
@@ -419,4 +421,26 @@ export async function compareConvKernels(): Promise<void> {
   const head = ['op', 'ours wall', 'torch wall', 'ours CPU', 'torch CPU', 'CPU ratio (torch / ours)'];
   console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
   console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+}
+
+/** Peak RSS growth of one step per alternative, each in a fresh process (bench/step-memory.ts), every case. */
+export async function compareMemory(): Promise<void> {
+  const alternatives: { name: string; lowering: Partial<LoweringOptions>; session: ort.InferenceSession.SessionOptions }[] = [
+    { name: 'default', lowering: {}, session: {} },
+    ...[4, 64].map((mib) => ({ name: `weight gradient chunks of ${mib} MiB`, lowering: { weightGradChunkMiB: mib }, session: {} })),
+    { name: 'transposed conv as ONNX ConvTranspose', lowering: { convTranspose: 'native' as const }, session: {} },
+    { name: 'memory pattern off', lowering: {}, session: { enableMemPattern: false } },
+    { name: 'CPU memory arena on', lowering: {}, session: { enableCpuMemArena: true } },
+  ];
+  console.log(machineHeader());
+  const rows: string[][] = [];
+  for (const c of CASES)
+    for (const a of alternatives) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'step-memory.ts'), c.name, JSON.stringify(a.lowering), JSON.stringify(a.session)], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`step-memory.ts failed: ${r.stderr}`);
+      const { peakMiB, seconds } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { peakMiB: number; seconds: number };
+      rows.push([c.name, a.name, peakMiB.toFixed(0), seconds.toFixed(2)]);
+    }
+  const head = ['case', 'alternative', 'peak MiB (RSS growth)', 's/step (one step, not interleaved)'];
+  console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
 }
