@@ -45,7 +45,7 @@ const REPEATS = Number(process.env.HNAS_BENCH_REPEATS ?? 5);
 const LOWERING = JSON.parse(process.env.HNAS_BENCH_LOWERING ?? '{}') as Partial<LoweringOptions>;
 
 interface Case { name: string; tree: TreeNode; plan: NetworkPlan }
-const CASES: Case[] = [
+export const CASES: Case[] = [
   { name: 'nnU-Net default, 4 stages, [40,56,40], batch 2', tree: defaultTree(4), plan: isoPlan(4, [40, 56, 40], 1, 3, 2) },
   { name: 'nnU-Net default, 5 stages, [32,64,48], batch 2', tree: defaultTree(5), plan: isoPlan(5, [32, 64, 48], 1, 3, 2) },
 ].filter((c) => c.name.includes(process.env.HNAS_BENCH_CASE ?? ''));
@@ -213,7 +213,7 @@ async function timeAndRelease(sessions: ort.InferenceSession[], feeds: Record<st
 }
 
 /** A step's inputs: the model's weights, zero optimiser state, lr 1e-2, and a seeded random batch unless given. */
-function stepFeeds(model: ReturnType<typeof compile>, step: ReturnType<typeof compileTrainingStep>, image?: Float32Array, labels?: Float32Array): Record<string, ort.Tensor> {
+export function stepFeeds(model: ReturnType<typeof compile>, step: ReturnType<typeof compileTrainingStep>, image?: Float32Array, labels?: Float32Array): Record<string, ort.Tensor> {
   const sig = step.signature;
   const rng = Rng.seeded(1);
   const voxels = sig.image.shape.reduce((a, b) => a * b, 1);
