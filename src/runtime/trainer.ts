@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Graph } from '../../compiler/graph/graph.js';
+import type { LoweringOptions } from '../../compiler/onnx/context.js';
 import { emitOnnx } from '../../compiler/onnx/emit.js';
 import { multiStepModel } from '../../compiler/train/multi-step.js';
 import type { TrainingStep } from '../../compiler/train/step.js';
@@ -28,7 +29,6 @@ import { Rng } from '../util/rng.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { EpochLog, type EpochRecord } from './log.js';
 import { Progress } from './progress.js';
-import type { LoweringOptions } from '../../compiler/onnx/context.js';
 import { calibrateLowering, type Calibration } from './calibrate.js';
 import { createSession, DEVICE_LOWERING, type Device } from './providers.js';
 import { SCHEDULES, type ScheduleKind } from './schedules.js';
@@ -133,7 +133,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     : undefined;
   const lowering = calibration?.lowering ?? (o.lowering === 'calibrate' ? {} : o.lowering ?? {});
   const single = o.step.onnx({ ...DEVICE_LOWERING[device], ...lowering });
-  const session = await createSession(stepsPerRun > 1 ? multiStepModel(single, sig) : single, o.device ?? 'cpu', o.threads);
+  const session = await createSession(stepsPerRun > 1 ? multiStepModel(single, sig) : single, device, o.threads);
   const progress = o.progress ? new Progress((o.epochs - start) * o.iterationsPerEpoch, o.epochs) : null;
   const records: EpochRecord[] = [];
   const schedule = SCHEDULES[o.schedule ?? 'poly'];
@@ -225,7 +225,6 @@ async function runSteps(session: ort.InferenceSession, o: TrainOptions, tensors:
   return results;
 }
 
-/** The inputs of one run of `steps` steps (stacked: the K-step model's leading step axis). */
 /** The inputs of one run of `steps` steps (stacked: the K-step model, whose inputs carry a leading step axis). */
 function stepFeeds(sig: TrainingStep['signature'], tensors: Map<string, Float32Array>, steps: readonly StepInput[], lr: number, stacked: boolean, where: (i?: number) => { path: string } = () => ({ path: 'calibration' })): Record<string, ort.Tensor> {
   const k = steps.length;
