@@ -6,20 +6,22 @@
  * during the steps, and a numerical cross-check of the first step (loss, gradient norm, and the
  * largest relative difference of the per-parameter update norms).
  * Set HNAS_BENCH_LOWERING='{"convWeightGrad":"im2col"}' (JSON LoweringOptions) to try a lowering,
- * Sessions take the trainer's options (src/runtime/providers.ts: no memory arena, intra-op threads that
- * sleep instead of spinning); HNAS_BENCH_ARENA=1 turns onnxruntime's CPU memory arena on,
+ * Sessions take the trainer's options (src/runtime/providers.ts: no memory arena, no memory pattern,
+ * intra-op threads that sleep instead of spinning); HNAS_BENCH_ARENA=1 turns onnxruntime's CPU memory arena on,
  * HNAS_BENCH_SPIN=1 lets the intra-op threads spin while they wait (onnxruntime's default),
  * HNAS_BENCH_CASE=<part of a case name>, HNAS_BENCH_REPEATS=<n> (default 5; medians are reported),
  * HNAS_BENCH_LOWERINGS=0 to skip the interleaved comparisons of lowering alternatives,
  * HNAS_BENCH_ALTERNATIVES=<name part>,... to compare the default with only those alternatives,
  * HNAS_BENCH_ONLY=input_grad | weight_grad for only the conv input / weight gradient's lowerings, op alone,
  * HNAS_BENCH_ONLY=profile for the 4-stage step's kernel time per op type (onnxruntime's profiler),
+ * HNAS_BENCH_ONLY=kernels for one conv's forward, input gradient and weight gradient alone, ours vs PyTorch (CPU ms),
+ * HNAS_BENCH_ONLY=memory for the step's peak memory under lowering and session alternatives, each in its own process,
  * HNAS_BENCH_ONLY=lowerings for only the interleaved comparison of whole-step alternatives.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { compile } from '../compiler/index.js';
@@ -30,6 +32,7 @@ import { Graph } from '../compiler/graph/graph.js';
 import { emitOnnx } from '../compiler/onnx/emit.js';
 import type { NetworkPlan } from '../src/data/plan-types.js';
 import type { TreeNode } from '../src/grammar/tree-types.js';
+import { timeInterleaved, type Timing } from '../src/runtime/calibrate.js';
 import { sessionOptions } from '../src/runtime/providers.js';
 import { Rng } from '../src/util/rng.js';
 import { defaultTree, isoPlan } from '../test/compiler/trees.js';
@@ -42,11 +45,28 @@ const REPEATS = Number(process.env.HNAS_BENCH_REPEATS ?? 5);
 const LOWERING = JSON.parse(process.env.HNAS_BENCH_LOWERING ?? '{}') as Partial<LoweringOptions>;
 
 interface Case { name: string; tree: TreeNode; plan: NetworkPlan }
-const CASES: Case[] = [
+export const CASES: Case[] = [
   { name: 'nnU-Net default, 4 stages, [40,56,40], batch 2', tree: defaultTree(4), plan: isoPlan(4, [40, 56, 40], 1, 3, 2) },
   { name: 'nnU-Net default, 5 stages, [32,64,48], batch 2', tree: defaultTree(5), plan: isoPlan(5, [32, 64, 48], 1, 3, 2) },
 ].filter((c) => c.name.includes(process.env.HNAS_BENCH_CASE ?? ''));
 
+/** The machine, so figures from different CPUs are never compared as if they were one. */
+export function machineHeader(): string {
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  const flags = new Set(/^flags\s*:\s*(.*)$/m.exec(info)?.[1]?.split(' ') ?? []);
+  const isa = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx512_bf16', 'amx_tile', 'amx_bf16'].filter((f) => flags.has(f));
+  return `CPU ${cpus()[0]?.model ?? '?'} x ${cpus().length}; ISA ${isa.join(' ') || 'none of avx2/avx512/amx'}; onnxruntime-node ${ort.env.versions.node}; ${THREADS} intra-op threads; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+}
+
+/** Wall and CPU seconds (all threads of this process) of one call. */
+async function timed<T>(f: () => Promise<T>): Promise<{ wall: number; cpu: number; value: T }> {
+  const [t, c] = [performance.now(), process.cpuUsage()];
+  const value = await f();
+  const u = process.cpuUsage(c);
+  return { wall: (performance.now() - t) / 1000, cpu: (u.user + u.system) / 1e6, value };
+}
+
+const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 /** bench/training_reference.py as a server: first line = the cross-check of its first step, then one answer per command. */
@@ -72,11 +92,15 @@ export async function run(): Promise<void> {
   if (process.env.HNAS_BENCH_ONLY === 'input_grad') return compareInputGradLowerings();
   if (process.env.HNAS_BENCH_ONLY === 'weight_grad') return compareWeightGradLowerings();
   if (process.env.HNAS_BENCH_ONLY === 'profile') return profileStep();
+  if (process.env.HNAS_BENCH_ONLY === 'kernels') return compareConvKernels();
+  if (process.env.HNAS_BENCH_ONLY === 'memory') return compareMemory();
   if (process.env.HNAS_BENCH_ONLY === 'lowerings') return compareLowerings(process.env.HNAS_BENCH_ALTERNATIVES?.split(','));
   const havePython = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
   if (!havePython) console.log(`(PyTorch not available at ${PYTHON}: the reference columns are empty)`);
+  console.log(machineHeader());
   console.log(`threads ${THREADS}, median of ${REPEATS} steps each, ours and PyTorch alternating, after one warm-up step; lowering ${JSON.stringify(LOWERING)}`);
   const rows: string[][] = [];
+  const forwardRows: string[][] = [];
   for (const c of CASES) {
     const model = compile(c.tree, c.plan, { seed: 0 });
     const step = compileTrainingStep(model);
@@ -88,7 +112,8 @@ export async function run(): Promise<void> {
     let first: ort.InferenceSession.OnnxValueMapType = {};
     let torch: { loss: number; grad_norm: number; update: Record<string, number>; peak_mib: number } | null = null;
     let peak = NaN;
-    const [times, torchTimes]: number[][] = [[], []];
+    const [times, torchTimes, cpuTimes, torchCpuTimes]: number[][] = [[], [], [], []];
+    const forward = { ours: [] as { wall: number; cpu: number }[], torch: [] as { wall: number; cpu: number }[], oursNorm: NaN, torchNorm: NaN };
 
     // Ours and PyTorch side by side: after each side's first (warm-up, cross-checked) step, the
     // timed steps alternate (ours, torch, ours, ...) so both see the same load on a shared machine.
@@ -106,13 +131,33 @@ export async function run(): Promise<void> {
       first = await session.run(feeds);
       const check = reference ? JSON.parse(await reference.next()) as { loss: number; grad_norm: number; update: Record<string, number> } : null;
       for (let r = 0; r < REPEATS; r++) {
-        const t = performance.now();
-        await session.run(feeds);
-        times.push((performance.now() - t) / 1000);
-        if (reference) torchTimes.push((JSON.parse(await reference.ask('step')) as { seconds: number }).seconds);
+        const t = await timed(() => session.run(feeds));
+        times.push(t.wall);
+        cpuTimes.push(t.cpu);
+        if (reference) {
+          const answer = JSON.parse(await reference.ask('step')) as { seconds: number; cpu_seconds: number };
+          torchTimes.push(answer.seconds);
+          torchCpuTimes.push(answer.cpu_seconds);
+        }
       }
       peak = procStatus('VmHWM') - base;
       await session.release();
+      // Inference: the trained model's forward pass (weights as initializers) on the same batch of
+      // patches, as the sliding-window predictor runs it, alternating with PyTorch's eval forward.
+      const inference = await ort.InferenceSession.create(model.onnx(), TRAINER_SESSION);
+      const input = { [inference.inputNames[0]!]: new ort.Tensor('float32', image, sig.image.shape) };
+      const head0 = (await inference.run(input))[inference.outputNames[0]!]!.data as Float32Array;
+      forward.oursNorm = Math.sqrt(head0.reduce((a, v) => a + v * v, 0));
+      if (reference) forward.torchNorm = (JSON.parse(await reference.ask('forward')) as { head0_norm: number }).head0_norm;
+      for (let r = 0; r < REPEATS; r++) {
+        const t = await timed(() => inference.run(input));
+        forward.ours.push(t);
+        if (reference) {
+          const answer = JSON.parse(await reference.ask('forward')) as { seconds: number; cpu_seconds: number };
+          forward.torch.push({ wall: answer.seconds, cpu: answer.cpu_seconds });
+        }
+      }
+      await inference.release();
       if (reference && check) torch = { ...check, peak_mib: (JSON.parse(await reference.ask('quit')) as { peak_mib: number }).peak_mib };
     } finally {
       reference?.close();
@@ -134,42 +179,41 @@ export async function run(): Promise<void> {
     rows.push([
       c.name,
       ours.toFixed(3), ref.toFixed(3),
+      median(cpuTimes).toFixed(3), torch ? median(torchCpuTimes).toFixed(3) : '-',
       vps(ours).toFixed(0), vps(ref).toFixed(0), torch ? median(times.map((t, i) => torchTimes[i]! / t)).toFixed(2) : '-',
       peak.toFixed(0), torch ? torch.peak_mib.toFixed(0) : '-',
       `${scalar(sig.loss).toFixed(5)} / ${torch?.loss.toFixed(5) ?? '-'}`,
       `${scalar(sig.gradNorm).toFixed(4)} / ${torch?.grad_norm.toFixed(4) ?? '-'}`,
       updDiff.toExponential(1),
     ]);
+    const fw = (xs: { wall: number; cpu: number }[], k: 'wall' | 'cpu') => (xs.length ? median(xs.map((x) => x[k])).toFixed(3) : '-');
+    forwardRows.push([
+      c.name, fw(forward.ours, 'wall'), fw(forward.torch, 'wall'), fw(forward.ours, 'cpu'), fw(forward.torch, 'cpu'),
+      forward.torch.length ? median(forward.ours.map((t, i) => forward.torch[i]!.wall / t.wall)).toFixed(2) : '-',
+      (Math.abs(forward.oursNorm - forward.torchNorm) / forward.torchNorm).toExponential(1),
+    ]);
   }
-  const head = ['case', 'ours s/step', 'torch s/step', 'ours vox/s', 'torch vox/s', 'ratio (median of pairs)', 'ours peak MiB', 'torch peak MiB', 'loss ours / torch', 'grad norm ours / torch', 'max update diff / largest update'];
+  const head = ['case', 'ours s/step', 'torch s/step', 'ours CPU s/step', 'torch CPU s/step', 'ours vox/s', 'torch vox/s', 'ratio (median of pairs)', 'ours peak MiB', 'torch peak MiB', 'loss ours / torch', 'grad norm ours / torch', 'max update diff / largest update'];
   console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+  console.log('\ninference forward (eval, no gradients) of the same batch of patches, alternating, medians:');
+  const forwardHead = ['case', 'ours s', 'torch s', 'ours CPU s', 'torch CPU s', 'ratio (median of pairs)', 'head 0 norm rel. diff'];
+  console.log([forwardHead, forwardHead.map(() => '---'), ...forwardRows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+  console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   if (process.env.HNAS_BENCH_LOWERINGS !== '0') {
     await compareLowerings(process.env.HNAS_BENCH_ALTERNATIVES?.split(','));
     await compareInputGradLowerings();
   }
 }
 
-/**
- * Times `repeats` runs of each session after one warm-up run each, interleaved so all see the same
- * load, each round starting one session later so no position in the round is favoured (the first
- * measured ~7-10 % slow); returns ms per run, per session, and releases the sessions.
- */
-async function timeInterleaved(sessions: ort.InferenceSession[], feeds: Record<string, ort.Tensor>, repeats: number): Promise<number[][]> {
-  for (const s of sessions) await s.run(feeds);
-  const times: number[][] = sessions.map(() => []);
-  for (let r = 0; r < repeats; r++)
-    for (let j = 0; j < sessions.length; j++) {
-      const i = (j + r) % sessions.length;
-      const t = performance.now();
-      await sessions[i]!.run(feeds);
-      times[i]!.push(performance.now() - t);
-    }
+/** Interleaved timing (src/runtime/calibrate.ts, the trainer's calibration uses it too); releases the sessions. */
+async function timeAndRelease(sessions: ort.InferenceSession[], feeds: Record<string, ort.Tensor>, repeats: number): Promise<Timing[]> {
+  const times = await timeInterleaved(sessions, feeds, repeats);
   await Promise.all(sessions.map((s) => s.release()));
   return times;
 }
 
 /** A step's inputs: the model's weights, zero optimiser state, lr 1e-2, and a seeded random batch unless given. */
-function stepFeeds(model: ReturnType<typeof compile>, step: ReturnType<typeof compileTrainingStep>, image?: Float32Array, labels?: Float32Array): Record<string, ort.Tensor> {
+export function stepFeeds(model: ReturnType<typeof compile>, step: ReturnType<typeof compileTrainingStep>, image?: Float32Array, labels?: Float32Array): Record<string, ort.Tensor> {
   const sig = step.signature;
   const rng = Rng.seeded(1);
   const voxels = sig.image.shape.reduce((a, b) => a * b, 1);
@@ -183,8 +227,28 @@ function stepFeeds(model: ReturnType<typeof compile>, step: ReturnType<typeof co
   return feeds;
 }
 
-/** Where the 4-stage step's time goes: onnxruntime's profile of 3 steps, kernel time per op type. */
-export async function profileStep(): Promise<void> {
+/** Which part of the step an ONNX node belongs to, from its name (`<graph node>.<hint>/<OpType>`, gradients `<node>.grad...`). */
+export function stepPart(node: string): string {
+  if (/\.grad\.dw[./]/.test(node)) return 'conv weight gradient';
+  if (/\.grad\.dx[./]/.test(node)) return 'conv input gradient';
+  if (node.startsWith('optimizer')) return 'clipping + optimiser';
+  if (node.startsWith('loss_fn')) return 'loss + its gradient';
+  if (/\.norm\.grad/.test(node)) return 'norm backward';
+  if (/\.(act|nonlin)\.grad/.test(node)) return 'activation backward';
+  if (/\.up\.grad/.test(node)) return 'transposed conv backward';
+  if (node.includes('.grad')) return 'other backward';
+  if (/\.norm[./]/.test(node)) return 'norm forward';
+  if (/\.conv\/Conv$/.test(node)) return 'conv forward';
+  return 'other forward';
+}
+
+const COPIES = new Set(['Slice', 'Concat', 'Transpose', 'Pad', 'Gather', 'Expand', 'Identity', 'Tile']);
+
+/**
+ * Where a step's time and allocations go: onnxruntime's profile of `steps` steps after a warm-up,
+ * kernel time and output bytes per op type and per part of the step (stepPart), copies separately.
+ */
+export async function profileStep(steps = 3): Promise<void> {
   const c = CASES[0]!;
   const model = compile(c.tree, c.plan, { seed: 0 });
   const step = compileTrainingStep(model);
@@ -192,21 +256,37 @@ export async function profileStep(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hnas-profile-'));
   const session = await ort.InferenceSession.create(step.onnx(LOWERING), { ...TRAINER_SESSION, enableProfiling: true, profileFilePrefix: join(dir, 'step') });
   await session.run(feeds);
-  const steps = 3;
-  const start = performance.now();
-  for (let i = 0; i < steps; i++) await session.run(feeds);
-  const seconds = (performance.now() - start) / 1000 / steps;
+  const runs: { wall: number; cpu: number }[] = [];
+  for (let i = 0; i < steps; i++) runs.push(await timed(() => session.run(feeds)));
   session.endProfiling();
   await session.release();
-  const events = readdirSync(dir).flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { cat: string; name: string; dur: number; args: { op_name?: string } }[]);
+  type Event = { cat: string; name: string; ts: number; dur: number; args: { op_name?: string; output_size?: string } };
+  const events = readdirSync(dir).flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Event[]);
   rmSync(dir, { recursive: true, force: true });
-  const byOp = new Map<string, number>();
-  // The first step's events are the warm-up: keep the last `steps` of each kernel's.
-  for (const e of events) if (e.cat === 'Node' && e.name.endsWith('_kernel_time')) byOp.set(e.args.op_name!, (byOp.get(e.args.op_name!) ?? 0) + e.dur / 1000 / (steps + 1));
-  const total = [...byOp.values()].reduce((a, b) => a + b, 0);
-  console.log(`\n${c.name}, lowering ${JSON.stringify(LOWERING)}: ${seconds.toFixed(3)} s/step, kernel time per op type (mean of ${steps + 1} steps incl. warm-up):`);
-  const rows = [...byOp].sort((a, b) => b[1] - a[1]).map(([op, ms]) => [op, ms.toFixed(0), `${((100 * ms) / total).toFixed(1)} %`]);
-  console.log([['op', 'ms/step', 'share'], ['---', '---', '---'], ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+  // Skip the warm-up run: kernels that start after the first model_run ends.
+  const firstRunEnd = Math.min(...events.filter((e) => e.name === 'model_run').map((e) => e.ts + e.dur));
+  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= firstRunEnd);
+  const tally = (key: (e: Event) => string) => {
+    const m = new Map<string, { ms: number; mib: number; nodes: number }>();
+    for (const e of kernels) {
+      const k = key(e);
+      const t = m.get(k) ?? { ms: 0, mib: 0, nodes: 0 };
+      m.set(k, { ms: t.ms + e.dur / 1000 / steps, mib: t.mib + Number(e.args.output_size ?? 0) / 2 ** 20 / steps, nodes: t.nodes + 1 / steps });
+    }
+    return [...m].sort((a, b) => b[1].ms - a[1].ms);
+  };
+  const total = kernels.reduce((a, e) => a + e.dur / 1000 / steps, 0);
+  const table = (title: string, rows: [string, { ms: number; mib: number; nodes: number }][]) => {
+    console.log(`\n${title}`);
+    const body = rows.map(([k, t]) => [k, t.nodes.toFixed(0), t.ms.toFixed(0), `${((100 * t.ms) / total).toFixed(1)} %`, t.mib.toFixed(0)]);
+    console.log([['', 'nodes', 'kernel ms/step', 'share', 'output MiB/step'], ['---', '---', '---', '---', '---'], ...body].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+  };
+  console.log(`\n${machineHeader()}`);
+  console.log(`${c.name}, lowering ${JSON.stringify(LOWERING)}: ${median(runs.map((r) => r.wall)).toFixed(3)} s/step wall, ${median(runs.map((r) => r.cpu)).toFixed(3)} CPU s/step (median of ${steps} profiled steps after a warm-up); kernel time ${total.toFixed(0)} ms/step`);
+  const opName = (e: Event) => e.args.op_name ?? '?';
+  table('per op type:', tally(opName));
+  table('per part of the step:', tally((e) => stepPart(e.name.replace(/_kernel_time$/, ''))));
+  table('copies (Slice, Concat, Transpose, Pad, ...) per part of the step:', tally((e) => (COPIES.has(opName(e)) ? `${stepPart(e.name.replace(/_kernel_time$/, ''))}: ${opName(e)}` : 'not a copy')));
 }
 
 /** Lowering alternatives of the same step, run interleaved in one process (fair under a shared, busy CPU). */
@@ -218,6 +298,10 @@ const ALTERNATIVES: { name: string; lowering: Partial<LoweringOptions>; session?
   { name: 'transposed conv as ONNX ConvTranspose', lowering: { convTranspose: 'native' } },
   { name: 'default lowering, onnxruntime CPU memory arena on', lowering: {}, session: { enableCpuMemArena: true } },
   { name: 'default lowering, intra-op threads spin (onnxruntime default)', lowering: {}, session: { extra: {} } },
+  { name: 'default lowering, graph optimisation level extended (no layout transforms)', lowering: {}, session: { graphOptimizationLevel: 'extended' } },
+  { name: 'default lowering, graph optimisation level basic', lowering: {}, session: { graphOptimizationLevel: 'basic' } },
+  { name: 'default lowering, memory pattern on (onnxruntime default)', lowering: {}, session: { enableMemPattern: true } },
+  { name: 'default lowering, 1 intra-op thread', lowering: {}, session: { intraOpNumThreads: 1 } },
   { name: 'default lowering, parallel executor (2 inter-op threads)', lowering: {}, session: { executionMode: 'parallel', interOpNumThreads: 2 } },
 ];
 
@@ -228,10 +312,12 @@ export async function compareLowerings(only?: readonly string[]): Promise<void> 
   const step = compileTrainingStep(model);
   const feeds = stepFeeds(model, step);
   const sessions = await Promise.all(alternatives.map((a) => ort.InferenceSession.create(step.onnx(a.lowering), { ...TRAINER_SESSION, ...a.session })));
-  const best = (await timeInterleaved(sessions, feeds, REPEATS)).map((t) => median(t) / 1000);
-  console.log(`\nlowering alternatives, ${c.name}, interleaved, median of ${REPEATS}:`);
-  const rows = alternatives.map((a, i) => [a.name, best[i]!.toFixed(3), (best[i]! / best[0]!).toFixed(2)]);
-  console.log([['lowering', 's/step', 'time vs default'], ['---', '---', '---'], ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+  const times = await timeAndRelease(sessions, feeds, REPEATS);
+  const [wall, cpu] = [times.map((t) => median([...t.wall])), times.map((t) => median([...t.cpu]))];
+  console.log(`\n${machineHeader()}\nlowering alternatives, ${c.name}, interleaved, median of ${REPEATS}:`);
+  const rows = alternatives.map((a, i) => [a.name, wall[i]!.toFixed(3), (wall[i]! / wall[0]!).toFixed(2), cpu[i]!.toFixed(3), (cpu[i]! / cpu[0]!).toFixed(2)]);
+  console.log([['lowering', 's/step', 'time vs default', 'CPU s/step', 'CPU vs default'], ['---', '---', '---', '---', '---'], ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+  console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 
 /** The strided convs' input gradient of the 4-stage network alone, each lowering, interleaved (median of 9). */
@@ -250,8 +336,8 @@ export async function compareInputGradLowerings(): Promise<void> {
       g.output(dx);
       return ort.InferenceSession.create(emitOnnx(g, { params: 'inputs', lowering: { convInputGrad: how } }), { intraOpNumThreads: THREADS, interOpNumThreads: 1, enableCpuMemArena: false });
     }));
-    const times = await timeInterleaved(sessions, feeds, 9);
-    rows.push([`[2,${o},${gs.join(',')}] -> [2,${c},${xs.join(',')}]`, ...times.map((t) => median(t).toFixed(1))]);
+    const times = await timeAndRelease(sessions, feeds, 9);
+    rows.push([`[2,${o},${gs.join(',')}] -> [2,${c},${xs.join(',')}]`, ...times.map((t) => (1e3 * median([...t.wall])).toFixed(1))]);
   }
   console.log('\nstrided conv input gradient alone (k 3, s 2), interleaved, median of 9, ms:');
   const head = ['g -> dx', ...hows];
@@ -279,10 +365,82 @@ export async function compareWeightGradLowerings(): Promise<void> {
       g.output(dw);
       return ort.InferenceSession.create(emitOnnx(g, { params: 'inputs', lowering: { ...lowering } }), { intraOpNumThreads: THREADS, interOpNumThreads: 1, enableCpuMemArena: false });
     }));
-    const times = await timeInterleaved(sessions, feeds, 9);
-    rows.push([`x [2,${c},${xs.join(',')}], g [2,${o},${gs.join(',')}], stride ${s}`, ...times.map((t) => median(t).toFixed(1))]);
+    const times = await timeAndRelease(sessions, feeds, 9);
+    rows.push([`x [2,${c},${xs.join(',')}], g [2,${o},${gs.join(',')}], stride ${s}`, ...times.map((t) => (1e3 * median([...t.wall])).toFixed(1))]);
   }
   console.log('\nconv weight gradient alone (k 3), interleaved, median of 9, ms:');
   const head = ['x, g', ...hows.map((h) => h.name)];
+  console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+}
+
+/**
+ * One 3x3x3 conv of the 4-stage network alone, ours (onnxruntime: Conv, and our conv_input_grad /
+ * conv_weight_grad lowerings) vs PyTorch (bench/conv_reference.py: oneDNN), medians of 5, wall and
+ * CPU ms: separates the kernels' speed from the rest of the step.
+ */
+export async function compareConvKernels(): Promise<void> {
+  console.log(machineHeader());
+  const rows: string[][] = [];
+  const convs = [[32, 32, [40, 56, 40], 1], [32, 64, [40, 56, 40], 2], [64, 64, [20, 28, 20], 1], [256, 256, [5, 7, 5], 1]] as const;
+  for (const [c, o, xs, s] of convs) {
+    const gs = xs.map((d) => Math.ceil(d / s));
+    const rng = Rng.seeded(c + o + s);
+    const random = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+    const tensors = {
+      x: new ort.Tensor('float32', random(2 * c * prod(xs)), [2, c, ...xs]),
+      w: new ort.Tensor('float32', random(o * c * 27), [o, c, 3, 3, 3]),
+      g: new ort.Tensor('float32', random(2 * o * prod(gs)), [2, o, ...gs]),
+    };
+    const attrs = { stride: [s, s, s], pads: [1, 1, 1] };
+    const graphs = {
+      forward: (g: Graph) => g.op('conv', 'y', [g.input('x', [2, c, ...xs]), g.input('w', [o, c, 3, 3, 3])], attrs),
+      input_grad: (g: Graph) => g.op('conv_input_grad', 'dx', [g.input('g', [2, o, ...gs]), g.input('w', [o, c, 3, 3, 3])], { ...attrs, inputSize: [...xs] }),
+      weight_grad: (g: Graph) => g.op('conv_weight_grad', 'dw', [g.input('x', [2, c, ...xs]), g.input('g', [2, o, ...gs])], { ...attrs, kernel: [3, 3, 3] }),
+    };
+    const ours: Record<string, [number, number]> = {};
+    for (const [name, build] of Object.entries(graphs)) {
+      const g = new Graph();
+      g.output(build(g));
+      const session = await ort.InferenceSession.create(emitOnnx(g, { params: 'inputs', lowering: LOWERING }), TRAINER_SESSION);
+      const feeds = Object.fromEntries(session.inputNames.map((n) => [n, tensors[n as keyof typeof tensors]]));
+      await session.run(feeds);
+      const runs: { wall: number; cpu: number }[] = [];
+      for (let r = 0; r < 5; r++) runs.push(await timed(() => session.run(feeds)));
+      await session.release();
+      ours[name] = [1e3 * median(runs.map((r) => r.wall)), 1e3 * median(runs.map((r) => r.cpu))];
+    }
+    const py = spawnSync(PYTHON, [join(import.meta.dirname, 'conv_reference.py'), '2', String(c), String(o), ...xs.map(String), String(s), '5', '--threads', String(THREADS)], { encoding: 'utf8' });
+    const torch = py.status === 0 ? JSON.parse(py.stdout) as Record<string, [number, number]> : null;
+    for (const name of Object.keys(graphs)) {
+      const [ow, oc] = ours[name]!;
+      const [tw, tc] = torch?.[name] ?? [NaN, NaN];
+      rows.push([`${name}, x [2,${c},${xs.join(',')}] -> ${o} ch, stride ${s}`, ow.toFixed(0), tw.toFixed(0), oc.toFixed(0), tc.toFixed(0), (tc / oc).toFixed(2)]);
+    }
+  }
+  console.log(`\none 3x3x3 conv alone, ours (lowering ${JSON.stringify(LOWERING)}) vs PyTorch, median of 5, ms:`);
+  const head = ['op', 'ours wall', 'torch wall', 'ours CPU', 'torch CPU', 'CPU ratio (torch / ours)'];
+  console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
+  console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+}
+
+/** Peak RSS growth of one step per alternative, each in a fresh process (bench/step-memory.ts), every case. */
+export async function compareMemory(): Promise<void> {
+  const alternatives: { name: string; lowering: Partial<LoweringOptions>; session: ort.InferenceSession.SessionOptions }[] = [
+    { name: 'default', lowering: {}, session: {} },
+    ...[4, 64].map((mib) => ({ name: `weight gradient chunks of ${mib} MiB`, lowering: { weightGradChunkMiB: mib }, session: {} })),
+    { name: 'transposed conv as ONNX ConvTranspose', lowering: { convTranspose: 'native' as const }, session: {} },
+    { name: 'memory pattern on (onnxruntime default)', lowering: {}, session: { enableMemPattern: true } },
+    { name: 'CPU memory arena on', lowering: {}, session: { enableCpuMemArena: true } },
+  ];
+  console.log(machineHeader());
+  const rows: string[][] = [];
+  for (const c of CASES)
+    for (const a of alternatives) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'step-memory.ts'), c.name, JSON.stringify(a.lowering), JSON.stringify(a.session)], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`step-memory.ts failed: ${r.stderr}`);
+      const { peakMiB, seconds } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { peakMiB: number; seconds: number };
+      rows.push([c.name, a.name, peakMiB.toFixed(0), seconds.toFixed(2)]);
+    }
+  const head = ['case', 'alternative', 'peak MiB (RSS growth)', 's/step (one step, not interleaved)'];
   console.log([head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n'));
 }

@@ -6,7 +6,9 @@ Usage: /usr/bin/python3 bench/training_reference.py DIR [--threads 2]
 DIR holds ir.json (with "benchBatch"), weights.safetensors, input.bin, labels.bin (float32).
 Runs the first step, prints one JSON line (loss, grad_norm and the per-parameter norm of the update,
 for the numerical cross-check), then serves stdin so the caller can interleave its own steps with
-ours: each line "step" runs one step and answers {"seconds": s}; "quit" answers {"peak_mib": m}
+ours: each line "forward" runs the inference forward pass (eval mode, no autograd) on the same batch
+and answers {"seconds", "cpu_seconds", "head0_norm"}; each line "step" runs one step and answers {"seconds": s, "cpu_seconds": c} (wall and CPU time of
+all threads; OpenMP threads spin a while after each parallel region, so CPU time includes some spinning); "quit" answers {"peak_mib": m}
 (peak RSS growth since before the first step) and exits.
 """
 import json
@@ -66,6 +68,9 @@ def main():
     y = torch.frombuffer(bytearray(open(f"{d}/labels.bin", "rb").read()), dtype=torch.float32).reshape([shape[0], 1, *shape[2:]])
     opt = torch.optim.SGD(net.parameters(), lr=1e-2, momentum=0.99, nesterov=True, weight_decay=3e-5)
     before = {k: v.detach().clone() for k, v in net.named_parameters()}
+    # The inference forward runs the initial weights (as ours does), not the ones the steps updated.
+    infer = UNet(ir).eval()
+    infer.load_state_dict(read_safetensors(f"{d}/weights.safetensors"), strict=True)
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -81,9 +86,16 @@ def main():
     print(json.dumps({"loss": loss, "grad_norm": norm, "update": update, "torch": torch.__version__}), flush=True)
     for line in sys.stdin:
         if line.strip() == "step":
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             step()
-            print(json.dumps({"seconds": time.perf_counter() - t}), flush=True)
+            print(json.dumps({"seconds": time.perf_counter() - t, "cpu_seconds": time.process_time() - c}), flush=True)
+        elif line.strip() == "forward":
+            # Inference: eval mode, no autograd, the same batch of patches (a sliding window's batch).
+            with torch.no_grad():
+                t, c = time.perf_counter(), time.process_time()
+                heads = infer(x)
+                seconds, cpu = time.perf_counter() - t, time.process_time() - c
+            print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "head0_norm": heads[0].norm().item()}), flush=True)
         elif line.strip() == "quit":
             break
     print(json.dumps({"peak_mib": (rss_kib("VmHWM") - base) / 1024}), flush=True)

@@ -17,6 +17,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Graph } from '../../compiler/graph/graph.js';
+import type { LoweringOptions } from '../../compiler/onnx/context.js';
 import { emitOnnx } from '../../compiler/onnx/emit.js';
 import { multiStepModel } from '../../compiler/train/multi-step.js';
 import type { TrainingStep } from '../../compiler/train/step.js';
@@ -29,6 +30,7 @@ import { Rng } from '../util/rng.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { EpochLog, type EpochRecord } from './log.js';
 import { Progress } from './progress.js';
+import { calibrateLowering, type Calibration } from './calibrate.js';
 import { createSession, DEVICE_LOWERING, type Device } from './providers.js';
 import { SCHEDULES, type ScheduleKind } from './schedules.js';
 
@@ -63,6 +65,16 @@ export interface TrainOptions {
    * never crosses an epoch, and a failed group leaves the state of the group's start.
    */
   readonly stepsPerRun?: number;
+  /**
+   * The step's lowering over the device's own (DEVICE_LOWERING): given options, or 'calibrate' =
+   * the fastest of a few lowerings measured on this machine before the first step (on a synthetic
+   * batch, so the run's random stream is untouched), cached in `calibrationCache` per CPU model,
+   * onnxruntime version, threads and device (src/runtime/calibrate.ts). Lowerings differ in
+   * rounding only; a resumed run reads the same cached choice.
+   */
+  readonly lowering?: Partial<LoweringOptions> | 'calibrate';
+  /** Cache file of calibrated choices (default: none, i.e. calibrate on every run). */
+  readonly calibrationCache?: string;
   /** Progress bar with ETA on stderr. */
   readonly progress?: boolean;
   /** Continue from outDir's checkpoint when there is one (default true). */
@@ -79,6 +91,8 @@ export interface TrainResult {
   /** Epochs completed in total (including ones before a resume). */
   readonly epochsDone: number;
   readonly files: { readonly checkpoint: string; readonly log: string; readonly model?: string; readonly weights?: string };
+  /** The calibration's outcome, when `lowering: 'calibrate'`. */
+  readonly calibration?: Calibration;
 }
 
 export const FILES = { checkpoint: 'checkpoint.safetensors', log: 'log.jsonl', model: 'model.onnx', weights: 'weights.safetensors' } as const;
@@ -116,8 +130,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   const log = EpochLog.open(files.log, start);
   const stepsPerRun = o.stepsPerRun ?? 1;
-  const single = o.step.onnx(DEVICE_LOWERING[o.device ?? 'cpu']);
-  const session = await createSession(stepsPerRun > 1 ? multiStepModel(single, sig) : single, o.device ?? 'cpu', o.threads);
+  const device = o.device ?? 'cpu';
+  const calibration = o.lowering === 'calibrate'
+    ? await calibrateLowering(o.step, stepFeeds(sig, tensors, [syntheticStep(sig)], 1e-3, false), { device, threads: o.threads ?? 0, cacheFile: o.calibrationCache })
+    : undefined;
+  const lowering = calibration?.lowering ?? (o.lowering === 'calibrate' ? {} : o.lowering ?? {});
+  const single = o.step.onnx({ ...DEVICE_LOWERING[device], ...lowering });
+  const session = await createSession(stepsPerRun > 1 ? multiStepModel(single, sig) : single, device, o.threads);
   const progress = o.progress ? new Progress((o.epochs - start) * o.iterationsPerEpoch, o.epochs) : null;
   const records: EpochRecord[] = [];
   const schedule = SCHEDULES[o.schedule ?? 'poly'];
@@ -169,12 +188,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
 
   const weights: Weights = new Map([...sig.params, ...sig.buffers].map((s) => [s.name, tensors.get(s.name)!]));
-  if (epoch < o.epochs) return { weights, records, epochsDone: epoch, files };
+  if (epoch < o.epochs) return { weights, records, epochsDone: epoch, files, calibration };
   const model = join(o.outDir, FILES.model);
   const weightFile = join(o.outDir, FILES.weights);
   writeFileAtomic(model, emitOnnx(o.inference, { weights }));
   writeFileAtomic(weightFile, encodeSafetensors(new Map([...sig.params, ...sig.buffers].map((s) => [s.name, { shape: s.shape, data: tensors.get(s.name)! }])), { format: 'hnas' }));
-  return { weights, records, epochsDone: epoch, files: { ...files, model, weights: weightFile } };
+  return { weights, records, epochsDone: epoch, files: { ...files, model, weights: weightFile }, calibration };
 }
 
 interface StepInput {
@@ -188,8 +207,32 @@ interface StepInput {
  */
 async function runSteps(session: ort.InferenceSession, o: TrainOptions, tensors: Map<string, Float32Array>, steps: readonly StepInput[], lr: number, stacked: boolean, at: { epoch: number; it: number }): Promise<Record<string, number>[]> {
   const sig = o.step.signature;
-  const k = steps.length;
   const where = (i = 0) => ({ path: `epoch ${at.epoch + 1}, iteration ${at.it + i + 1}` });
+  const feeds = stepFeeds(sig, tensors, steps, lr, stacked, where);
+  let out: ort.InferenceSession.ReturnType;
+  try {
+    out = await session.run(feeds);
+  } catch (err) {
+    const msg = (err as Error).message ?? String(err);
+    if (/bad_alloc|failed to allocate|out of memory|\boom\b/i.test(msg)) throw new TrainingFailure(`out of memory in the training step: ${msg}`, 'oom', where(), { cause: err });
+    throw new TrainingFailure(`the training step failed: ${msg}`, 'other', where(), { cause: err });
+  }
+  const scalar = (name: string, i: number) => (out[name]!.data as Float32Array)[i]!;
+  const results = steps.map((_, i) => {
+    const scalars: Record<string, number> = { loss: scalar(sig.loss, i), grad_norm: scalar(sig.gradNorm, i) };
+    for (const [t, name] of Object.entries(sig.terms)) scalars[`loss.${t}`] = scalar(name, i);
+    if (!Number.isFinite(scalars.loss!) || !Number.isFinite(scalars.grad_norm!))
+      throw new TrainingFailure(`loss is ${scalars.loss}, gradient norm ${scalars.grad_norm}: training diverged`, 'nan', where(i));
+    return scalars;
+  });
+  // Only now replace the state, so a failed run leaves the last good state in place.
+  for (const s of [...sig.params, ...sig.buffers, ...sig.state]) tensors.set(s.name, out[s.output]!.data as Float32Array);
+  return results;
+}
+
+/** The inputs of one run of `steps` steps (stacked: the K-step model, whose inputs carry a leading step axis). */
+function stepFeeds(sig: TrainingStep['signature'], tensors: Map<string, Float32Array>, steps: readonly StepInput[], lr: number, stacked: boolean, where: (i?: number) => { path: string } = () => ({ path: 'calibration' })): Record<string, ort.Tensor> {
+  const k = steps.length;
   const lead = stacked ? [k] : [];
   const stack = (parts: Float32Array[], shape: readonly number[], what: string) => {
     const n = shape.reduce((a, b) => a * b, 1);
@@ -212,25 +255,17 @@ async function runSteps(session: ort.InferenceSession, o: TrainOptions, tensors:
     feeds[n.name] = stack(steps.map((s) => uniformNoise(size, s.noiseSeeds[j]!)), n.shape, 'dropout noise');
   });
   for (const s of [...sig.params, ...sig.buffers, ...sig.state]) feeds[s.name] = new ort.Tensor('float32', tensors.get(s.name)!, s.shape);
-  let out: ort.InferenceSession.ReturnType;
-  try {
-    out = await session.run(feeds);
-  } catch (err) {
-    const msg = (err as Error).message ?? String(err);
-    if (/bad_alloc|failed to allocate|out of memory|\boom\b/i.test(msg)) throw new TrainingFailure(`out of memory in the training step: ${msg}`, 'oom', where(), { cause: err });
-    throw new TrainingFailure(`the training step failed: ${msg}`, 'other', where(), { cause: err });
-  }
-  const scalar = (name: string, i: number) => (out[name]!.data as Float32Array)[i]!;
-  const results = steps.map((_, i) => {
-    const scalars: Record<string, number> = { loss: scalar(sig.loss, i), grad_norm: scalar(sig.gradNorm, i) };
-    for (const [t, name] of Object.entries(sig.terms)) scalars[`loss.${t}`] = scalar(name, i);
-    if (!Number.isFinite(scalars.loss!) || !Number.isFinite(scalars.grad_norm!))
-      throw new TrainingFailure(`loss is ${scalars.loss}, gradient norm ${scalars.grad_norm}: training diverged`, 'nan', where(i));
-    return scalars;
-  });
-  // Only now replace the state, so a failed run leaves the last good state in place.
-  for (const s of [...sig.params, ...sig.buffers, ...sig.state]) tensors.set(s.name, out[s.output]!.data as Float32Array);
-  return results;
+  return feeds;
+}
+
+/** A seeded random batch of the step's shapes, for timing runs that must not draw from the run's Rng. */
+function syntheticStep(sig: TrainingStep['signature']): StepInput {
+  const rng = Rng.seeded(0);
+  const voxels = sig.image.shape.reduce((a, b) => a * b, 1);
+  return {
+    batch: { image: Float32Array.from({ length: voxels }, () => rng.normal()), label: Float32Array.from({ length: sig.labels.shape.reduce((a, b) => a * b, 1) }, () => rng.int(2)) },
+    noiseSeeds: sig.noise.map(() => rng.int(2 ** 31)),
+  };
 }
 
 function checkOptions(o: TrainOptions): void {
