@@ -30,6 +30,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'worker', load: async () => (await import('./worker.js')).registerWorker },
   { name: 'slurm', load: async () => (await import('./slurm.js')).registerSlurm },
   { name: 'report', load: async () => (await import('./report.js')).registerReport },
+  { name: 'auto', load: async () => (await import('./auto.js')).registerAuto },
   { name: 'incumbent', load: async () => (await import('./incumbent.js')).registerIncumbent },
   { name: 'doctor', load: async () => (await import('./doctor.js')).registerDoctor },
   { name: 'setup', load: async () => (await import('./setup.js')).registerSetup },
