@@ -7,6 +7,7 @@
  * foreground Dice. Prints where the time went and the load average sampled every minute.
  *
  *   HNAS_BENCH_TIME=45m HNAS_BENCH_OUT=/tmp/bench-auto npm run bench -- auto
+ *   (HNAS_BENCH_DATASET: another copy of Task04_Hippocampus; HNAS_BENCH_ARGS: more flags for hnas auto)
  *
  * Rerunning with the same HNAS_BENCH_OUT resumes an interrupted `hnas auto`.
  */
@@ -20,7 +21,7 @@ import { evaluateFolders } from '../src/data/evaluate.js';
 import { holdOut, HOLDOUT_SEED } from './holdout.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const DATASET = resolve(root, '..', 'shared', 'datasets', 'Task04_Hippocampus');
+const DATASET = resolve(process.env.HNAS_BENCH_DATASET ?? join(root, '..', 'shared', 'datasets', 'Task04_Hippocampus'));
 
 function hnas(args: string[], onLine: (line: string) => void = () => undefined): Promise<number> {
   return new Promise((done) => {

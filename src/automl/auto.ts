@@ -119,6 +119,7 @@ export async function runAuto(req: AutoRequest): Promise<AutoResult> {
   const previous = readState(files.state, request);
   const createdOut = !existsSync(out);
   const state: AutoState = previous ?? { format: 'hnas-auto', version: 1, request, spentSeconds: 0, phases: {} };
+  if (state.finishedAt) return { state, files }; // a finished run: nothing to continue
   const spentBefore = state.spentSeconds;
   const deadline = t0 + (req.budgetSeconds - spentBefore) * 1000;
   const secondsLeft = () => (deadline - Date.now()) / 1000;
