@@ -15,12 +15,13 @@
  * - Search: eta 3; the most rungs (up to 5, the paper's 10..1000 epochs) for which one whole
  *   Hyperband round plus the default configuration, each evaluation with its setup and
  *   validation, fits the search time with a lowest rung of at least PREFERRED_RUNG_STEPS steps;
- *   else two rungs with a lowest rung of at least MIN_RUNG_STEPS (the lowest rung grows with the
- *   time, up to nnU-Net's 10 epochs x 250 steps); brackets keep cycling while search time is left.
+ *   else two rungs, else one (configurations sampled at a single budget), with a rung of at least
+ *   MIN_RUNG_STEPS (the lowest rung grows with the time, up to nnU-Net's 10 epochs x 250 steps);
+ *   brackets keep cycling while search time is left.
  * - Final training: one fold unless the time gives each of several folds nnU-Net's whole
  *   schedule (1000 x 250 steps); epochs of about FINAL_EPOCH_S (iterations from the step time
  *   alone), as many as the time allows; the run itself re-estimates them as it goes.
- * - A budget that leaves no lowest rung of MIN_RUNG_STEPS or no final training of
+ * - A budget that leaves no one-rung search of MIN_RUNG_STEPS or no final training of
  *   MIN_FINAL_STEPS is refused, with the time that would do.
  */
 import { hyperbandSchedule, scheduleTotals } from '../optimize/brackets.js';
@@ -49,7 +50,7 @@ export const RULES = {
   SEARCH_SHARE: 0.4,
   SAFETY_SHARE: 0.05,
   /** Export, the study report's plots, summary. */
-  REPORT_S: 8,
+  REPORT_S: 20,
   ETA: 3,
   MAX_RUNGS: 5,
   /** A lowest rung this long says something about a configuration (50 steps gave 56 % on Hippocampus, docs/results.md). */
@@ -193,8 +194,9 @@ export function decideAutoSettings(i: AutoInputs): AutoSettings {
   const searchSeconds = RULES.SEARCH_SHARE * usable;
   const perEvaluation = s.setupSeconds + (i.validationCases[folds[0]!] ?? 0) * s.caseSeconds;
   let search: SearchSettings | null = null;
-  // The most rungs whose lowest rung gets PREFERRED_RUNG_STEPS; failing that, two rungs if their lowest gets MIN_RUNG_STEPS.
-  for (let rungs = RULES.MAX_RUNGS; rungs >= 2 && !search; rungs--) {
+  // The most rungs whose lowest rung gets PREFERRED_RUNG_STEPS; failing that, two rungs, then one (sampling at a
+  // single budget), with at least MIN_RUNG_STEPS.
+  for (let rungs = RULES.MAX_RUNGS; rungs >= 1 && !search; rungs--) {
     const round = roundCost(rungs, RULES.ETA);
     const rungSteps = Math.min(RULES.MAX_RUNG_STEPS, Math.floor((searchSeconds - round.evaluations * perEvaluation) / (round.units * stepSeconds)));
     if (rungSteps < (rungs > 2 ? RULES.PREFERRED_RUNG_STEPS : RULES.MIN_RUNG_STEPS)) continue;
@@ -209,8 +211,8 @@ export function decideAutoSettings(i: AutoInputs): AutoSettings {
   const perFoldSeconds = finalSeconds / folds.length - s.setupSeconds;
   const finalSteps = Math.floor(perFoldSeconds / stepSeconds);
   if (!search || finalSteps < RULES.MIN_FINAL_STEPS) {
-    // The smallest budget that would do: the two-rung round at MIN_RUNG_STEPS and MIN_FINAL_STEPS, plus the fixed reserve.
-    const round = roundCost(2, RULES.ETA);
+    // The smallest budget that would do: the one-rung round at MIN_RUNG_STEPS and MIN_FINAL_STEPS, plus the fixed reserve.
+    const round = roundCost(1, RULES.ETA);
     const needSearch = round.evaluations * perEvaluation + round.units * RULES.MIN_RUNG_STEPS * stepSeconds;
     const needFinal = folds.length * (RULES.MIN_FINAL_STEPS * stepSeconds + s.setupSeconds);
     const needUsable = Math.max(needSearch / RULES.SEARCH_SHARE, needFinal / (1 - RULES.SEARCH_SHARE));

@@ -18,6 +18,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { HnasError, UsageError } from '../errors.js';
 import { bestLossTrial } from '../optimize/incumbent.js';
+import { configText } from '../optimize/report.js';
+import type { ParamValue } from '../space/types.js';
 import type { TrialRecord } from '../optimize/trial.js';
 import { exportModel } from '../pipeline/export.js';
 import { prepareTraining, type Prepared, resolveConfiguration, trainModel, validateCases } from '../pipeline/index.js';
@@ -145,6 +147,7 @@ export async function runAuto(req: AutoRequest): Promise<AutoResult> {
     checkSignal();
 
     if (!state.settings) {
+      if (secondsLeft() <= 0) throw new UsageError(`--time ${req.budgetSeconds} s is used up before the search could start (planning and preprocessing took ${((Date.now() - t0) / 1000).toFixed(0)} s): give more --time`);
       log(`hnas auto: timing this machine (${secondsLeft().toFixed(0)} s of the budget left)`);
       const m = await measureSpeed(prepared, { device: req.device, threads: req.threads, signal: req.signal });
       const settings = decideAutoSettings({
@@ -367,8 +370,8 @@ export function autoReport(state: AutoState): string {
     '## Search',
     `${state.search!.trials} trials completed (stopped: ${state.search!.stopped}); incumbent ${state.search!.incumbent!.key}: Dice ${pct(state.search!.incumbent!.dice)} after ${state.search!.incumbent!.budget} epochs. The study's own report: search-report/report.md.`,
     '',
-    '```json',
-    JSON.stringify(state.search!.incumbent!.config, null, 1),
+    '```',
+    ...Object.entries(state.search!.incumbent!.config as Record<string, ParamValue>).map(([k, v]) => configText({ [k]: v })),
     '```',
     '',
     '## Final training and validation',
