@@ -14,10 +14,9 @@
  *   breaks. The rest is split SEARCH_SHARE for the search, the remainder for the final training.
  * - Search: eta 3; the most rungs (up to 5, the paper's 10..1000 epochs) for which one whole
  *   Hyperband round plus the default configuration, each evaluation with its setup and
- *   validation, fits the search time with a lowest rung of at least PREFERRED_RUNG_STEPS steps;
- *   else two rungs, else one (configurations sampled at a single budget), with a rung of at least
- *   MIN_RUNG_STEPS (the lowest rung grows with the time, up to nnU-Net's 10 epochs x 250 steps);
- *   brackets keep cycling while search time is left.
+ *   validation, fits the search time with a lowest rung of at least MIN_RUNG_STEPS steps, down to
+ *   one rung (configurations sampled at a single budget); the lowest rung grows with the time, up to
+ *   nnU-Net's 10 epochs x 250 steps; brackets keep cycling while search time is left.
  * - Final training: one fold unless the time gives each of several folds nnU-Net's whole
  *   schedule (1000 x 250 steps); epochs of about FINAL_EPOCH_S (iterations from the step time
  *   alone), as many as the time allows; the run itself re-estimates them as it goes.
@@ -53,10 +52,12 @@ export const RULES = {
   REPORT_S: 20,
   ETA: 3,
   MAX_RUNGS: 5,
-  /** A lowest rung this long says something about a configuration (50 steps gave 56 % on Hippocampus, docs/results.md). */
-  PREFERRED_RUNG_STEPS: 50,
-  /** Below this, a rung is noise: the budget is refused. */
-  MIN_RUNG_STEPS: 5,
+  /**
+   * A lowest rung this long says something about a configuration (50 steps gave 56 % for a good one on
+   * Hippocampus, docs/results.md; at 19 and 57 steps every trial of a loaded hour scored below 7 %, so the
+   * search chose by noise). Fewer rungs, down to one, before shorter ones; below one such rung the budget is refused.
+   */
+  MIN_RUNG_STEPS: 50,
   /** nnU-Net's lowest Auto-nnU-Net rung: 10 epochs of 250 iterations. */
   MAX_RUNG_STEPS: 2500,
   MAX_ITERATIONS_PER_EPOCH: 250,
@@ -194,12 +195,11 @@ export function decideAutoSettings(i: AutoInputs): AutoSettings {
   const searchSeconds = RULES.SEARCH_SHARE * usable;
   const perEvaluation = s.setupSeconds + (i.validationCases[folds[0]!] ?? 0) * s.caseSeconds;
   let search: SearchSettings | null = null;
-  // The most rungs whose lowest rung gets PREFERRED_RUNG_STEPS; failing that, two rungs, then one (sampling at a
-  // single budget), with at least MIN_RUNG_STEPS.
+  // The most rungs whose lowest rung gets MIN_RUNG_STEPS, down to one (configurations sampled at a single budget).
   for (let rungs = RULES.MAX_RUNGS; rungs >= 1 && !search; rungs--) {
     const round = roundCost(rungs, RULES.ETA);
     const rungSteps = Math.min(RULES.MAX_RUNG_STEPS, Math.floor((searchSeconds - round.evaluations * perEvaluation) / (round.units * stepSeconds)));
-    if (rungSteps < (rungs > 2 ? RULES.PREFERRED_RUNG_STEPS : RULES.MIN_RUNG_STEPS)) continue;
+    if (rungSteps < RULES.MIN_RUNG_STEPS) continue;
     const iterationsPerEpoch = Math.min(rungSteps, RULES.MAX_ITERATIONS_PER_EPOCH);
     const minEpochs = Math.floor(rungSteps / iterationsPerEpoch);
     search = {

@@ -45,7 +45,7 @@ describe('hnas auto settings', () => {
     const s = decideAutoSettings(hippocampusCpu(3600, { stepSeconds: 0.3, setupSeconds: 3, caseSeconds: 0.1, caseMirrorSeconds: 0.5 }));
     expect(s.features).toEqual({ base: 8, max: 64 });
     expect(s.search.maxEpochs / s.search.minEpochs).toBe(9); // three rungs
-    expect(s.search.iterationsPerEpoch).toBeGreaterThanOrEqual(RULES.PREFERRED_RUNG_STEPS);
+    expect(s.search.iterationsPerEpoch).toBeGreaterThanOrEqual(RULES.MIN_RUNG_STEPS);
     expect(s.final.plannedSteps).toBeGreaterThan(6000);
   });
 
