@@ -146,7 +146,7 @@ function roundCost(rungs: number, eta: number): { evaluations: number; units: nu
 
 export function decideAutoSettings(i: AutoInputs): AutoSettings {
   const s = i.speed;
-  if (!(i.budgetSeconds > 0)) throw new UsageError(`no time is left of --time (${fmt(i.budgetSeconds)} after planning and timing)`);
+  if (!(i.budgetSeconds > 0)) throw new UsageError(`--time is used up before the search could start (${fmt(i.budgetSeconds)} left after planning and timing): give more --time`);
   if (!(s.stepSeconds > 0 && s.setupSeconds >= 0 && s.caseSeconds >= 0 && s.caseMirrorSeconds >= 0)) throw new RangeError(`measured speeds must be positive, got ${JSON.stringify(s)}`);
   if (i.flopsRatios.length !== WIDTH_TIERS.length) throw new RangeError(`expected ${WIDTH_TIERS.length} FLOPs ratios, got ${i.flopsRatios.length}`);
   const reasons: string[] = [];

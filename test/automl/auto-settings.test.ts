@@ -49,6 +49,14 @@ describe('hnas auto settings', () => {
     expect(s.final.plannedSteps).toBeGreaterThan(6000);
   });
 
+  it('45 minutes on a heavily loaded machine (4 s per step, as measured at load 20): a one-rung search of at least 50 steps', () => {
+    const s = decideAutoSettings(hippocampusCpu(45 * 60 - 40, { stepSeconds: 4, setupSeconds: 4.7, caseSeconds: 0.56, caseMirrorSeconds: 5.7 }));
+    expect(s.search.minEpochs).toBe(s.search.maxEpochs);
+    expect(s.search.iterationsPerEpoch * s.search.minEpochs).toBeGreaterThanOrEqual(RULES.MIN_RUNG_STEPS);
+    expect(s.final.iterationsPerEpoch).toBe(3); // 10 s epochs at 4 s per step, rounded
+    expect(s.final.plannedSteps).toBeGreaterThan(300);
+  });
+
   it('a GPU-fast step buys nnU-Net\'s width (0.01 s at 8..64), and the plan\'s batch when that step stays fast (0.004 s)', () => {
     const gpu = (stepSeconds: number) => decideAutoSettings({ ...hippocampusCpu(3600, { stepSeconds, setupSeconds: 5, caseSeconds: 0.05, caseMirrorSeconds: 0.2 }), device: 'cuda' });
     expect(gpu(0.01)).toMatchObject({ features: WIDTH_TIERS[0], batchSize: 2 }); // batch 7 would take 0.55 s
@@ -83,7 +91,7 @@ describe('hnas auto settings', () => {
       expect(ok.final.plannedSteps).toBeGreaterThanOrEqual(RULES.MIN_FINAL_STEPS);
       expect(() => decideAutoSettings(hippocampusCpu(need * 60 - 120))).toThrow(UsageError);
     }
-    expect(() => decideAutoSettings(hippocampusCpu(-5))).toThrow(/no time is left/);
+    expect(() => decideAutoSettings(hippocampusCpu(-5))).toThrow(/used up before the search could start/);
   });
 
   const speeds = fc.record({

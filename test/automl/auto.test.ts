@@ -60,12 +60,29 @@ describe('hnas auto', () => {
 
   it('2-minute budget: Ctrl-C after the first trial and a rerun finish within budget + margin with model, export, report, summary', async () => {
     const out = join(dir, 'out');
-    const budget = 120;
-    const args = ['auto', dataset, '--time', '2m', '-o', out, '--no-progress'];
-    const first = hnas(args);
+    // Two minutes, unless this machine is at the moment too slow for a 50-step rung in them (a load of ~25 on
+    // 2 cores): then the refusal names the budget that would do, and the test runs with that (at most 5 minutes).
+    let budget = 120;
     const study = join(out, 'study');
-    const deadline = Date.now() + 110_000;
-    while ((await completeTrials(study)) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const args = () => ['auto', dataset, '--time', `${budget}s`, '-o', out, '--no-progress'];
+    /** The run, once its search has finished a trial (null: it exited first). */
+    const untilFirstTrial = async (run: ReturnType<typeof hnas>) => {
+      let exited = false;
+      void run.exit.then(() => (exited = true));
+      while (!exited && (await completeTrials(study)) < 1) await new Promise((r) => setTimeout(r, 200));
+      return exited ? null : run;
+    };
+    let first = hnas(args());
+    if ((await untilFirstTrial(first)) === null) {
+      const refused = await first.exit;
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(existsSync(out)).toBe(false);
+      budget = 60 * Number(/give at least --time (\d+)m/.exec(refused.stderr)![1]);
+      console.log(`hnas auto: 2 minutes refused on this loaded machine (${refused.stderr.trim().split('\n').at(-1)}); testing with ${budget} s`);
+      expect(budget).toBeLessThanOrEqual(300);
+      first = hnas(args());
+      expect(await untilFirstTrial(first)).not.toBeNull();
+    }
     first.child.kill('SIGINT');
     const a = await first.exit;
     expect(a.code, a.stderr).toBe(130);
@@ -77,11 +94,11 @@ describe('hnas auto', () => {
     expect(kept.length).toBeGreaterThanOrEqual(1);
 
     // Another --time is refused, naming the flag.
-    const other = await runCli('auto', dataset, '--time', '3m', '-o', out, '--no-progress');
+    const other = await runCli('auto', dataset, '--time', `${budget + 60}s`, '-o', out, '--no-progress');
     expect(other.code).toBe(2);
     expect(other.err).toMatch(/--time differs/);
 
-    const second = hnas(args);
+    const second = hnas(args());
     const b = await second.exit;
     expect(b.code, b.stderr).toBe(0);
     const state = JSON.parse(readFileSync(join(out, 'auto.json'), 'utf8'));
@@ -89,7 +106,7 @@ describe('hnas auto', () => {
     const margin = overrunMargin(budget);
     expect(state.settings.marginSeconds).toBe(margin);
     expect(state.spentSeconds).toBeLessThanOrEqual(budget + margin);
-    console.log(`hnas auto 2m: runs ${a.seconds.toFixed(1)} + ${b.seconds.toFixed(1)} s, spent ${state.spentSeconds.toFixed(1)} s, phases ${JSON.stringify(state.phases)}`);
+    console.log(`hnas auto ${budget} s: runs ${a.seconds.toFixed(1)} + ${b.seconds.toFixed(1)} s, spent ${state.spentSeconds.toFixed(1)} s, phases ${JSON.stringify(state.phases)}`);
     expect(a.seconds + b.seconds).toBeLessThanOrEqual(budget + margin);
     // The interrupted search continued: its finished trials are still there, unchanged.
     const trials = (await loadStudy(study, 'hpo_hnas')).trials;
@@ -120,8 +137,8 @@ describe('hnas auto', () => {
     expect(readdirSync(join(dir, 'pred')).filter((f) => !f.startsWith('.'))).toEqual([firstImage]);
 
     // A rerun of a finished run changes nothing and ends at once.
-    const again = await runCli('auto', dataset, '--time', '2m', '-o', out, '--no-progress', '--json');
+    const again = await runCli('auto', dataset, '--time', `${budget}s`, '-o', out, '--no-progress', '--json');
     expect(again.code, again.err).toBe(0);
     expect(JSON.parse(again.out).final).toEqual(state.final);
-  }, 400_000);
+  }, 900_000);
 });
