@@ -114,7 +114,7 @@ export async function trainFold(o: FoldTrainingOptions): Promise<FoldResult> {
   const model = compile(o.configuration.architecture, o.plan.network, { seed: o.seed, ...o.configuration.compileOptions, ...widths });
   const step = compileTrainingStep(model, { loss: { kind: t.loss }, optimizer: t.optimizer });
   const net = o.plan.network;
-  o.log?.(`fold ${o.fold}: ${trainIds.length} training / ${val.length} validation cases; epochs ${done} -> ${o.epochs} of a ${maxEpochs}-epoch schedule, ${o.iterationsPerEpoch} iterations each, batch ${net.batchSize} x [${net.patchSize.join(', ')}]`);
+  o.log?.(`fold ${o.fold}: ${trainIds.length} training / ${val.length} validation cases; epochs ${done} -> ${o.adaptiveEpochs ? 'as many as the time allows (the schedule spans them)' : `${o.epochs} of a ${maxEpochs}-epoch schedule`}, ${o.iterationsPerEpoch} iterations each, batch ${net.batchSize} x [${net.patchSize.join(', ')}]`);
 
   const loader = BatchLoader.start({
     files: trainIds.map((id) => o.cache.files[id]!),
