@@ -49,6 +49,8 @@ export interface AutoRequest {
   readonly progress?: boolean;
   readonly signal?: AbortSignal;
   readonly view?: ProgressView;
+  /** When the command started (epoch ms; the CLI: the process's start, so start-up counts against the budget). */
+  readonly startedAt?: number;
   /** Messages for the user (stderr). */
   readonly log?: (line: string) => void;
   /** Writes the search study's report into a folder (the CLI passes src/report's; automl does not import it). */
@@ -109,7 +111,7 @@ function readState(file: string, request: AutoState['request']): AutoState | nul
 }
 
 export async function runAuto(req: AutoRequest): Promise<AutoResult> {
-  const t0 = Date.now();
+  const t0 = Math.min(Date.now(), req.startedAt ?? Date.now());
   const out = req.outDir;
   const files = {
     state: join(out, AUTO_FILES.state), model: join(out, AUTO_FILES.model), export: join(out, AUTO_FILES.export), report: join(out, AUTO_FILES.report),

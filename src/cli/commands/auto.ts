@@ -55,7 +55,7 @@ export function registerAuto(program: Command): void {
       const quiet = !flags.progress || !!flags.json;
       try {
         const r = await runAuto({
-          datasetDir: dataset, outDir, budgetSeconds: flags.time, device: flags.device, seed: flags.seed, folds: flags.folds ?? null, threads: flags.threads,
+          startedAt: performance.timeOrigin, datasetDir: dataset, outDir, budgetSeconds: flags.time, device: flags.device, seed: flags.seed, folds: flags.folds ?? null, threads: flags.threads,
           progress: !quiet, signal: controller.signal, view: quiet ? undefined : progressView(),
           log: (line) => void (flags.json ? undefined : process.stderr.write(`${line}\n`)),
           searchReport: async (studyDir, name, to) => {
