@@ -61,7 +61,7 @@ describe('hnas auto', () => {
   it('2-minute budget: Ctrl-C after the first trial and a rerun finish within budget + margin with model, export, report, summary', async () => {
     const out = join(dir, 'out');
     // Two minutes, unless this machine is at the moment too slow for a 50-step rung in them (a load of ~25 on
-    // 2 cores): then the refusal names the budget that would do, and the test runs with that (at most 5 minutes).
+    // 2 cores): then the refusal names the budget that would do, and the test runs with that (at most 6 minutes).
     let budget = 120;
     const study = join(out, 'study');
     const args = () => ['auto', dataset, '--time', `${budget}s`, '-o', out, '--no-progress'];
@@ -73,15 +73,16 @@ describe('hnas auto', () => {
       return exited ? null : run;
     };
     let first = hnas(args());
-    if ((await untilFirstTrial(first)) === null) {
+    // Refused: the named budget plus a minute (the next timing may measure a slower moment), at most twice.
+    for (let refusals = 0; (await untilFirstTrial(first)) === null; refusals++) {
       const refused = await first.exit;
       expect(refused.code, refused.stderr).toBe(2);
       expect(existsSync(out)).toBe(false);
-      budget = 60 * Number(/give at least --time (\d+)m/.exec(refused.stderr)![1]);
-      console.log(`hnas auto: 2 minutes refused on this loaded machine (${refused.stderr.trim().split('\n').at(-1)}); testing with ${budget} s`);
-      expect(budget).toBeLessThanOrEqual(300);
+      expect(refusals).toBeLessThan(2);
+      budget = Math.max(budget, 60 * Number(/give at least --time (\d+)m/.exec(refused.stderr)![1]) + 60);
+      console.log(`hnas auto: refused on this loaded machine (${refused.stderr.trim().split('\n').at(-1)}); testing with ${budget} s`);
+      expect(budget).toBeLessThanOrEqual(360);
       first = hnas(args());
-      expect(await untilFirstTrial(first)).not.toBeNull();
     }
     first.child.kill('SIGINT');
     const a = await first.exit;
