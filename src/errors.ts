@@ -73,6 +73,8 @@ export class EnvironmentError extends HnasError {}
 export class StorageError extends HnasError {}
 /** A trial transition that its state does not allow. */
 export class TrialStateError extends HnasError {}
+/** A study that cannot be analysed as asked (too few completed trials, nothing varies). */
+export class AnalysisError extends HnasError {}
 
 /**
  * The same error located in `file` too: for errors about a file's content raised by code that

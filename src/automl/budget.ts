@@ -1,7 +1,7 @@
 /**
  * Budgets of an optimisation, from the command line's flags: the rung budgets
  * (--min-epochs, --max-epochs, --eta) and when to stop (--total-epochs B: no bracket
- * opens once B epochs are charged; --time-limit T: no trial starts once the study has
+ * opens once the brackets before it plan B epochs; --time-limit T: no trial starts once the study has
  * been busy for T seconds; neither: one Hyperband round). Scales from a few-iteration
  * CPU run to the paper's 10..1000 epochs by flags alone.
  */
@@ -24,7 +24,7 @@ export interface Budget {
   readonly eta: number;
   /** Brackets to run (cycled bracket types); effectively unbounded when a total or time limit stops the study. */
   readonly brackets: number | undefined;
-  /** Charged epochs after which no bracket opens (null: none). */
+  /** Planned epochs (of the brackets before it) from which no bracket opens (null: none). */
   readonly totalEpochs: number | null;
   /** Busy seconds after which no trial starts (null: none). Not part of the study settings: a rerun may extend it. */
   readonly timeLimitS: number | null;

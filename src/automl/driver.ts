@@ -160,8 +160,10 @@ export async function runWorker(prepared: PreparedStudy, args: WorkerArgs, optio
   const storage = await openStorage(args.storage);
   try {
     const study = await Study.open({ storage, name: args.name, heartbeatMs: args.heartbeatMs, staleAfterMs: args.staleAfterMs, worker: newWorkerId(args.runId) });
-    // The LR schedule of every run spans the study's largest budget (the paper's rule), also in short runs.
-    const objectiveOptions = { maxEpochs: study.settings.maxBudget, ...args.objectiveOptions };
+    // The LR schedule of every run spans the study's largest budget (the paper's rule), also in short runs;
+    // the feature widths are the study's (study.json), so a joining `hnas worker` trains the same networks.
+    const widths: Record<string, number> = meta.features ? { featuresBase: meta.features.base, featuresMax: meta.features.max } : {};
+    const objectiveOptions = { maxEpochs: study.settings.maxBudget, ...widths, ...args.objectiveOptions };
     const objective = objectiveNamed(meta.objective).create({ datasetDir: meta.dataset, plan, training: meta.training, device: args.device, options: objectiveOptions });
     return await study.optimize(inTrialFolders(folder, objective), { signal: options.signal, timeLimitS: args.timeLimitS, deadline: args.deadline, maxTrials: options.maxTrials, pollMs: args.pollMs });
   } finally {

@@ -27,6 +27,16 @@ export async function loadStudy(path: string, name?: string, storage?: string): 
   return withStudyStorage(paths, name, async (opened) => ({ ...opened, trials: await opened.storage.trials(opened.name) }));
 }
 
+/** The names of the studies in folder `path`'s database (or in `storage`). */
+export async function studyNames(path: string, storage?: string): Promise<string[]> {
+  const db = await openStorage(studyPaths(path, storage).storage, { mustExist: true });
+  try {
+    return await db.listStudies();
+  } finally {
+    await db.close();
+  }
+}
+
 /** Opens a study's storage (never creating it) and finds its name and settings; closes it after `fn`. */
 export async function withStudyStorage<T>(
   paths: StudyPaths,

@@ -2,8 +2,10 @@
  * Trial folders for `hnas optimize`: wraps an objective so each trial runs in its own folder
  * (<study folder>/trials/<key>/ with config.json, log.txt, scores.json and the objective's files),
  * continues its predecessor's checkpoint by absolute path, and records checkpoints relative to the
- * study folder (so the folder can move). The worker loop itself is Study.optimize; a trial that
- * Ctrl-C interrupts stays `running` and, its process gone, is re-run from its start on resume.
+ * study folder (so the folder can move). The worker loop itself is Study.optimize.
+ * A re-claimed trial (attempt > 0: its worker was killed, lost, or stopped by Ctrl-C) keeps its
+ * folder, so the objective continues from the newest checkpoint its previous attempt left there
+ * (the nnU-Net objective: the fold's epoch checkpoint); only a first attempt starts empty.
  */
 import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -16,7 +18,8 @@ import { trialFolderName } from './layout.js';
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
 function prepareTrialFolder(dir: string, job: Job): void {
-  rmSync(dir, { recursive: true, force: true }); // a re-claimed trial starts over
+  if (job.claim.attempt === 0) rmSync(dir, { recursive: true, force: true }); // nothing of another study's run
+  else rmSync(join(dir, 'scores.json'), { force: true }); // a re-claim continues the folder; it has no result yet
   mkdirSync(dir, { recursive: true });
   const { study, key, number, configId, source, bracket, rung, budget, previousBudget, checkpoint, seed, claim, config } = job;
   writeFileAtomic(join(dir, 'config.json'), json({ study, key, number, configId, source, bracket, rung, budget, previousBudget, continues: checkpoint, seed, attempt: claim.attempt, config, text: configText(config) }));
@@ -31,10 +34,13 @@ export function inTrialFolders(folder: string, objective: Objective): Objective 
     const previousCheckpoint = job.checkpoint === null ? null : join(folder, job.checkpoint);
     let result: ObjectiveResult;
     try {
-      log(`start: ${job.budget} epochs (continuing ${job.previousBudget}), attempt ${job.claim.attempt}`);
+      log(`start: ${job.budget} epochs (continuing ${job.previousBudget}), attempt ${job.claim.attempt}${job.claim.attempt > 0 ? ', re-claimed: continuing from the newest checkpoint in this folder' : ''}`);
       result = await objective(job, { dir, previousCheckpoint, signal, log });
     } catch (err) {
-      if (signal.aborted) log('interrupted: the trial is re-run when the study resumes');
+      if (signal.aborted) {
+        const why = signal.reason instanceof Error && signal.reason.name !== 'AbortError' ? signal.reason.message : 'interrupted';
+        log(`stopped (${why}): the trial's next holder continues it from its newest checkpoint`);
+      }
       else if (err instanceof HnasError) {
         log(`failed: ${err.message}`);
         writeFileAtomic(join(dir, 'scores.json'), json({ status: 'failed', loss: 1, error: `${err.name}: ${err.message}` }));

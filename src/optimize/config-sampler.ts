@@ -6,6 +6,8 @@
  * evaluations have used one full bracket's budget; afterwards the non-random mass is
  * split by how well the prior and the incumbent-centred distribution explain the top
  * configurations of the highest rung with at least eta results (rank-weighted).
+ * `trials` is the evidence a draw may read (schedule.ts's samplingEvidence: the finished
+ * trials of the earlier brackets, in the single-worker order, which also breaks ties).
  */
 import { logDensity, mutateConfig, sampleConfig } from '../space/config.js';
 import type { Configuration } from '../space/types.js';
@@ -26,12 +28,15 @@ export interface SamplingWeights {
 
 const finished = (trials: readonly TrialRecord[]) => trials.filter((t) => t.status !== 'running');
 
+/** Finished epochs incumbent sampling waits for: one full first bracket, with continuation. */
+export const incumbentEpochs = (schedule: Schedule): number => bracketEpochs(schedule, schedule.brackets[0]!, { continuation: true });
+
 /** Incumbent sampling is on after a max-budget result and one full (first) bracket of finished epochs. */
 export function incumbentActive(schedule: Schedule, trials: readonly TrialRecord[]): boolean {
   const done = finished(trials);
   const atMax = done.some((t) => t.status === 'complete' && t.rung === schedule.sMax);
   const spent = done.reduce((s, t) => s + chargedEpochs(t), 0);
-  return atMax && spent >= bracketEpochs(schedule, schedule.brackets[0]!, { continuation: true });
+  return atMax && spent >= incumbentEpochs(schedule);
 }
 
 /** PriorBand's source probabilities for a configuration entering rung `rung`. */
@@ -47,7 +52,7 @@ export function priorbandWeights(settings: StudySettings, schedule: Schedule, tr
     const results = done.filter((t) => t.rung === r);
     if (results.length < settings.eta) continue;
     const k = Math.max(Math.floor(results.length / settings.eta), settings.eta);
-    top = [...results].sort((a, b) => (a.loss ?? 1) - (b.loss ?? 1) || a.number - b.number).slice(0, k);
+    top = [...results].sort((a, b) => (a.loss ?? 1) - (b.loss ?? 1)).slice(0, k); // ties: the order given (stable sort)
   }
   if (top.length === 0) return { random, prior: 1 - random, incumbent: 0, incumbentTrial };
   const space = settings.space;

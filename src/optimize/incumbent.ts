@@ -4,7 +4,7 @@
  * final incumbent reported to the user is always the best loss.
  */
 import { maxAreaPoint, paretoFront } from './pareto.js';
-import type { TrialRecord } from './trial.js';
+import { busySeconds, chargedEpochs, type TrialRecord } from './trial.js';
 
 const completed = (trials: readonly TrialRecord[]) => trials.filter((t) => t.status === 'complete' && t.loss !== null);
 
@@ -27,6 +27,34 @@ export function maxAreaTrial(trials: readonly TrialRecord[]): TrialRecord | unde
   const pts = completed(trials).filter((t) => t.cost !== null);
   const i = maxAreaPoint(pts.map((t) => [t.loss!, t.cost!]));
   return i === undefined ? undefined : pts[i];
+}
+
+export interface TrajectoryPoint {
+  /** Busy seconds of the study when the trial finished (pauses between resumes excluded). */
+  readonly seconds: number;
+  /** Epochs charged by the trials finished so far (this one included). */
+  readonly epochs: number;
+  readonly trial: number;
+  readonly loss: number;
+  /** Best loss of a completed trial so far. */
+  readonly incumbentLoss: number;
+}
+
+/** The incumbent after each finished trial, in the order they finished, from the first completed one on (failed trials count as time and epochs). */
+export function incumbentTrajectory(trials: readonly TrialRecord[]): TrajectoryPoint[] {
+  const finished = trials.filter((t) => t.finishedAt !== null && t.loss !== null).sort((a, b) => a.finishedAt! - b.finishedAt! || a.number - b.number);
+  const points: TrajectoryPoint[] = [];
+  let best = Infinity;
+  let epochs = 0;
+  for (const t of finished) {
+    epochs += chargedEpochs(t);
+    if (t.status === 'complete') best = Math.min(best, t.loss!);
+    if (!Number.isFinite(best)) continue;
+    // Busy time up to this trial's end: the union of all running intervals clipped there.
+    const clipped = trials.filter((o) => o.startedAt < t.finishedAt!).map((o) => ({ ...o, finishedAt: Math.min(o.finishedAt ?? t.finishedAt!, t.finishedAt!) }));
+    points.push({ seconds: busySeconds(clipped, t.finishedAt!), epochs, trial: t.number, loss: t.loss!, incumbentLoss: best });
+  }
+  return points;
 }
 
 export const LOCAL_INCUMBENT = {

@@ -34,7 +34,11 @@ export interface TrialContext {
   readonly dir: string | null;
   /** The checkpoint this trial continues, trained job.previousBudget epochs: an absolute path under trial folders, else as stored; null for a fresh start. */
   readonly previousCheckpoint: string | null;
-  /** Aborted when the worker is asked to stop (Ctrl-C): save what is needed and throw TrialInterrupted. */
+  /**
+   * Aborted when the worker is asked to stop (Ctrl-C) or loses the trial's claim (another worker
+   * re-claimed it, or no heartbeat got through for 80 % of the stale timeout): stop writing, throw
+   * TrialInterrupted. The trial's next holder continues from the newest checkpoint in its folder.
+   */
   readonly signal: AbortSignal;
   /** Appends a line to the trial's log (log.txt under trial folders). */
   log(line: string): void;

@@ -40,13 +40,14 @@ const csvField = (v: unknown): string => {
 };
 const paramText = (v: ParamValue | undefined): unknown => (v !== undefined && typeof v === 'object' ? printTree(v as TreeNode) : v);
 
-/** A configuration on one line, trees in their bracketed form. */
-/** A configuration for people: `k=v` pairs, fractional numbers to 3 significant digits (the stored config keeps them exact). */
+/** A hyperparameter value for people: fractional numbers to 3 significant digits (the stored config keeps them exact), trees bracketed. */
+export const paramValueText = (v: ParamValue): string =>
+  typeof v === 'object' ? printTree(v as TreeNode) : typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(3))) : String(v);
+
+/** A configuration for people on one line: `k=v` pairs (paramValueText). */
 export function configText(config: Readonly<Record<string, ParamValue>>): string {
-  const value = (v: ParamValue): string =>
-    typeof v === 'object' ? printTree(v as TreeNode) : typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(3))) : String(v);
   return Object.entries(config)
-    .map(([k, v]) => `${k}=${value(v)}`)
+    .map(([k, v]) => `${k}=${paramValueText(v)}`)
     .join(' ');
 }
 

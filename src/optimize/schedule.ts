@@ -6,9 +6,17 @@
  * keys, so a storage insert of the slot is the claim: workers racing for the same slot
  * cannot both get it, and a restarted worker recomputes exactly the same step.
  * A worker that finds a bracket waiting on other workers' results moves on to the next.
+ *
+ * Every decision is a function of a fixed information set, so any number of workers makes the
+ * decisions of one: a promotion reads the finished rung below it; a new configuration of
+ * bracket k reads the default and every trial of the brackets before k (`samplingEvidence`),
+ * and its slot is not handed out before they are all finished, unless the draw provably cannot
+ * depend on them. Whether bracket k opens at all depends on the epochs the schedule plans for
+ * the brackets before it, not on what happens to be charged when a worker asks.
  */
 import { ALGORITHMS } from './algorithms.js';
-import { type Bracket, type Schedule, hyperbandSchedule } from './brackets.js';
+import { type Bracket, bracketEpochs, type Schedule, hyperbandSchedule } from './brackets.js';
+import { incumbentEpochs } from './config-sampler.js';
 import { RANKERS } from './promotion.js';
 import type { StudySettings } from './settings.js';
 import { chargedEpochs, type TrialRecord } from './trial.js';
@@ -38,8 +46,40 @@ export function bracketCycle(settings: StudySettings, schedule: Schedule): reado
   return ALGORITHMS[settings.algorithm].brackets === 'hyperband' ? schedule.brackets : [schedule.brackets[schedule.sMax]!];
 }
 
-/** Epochs charged so far (running trials included, so parallel workers do not overshoot). */
+/** Epochs charged so far (running trials included). */
 export const epochsSpent = (trials: readonly TrialRecord[]): number => trials.reduce((s, t) => s + chargedEpochs(t), 0);
+
+/** The slots the schedule plans before bracket `k` (the default and brackets 0..k-1): how many, and their epochs. */
+function plannedBefore(settings: StudySettings, schedule: Schedule, k: number): { slots: number; epochs: number; fullBudgetEpochs: number } {
+  const cycle = bracketCycle(settings, schedule);
+  const top = schedule.budgets[schedule.sMax]!;
+  const plan = ALGORITHMS[settings.algorithm].evaluateDefault ? { slots: 1, epochs: top, fullBudgetEpochs: top } : { slots: 0, epochs: 0, fullBudgetEpochs: 0 };
+  for (let b = 0; b < k; b++) {
+    const type = cycle[b % cycle.length]!;
+    plan.slots += type.rungs.reduce((n, r) => n + r.configs, 0);
+    plan.epochs += bracketEpochs(schedule, type, { continuation: true });
+    plan.fullBudgetEpochs += bracketEpochs(schedule, type, { continuation: false });
+  }
+  return plan;
+}
+
+/** The single-worker order of trials: by bracket (the default first), then rung, then creation (the same order with any number of workers). */
+const singleWorkerOrder = (a: TrialRecord, b: TrialRecord): number => a.bracket - b.bracket || a.rung - b.rung || a.number - b.number;
+
+/**
+ * What a new configuration of bracket `k` is drawn from: the default and every trial of the
+ * brackets before k, finished, in the single-worker order. Undefined while some are not finished
+ * yet and the draw may depend on them: its slot must wait. Empty when the draw cannot depend on
+ * results: a uniform sampler, or PriorBand while even full budgets for every earlier slot could
+ * not reach the epochs incumbent sampling needs.
+ */
+export function samplingEvidence(settings: StudySettings, schedule: Schedule, trials: readonly TrialRecord[], k: number): readonly TrialRecord[] | undefined {
+  if (ALGORITHMS[settings.algorithm].sampler === 'uniform') return [];
+  const planned = plannedBefore(settings, schedule, k);
+  if (planned.fullBudgetEpochs < incumbentEpochs(schedule)) return [];
+  const evidence = trials.filter((t) => t.bracket < k && t.status !== 'running');
+  return evidence.length < planned.slots ? undefined : evidence.sort(singleWorkerOrder);
+}
 
 export function nextStep(settings: StudySettings, trials: readonly TrialRecord[], isStale: (t: TrialRecord) => boolean): Step {
   const alg = ALGORITHMS[settings.algorithm];
@@ -65,9 +105,10 @@ export function nextStep(settings: StudySettings, trials: readonly TrialRecord[]
   for (let k = 0; ; k++) {
     const type = cycle[k % cycle.length]!;
     const rungs = byBracket.get(k);
+    const ready = () => samplingEvidence(settings, schedule, trials, k) !== undefined;
     if (!rungs) {
-      const budgetLeft = settings.maxEpochs === null || epochsSpent(trials) < settings.maxEpochs;
-      if (k < settings.brackets && budgetLeft)
+      const budgetLeft = settings.maxEpochs === null || plannedBefore(settings, schedule, k).epochs < settings.maxEpochs;
+      if (k < settings.brackets && budgetLeft && ready())
         return { kind: 'create', slot: { key: newKey(k, 0), bracket: k, rung: type.s, budget: schedule.budgets[type.s]! } };
       break;
     }
@@ -76,6 +117,7 @@ export function nextStep(settings: StudySettings, trials: readonly TrialRecord[]
       const here = rungs.get(rung) ?? [];
       if (j === 0) {
         if (here.length < configs) {
+          if (!ready()) break; // its draws read results still running: the later brackets read them too
           let i = 0;
           while (keys.has(newKey(k, i))) i++;
           return { kind: 'create', slot: { key: newKey(k, i), bracket: k, rung, budget: schedule.budgets[rung]! } };

@@ -15,7 +15,7 @@ export interface StudySettings extends BudgetSettings {
   readonly seed: number;
   /** Successive-halving brackets to run, bracket types cycled (default: one Hyperband round). */
   readonly brackets: number;
-  /** No new bracket opens once this many epochs are charged (null: no limit). */
+  /** Bracket k opens only while the epochs planned for the default and brackets 0..k-1 are below this (null: no limit). */
   readonly maxEpochs: number | null;
 }
 

@@ -1,7 +1,8 @@
 /**
  * A study: ask/tell optimisation over durable storage. Everything the optimiser
  * decides is derived from the stored trials plus seeds (the schedule from the trials,
- * each new configuration from a generator seeded by (study seed, slot key)), so a
+ * each new configuration from a generator seeded by (study seed, slot key) and the finished
+ * trials of the earlier brackets: schedule.ts's samplingEvidence), so a
  * worker killed at any moment and restarted, or several workers sharing the storage,
  * continue the same study with no trial lost or run twice.
  *
@@ -20,7 +21,7 @@ import { type Schedule, hyperbandSchedule } from './brackets.js';
 import { bestLossTrial, paretoTrials } from './incumbent.js';
 import { bareTrial, type Job, type Objective, type ObjectiveResult } from './objective.js';
 import { drawConfiguration } from './config-sampler.js';
-import { type Slot, nextStep } from './schedule.js';
+import { type Slot, nextStep, samplingEvidence } from './schedule.js';
 import { makeSettings, settingsDifference, type StudySettings, type StudySettingsInput } from './settings.js';
 import type { StudyStorage } from './storage.js';
 import { busySeconds, type TrialRecord, type TrialSpec } from './trial.js';
@@ -133,7 +134,7 @@ export class Study {
     const rngState = rng.state();
     const drawn = slot.isDefault
       ? { config: defaultConfig(this.settings.space), source: 'default' as const }
-      : drawConfiguration(this.settings, this.schedule, trials, slot.rung, rng);
+      : drawConfiguration(this.settings, this.schedule, samplingEvidence(this.settings, this.schedule, trials, slot.bracket)!, slot.rung, rng);
     return { ...base, ...drawn, configId: slot.key, previousBudget: 0, previousKey: null, rngState };
   }
 
@@ -185,20 +186,53 @@ export class Study {
         continue;
       }
       const job = step.job;
-      const timer = setInterval(() => void this.heartbeat(job).catch(() => undefined), this.options.heartbeatMs ?? 30_000);
+      const lease = this.holdClaim(job);
       let record: TrialRecord | undefined;
       try {
-        record = await this.tell(job, await objective(job, bareTrial(job, signal)));
+        record = await this.tell(job, await objective(job, bareTrial(job, AbortSignal.any([signal, lease.lost]))));
       } catch (err) {
         if (signal.aborted) return { evaluated, stopped: 'interrupted' }; // the trial stays running: re-run on resume
+        if (lease.lost.aborted) continue; // another worker holds the trial now and finishes it
         if (!(err instanceof HnasError)) throw err; // a bug: the trial stays running, to be re-claimed
         record = await this.tellFailure(job, err);
       } finally {
-        clearInterval(timer);
+        lease.release();
       }
       evaluated++;
       if (record) options.onTrial?.(record);
     }
+  }
+
+  /**
+   * Heartbeats `job`'s trial while its objective runs. `lost` aborts once the claim is gone: a
+   * heartbeat was refused (another worker re-claimed the trial) or none got through for 80 % of
+   * the stale timeout (another machine may re-claim it now). The objective then stops writing into
+   * the trial folder that the new holder continues from.
+   */
+  private holdClaim(job: Job): { lost: AbortSignal; release: () => void } {
+    const lost = new AbortController();
+    const staleAfterMs = this.options.staleAfterMs ?? 600_000;
+    let lastBeat = this.now();
+    let pending = 0; // heartbeats under way (a storage that is down retries them with backoff)
+    let failed = false;
+    const beat = async () => {
+      pending++;
+      try {
+        if (!(await this.heartbeat(job))) lost.abort(new Error(`trial ${job.key}: another worker re-claimed it`));
+        lastBeat = this.now();
+        failed = false;
+      } catch {
+        failed = true;
+      } finally {
+        pending--;
+      }
+    };
+    const timer = setInterval(() => {
+      const silent = this.now() - lastBeat;
+      if ((pending > 0 || failed) && silent > 0.8 * staleAfterMs) lost.abort(new Error(`trial ${job.key}: no heartbeat reached the study storage for ${Math.round(silent / 1000)} s`));
+      void beat();
+    }, this.options.heartbeatMs ?? 30_000);
+    return { lost: lost.signal, release: () => clearInterval(timer) };
   }
 
   /** The final incumbent: the best loss of all completed trials. */

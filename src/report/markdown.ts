@@ -3,13 +3,15 @@ import { formatDuration } from '../automl/progress.js';
 import { printTree } from '../grammar/tree.js';
 import type { TreeNode } from '../grammar/tree-types.js';
 import type { TrialRecord } from '../optimize/trial.js';
+import { configText, paramValueText } from '../optimize/report.js';
 import type { ReportModel } from './model.js';
+import type { PlotFiles } from './render.js';
 
-export interface PlotFiles {
-  readonly title: string;
-  readonly svg: string;
-  readonly png: string;
-}
+export type { PlotFiles };
+
+/** Markdown for rendered plots: a heading, the SVG inline, a link to the PNG. */
+export const plotLines = (plots: readonly PlotFiles[], heading = '##'): string[] =>
+  plots.flatMap((p) => [`${heading} ${p.title}`, '', `![${p.title}](${p.svg})`, '', `(PNG: [${p.png}](${p.png}))`, '']);
 
 const pct = (loss: number | null) => (loss === null ? '-' : `${(100 * (1 - loss)).toFixed(2)} %`);
 const fix = (x: number | null, d = 4) => (x === null ? '-' : x.toFixed(d));
@@ -18,7 +20,7 @@ const escape = (s: string) => s.replace(/\|/g, '\\|');
 
 function configTable(t: TrialRecord): string[] {
   const rows = Object.entries(t.config).filter(([, v]) => typeof v !== 'object');
-  const lines = ['| hyperparameter | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${String(v)} |`)];
+  const lines = ['| hyperparameter | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${paramValueText(v)} |`)];
   for (const [k, v] of Object.entries(t.config)) if (typeof v === 'object') lines.push('', `${k} (bracketed derivation tree):`, '', '```', printTree(v as TreeNode), '```');
   return lines;
 }
@@ -32,13 +34,11 @@ function comparison(inc: TrialRecord, d: TrialRecord): string {
   return `${dice}, training runtime ${ratio >= 1 ? `${ratio.toFixed(2)}x shorter` : `${(1 / ratio).toFixed(2)}x longer`}`;
 }
 
-/** Short values for tables: 4 significant digits. */
-const short = (v: unknown): string => (typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(4))) : String(v));
-
 const trialRow = (t: TrialRecord) => `| ${t.number} | \`${t.key}\` | ${t.source} | ${t.budget} | ${fix(t.loss)} | ${pct(t.loss)} | ${secs(t.cost)} |`;
 const TRIAL_HEAD = ['| trial | key | source | epochs | 1 - Dice | Dice | runtime |', '|---|---|---|---|---|---|---|'];
 
-export function reportMarkdown(m: ReportModel, plots: readonly PlotFiles[]): string {
+/** `importance`: the lines of the importance section (importance.ts), placed before the plots. */
+export function reportMarkdown(m: ReportModel, plots: readonly PlotFiles[], importance: readonly string[] = []): string {
   const s = m.settings;
   const meta = m.meta;
   const stop = s.maxEpochs !== null ? `total ${s.maxEpochs} epochs` : s.brackets >= 1_000_000 ? 'brackets cycled until the time limit' : `${s.brackets} brackets`;
@@ -69,11 +69,10 @@ export function reportMarkdown(m: ReportModel, plots: readonly PlotFiles[]): str
   } else lines.push('The default configuration has not been evaluated in this study.');
   lines.push('', `## Pareto front (1 - Dice vs runtime): ${m.paretoFront.length} trials`, '', ...TRIAL_HEAD.map((h, i) => (i === 0 ? `${h} configuration |` : `${h}---|`)));
   for (const t of [...m.paretoFront].sort((a, b) => a.cost! - b.cost!)) {
-    const text = Object.entries(t.config).map(([k, v]) => `${k}=${typeof v === 'object' ? printTree(v as TreeNode) : short(v)}`).join(' ');
+    const text = configText(t.config);
     lines.push(`${trialRow(t)} ${escape(text)} |`);
   }
-  lines.push('', '## Plots', '');
-  for (const p of plots) lines.push(`### ${p.title}`, '', `![${p.title}](${p.svg})`, '', `(PNG: [${p.png}](${p.png}))`, '');
+  lines.push('', ...importance, '## Plots', '', ...plotLines(plots, '###'));
   lines.push('Data: `report.json` (the numbers behind this report), `trials.csv` (one row per trial).', '');
   return lines.join('\n');
 }

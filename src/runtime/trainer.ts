@@ -13,6 +13,7 @@
  *                 iterationsPerEpoch: 250, lr: 1e-2, seed: 0, outDir: 'run1' });
  */
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Graph } from '../../compiler/graph/graph.js';
@@ -98,6 +99,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let rng = Rng.seeded(o.seed);
   let start = 0;
 
+  // A process killed while writing a checkpoint leaves only its temp file (writeFileAtomic): drop it.
+  if (existsSync(o.outDir)) for (const name of readdirSync(o.outDir)) if (name.startsWith(`${FILES.checkpoint}.tmp-`)) rmSync(join(o.outDir, name), { force: true });
   const ckpt = o.resume === false ? null : loadCheckpoint(files.checkpoint);
   if (ckpt) {
     if (ckpt.stepId !== stepId) throw new TrainingFailure('the checkpoint belongs to a different training step (architecture, loss or optimiser changed)', 'other', { file: files.checkpoint });
@@ -152,14 +155,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         gradNorm: mean('grad_norm'),
         seconds: (performance.now() - t0) / 1000,
       };
-      // Checkpoint first, then the log line: a log entry always has its checkpoint.
+      // The log line first, then the checkpoint: a run resumed from the checkpoint drops the log's
+      // later lines (EpochLog.open), so a crash between the two re-trains and re-logs that epoch
+      // once, and the log never misses an epoch (its seconds are the trial's cost).
+      log.append(record);
       saveCheckpoint(files.checkpoint, {
         epoch: epoch + 1,
         rngState: rng.state(),
         stepId,
         tensors: new Map(slots.map((s) => [s.name, { shape: s.shape, data: tensors.get(s.name)! }])),
       });
-      log.append(record);
       records.push(record);
       if (o.onEpoch?.(record) === 'stop') {
         epoch++;

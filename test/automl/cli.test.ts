@@ -143,7 +143,8 @@ describe('hnas optimize (synthetic objective) on a generated dataset', () => {
 
   it('--workers 2 shares the study between two processes', async () => {
     const s3 = join(dir, 'workers');
-    const { code, stderr } = await hnas(['optimize', dataset, '--approach', 'hpo', '--study', s3, ...TINY, '--delay-ms', '40', '--workers', '2']).exit;
+    // 300 ms a trial: long enough that the second process has started (tsx, a loaded CI machine) before the first has done all 21.
+    const { code, stderr } = await hnas(['optimize', dataset, '--approach', 'hpo', '--study', s3, ...TINY, '--delay-ms', '300', '--workers', '2']).exit;
     expect(code, stderr).toBe(0);
     const trials = (await loadStudy(s3, 'hpo')).trials;
     expect(trials.filter((t) => t.status === 'complete')).toHaveLength(21);

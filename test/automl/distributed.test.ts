@@ -15,6 +15,7 @@ import { PostgresStorage } from '../../src/optimize/postgres-storage.js';
 import { Study } from '../../src/optimize/study.js';
 import { syntheticObjective, syntheticSpace } from '../../src/optimize/synthetic.js';
 import { runCli } from '../helpers/cli.js';
+import { decisions } from '../optimize/rules.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { expectNothingLost } from './fault-checks.js';
 import { type FaultPlan, faultRun, flags } from './fault-scenario.js';
@@ -99,22 +100,24 @@ else {
       expect(trials.filter((t) => t.status === 'complete')).toHaveLength(21);
     }, 120_000);
 
-    it('determinism: 4 concurrent workers make the decisions of a single worker (Hyperband, same seed and objective)', async () => {
-      const settings = { algorithm: 'hyperband' as const, space: syntheticSpace('good'), seed: 11, minBudget: 1, maxBudget: 27, eta: 3 };
-      const run = async (workers: number) => {
-        const storage = new PostgresStorage(await server.freshDatabase(), quiet);
-        const studies = await Promise.all(Array.from({ length: workers }, () => Study.open({ storage, name: 'd', settings })));
-        const objective = syntheticObjective({});
-        // Random per-trial delays so the workers interleave differently from the single one.
-        await Promise.all(studies.map((s, i) => s.optimize(async (job, t) => (await new Promise((r) => setTimeout(r, (job.number * 7 + i * 3) % 11)), objective(job, t)), { pollMs: 5 })));
-        const trials = await studies[0]!.trials();
-        await storage.close();
-        return trials.map((t) => ({ key: t.key, config: t.config, budget: t.budget, previousKey: t.previousKey, loss: t.loss })).sort((a, b) => a.key.localeCompare(b.key));
-      };
-      const one = await run(1);
-      const four = await run(4);
-      expect(four).toEqual(one);
-      expect(one.length).toBeGreaterThan(40);
-    }, 120_000);
+    for (const algorithm of ['hyperband', 'priorband', 'regularized-priorband'] as const)
+      it(`determinism: 4 concurrent workers make the decisions of a single worker (${algorithm}, same seed and objective)`, async () => {
+        const settings = { algorithm, space: syntheticSpace('good'), seed: 11, minBudget: 1, maxBudget: 27, eta: 3 };
+        const run = async (workers: number) => {
+          const storage = new PostgresStorage(await server.freshDatabase(), quiet);
+          const studies = await Promise.all(Array.from({ length: workers }, () => Study.open({ storage, name: 'd', settings })));
+          const objective = syntheticObjective({});
+          // Random per-trial delays so the workers interleave differently from the single one.
+          await Promise.all(studies.map((s, i) => s.optimize(async (job, t) => (await new Promise((r) => setTimeout(r, (job.number * 7 + i * 3) % 11)), objective(job, t)), { pollMs: 5 })));
+          const trials = await studies[0]!.trials();
+          await storage.close();
+          return { decisions: decisions(trials), workers: new Set(trials.map((t) => t.worker)).size };
+        };
+        const one = await run(1);
+        const four = await run(4);
+        expect(four.decisions).toEqual(one.decisions);
+        expect(four.workers).toBeGreaterThan(1);
+        expect(one.decisions.length).toBeGreaterThan(40);
+      }, 120_000);
   });
 }

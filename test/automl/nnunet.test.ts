@@ -69,5 +69,5 @@ describe('hnas optimize with the nnU-Net objective', () => {
     const ens = await cli('predict', retrained.model, images, '-o', join(dir, 'pred2'), '--no-progress', '--json');
     expect(ens.code, ens.err).toBe(0);
     expect(JSON.parse(ens.out).folds).toEqual([0, 1]);
-  });
+  }, 240_000); // 6 trainings, a retrain of two folds and two predictions: minutes on a loaded shared machine
 });

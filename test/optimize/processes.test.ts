@@ -21,8 +21,8 @@ const root = join(here, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'hnas-proc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function startWorker(db: string, seed: number, sleepMs: number, log: string): { child: ChildProcess; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'worker.ts'), db, 'priorband', String(seed), String(sleepMs), log], {
+function startWorker(db: string, seed: number, sleepMs: number, log: string, ready: string[] = []): { child: ChildProcess; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures', 'worker.ts'), db, 'priorband', String(seed), String(sleepMs), log, ...ready], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -87,18 +87,20 @@ describe('studies across processes', () => {
     expect(trials.some((t) => t.attempt > 0)).toBe(true);
   }, 90_000);
 
-  it('three worker processes share one study: the schedule\'s rules hold, nothing is evaluated twice', async () => {
+  it('three worker processes share one study: the schedule\'s rules hold, a single worker\'s decisions, nothing evaluated twice', async () => {
     const db = join(dir, 'shared.db');
     const log = join(dir, 'shared.log');
     // Create the study first so the workers race only for trials.
     const storage = new SqliteStorage(db);
     await Study.open({ storage, name: 'kill', settings: { algorithm: 'priorband', space: syntheticSpace('good'), seed: 8, ...FIXTURE_BUDGETS } });
-    const workers = [0, 1, 2].map(() => startWorker(db, 8, 8, log));
+    const workers = [0, 1, 2].map(() => startWorker(db, 8, 8, log, [join(dir, 'shared.ready'), '3']));
     expect(await Promise.all(workers.map((w) => w.exit))).toEqual([0, 0, 0]);
     const trials = await storage.trials('kill');
     await storage.close();
-    const settings = (await uninterrupted(8)).settings;
-    expectScheduleRules(settings, trials);
+    const reference = await uninterrupted(8);
+    expectScheduleRules(reference.settings, trials);
+    // PriorBand with three racing processes makes the decisions of one worker in one process.
+    expect(decisions(trials)).toEqual(decisions(reference.trials));
     expect(trials).toHaveLength(66);
     expect(trials.every((t) => t.attempt === 0)).toBe(true);
     const started = starts(log);

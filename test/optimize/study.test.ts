@@ -191,6 +191,50 @@ describe('failures and recovery', () => {
     expect(await timed.optimize(objective, { timeLimitS: 3600 * 24 })).toEqual({ evaluated: 0, stopped: 'time-limit' });
   });
 
+  /** An objective that runs until its trial's signal aborts, then reports why. */
+  const untilAborted = (reasons: string[], outer: AbortController): Objective => async (_job, trial) => {
+    if (reasons.length > 0) outer.abort(); // the second trial: end the test's loop
+    await new Promise<void>((resolve) => (trial.signal.aborted ? resolve() : trial.signal.addEventListener('abort', () => resolve(), { once: true })));
+    reasons.push(String((trial.signal.reason as Error)?.message ?? trial.signal.reason));
+    throw new TrainingFailure('stopped', 'other'); // even an HnasError is not recorded for a trial whose claim is lost
+  };
+
+  it('a worker whose trial another worker re-claimed stops its objective (heartbeat refused) and records nothing', async () => {
+    const storage = new MemoryStorage();
+    const settings = { algorithm: 'hyperband' as const, space: syntheticSpace('good'), ...reference };
+    const holder = await Study.open({ storage, name: 's', settings, worker: 'elsewhere/1/a', heartbeatMs: 10 });
+    const outer = new AbortController();
+    const reasons: string[] = [];
+    const running = holder.optimize(untilAborted(reasons, outer), { signal: outer.signal });
+    await new Promise((r) => setTimeout(r, 30));
+    // Another machine's worker sees the heartbeat as old (its clock is ahead) and re-claims the trial.
+    const other = await Study.open({ storage, name: 's', worker: 'w2', staleAfterMs: 1000, now: () => Date.now() + 10_000 });
+    const step = await other.ask();
+    expect(step.kind === 'job' && step.job).toMatchObject({ key: 'b0/new/0', claim: { worker: 'w2', attempt: 1 } });
+    expect(await running).toEqual({ evaluated: 0, stopped: 'interrupted' });
+    expect(reasons[0]).toMatch(/b0\/new\/0: another worker re-claimed it/);
+    expect((await storage.trials('s')).find((t) => t.key === 'b0/new/0')).toMatchObject({ status: 'running', worker: 'w2', attempt: 1 });
+  });
+
+  it('a worker whose heartbeats cannot reach the storage stops its objective before another machine may re-claim the trial', async () => {
+    class Unreachable extends MemoryStorage {
+      down = false;
+      override updateTrial(...args: Parameters<MemoryStorage['updateTrial']>) {
+        return this.down && args[3].type === 'heartbeat' ? new Promise<never>(() => undefined) : super.updateTrial(...args);
+      }
+    }
+    const storage = new Unreachable();
+    const study = await Study.open({ storage, name: 's', settings: { algorithm: 'hyperband', space: syntheticSpace('good'), ...reference }, heartbeatMs: 10, staleAfterMs: 200 });
+    const outer = new AbortController();
+    const reasons: string[] = [];
+    const started = Date.now();
+    setTimeout(() => (storage.down = true), 50);
+    expect(await study.optimize(untilAborted(reasons, outer), { signal: outer.signal })).toEqual({ evaluated: 0, stopped: 'interrupted' });
+    expect(reasons[0]).toMatch(/no heartbeat reached the study storage/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(50 + 0.8 * 200 - 15);
+    expect((await storage.trials('s'))[0]).toMatchObject({ status: 'running', attempt: 0 });
+  });
+
   it('opening with different settings, or an unknown study, is a typed error', async () => {
     const storage = new MemoryStorage();
     await Study.open({ storage, name: 's', settings: { algorithm: 'hyperband', space: syntheticSpace('good') } });

@@ -27,14 +27,16 @@ const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
 describe('writeReport', () => {
   it('writes report.md, SVG + PNG plots, report.json and trials.csv; the incumbent is the best loss in the database', async () => {
     const out = join(dir, 'report');
-    const { model, files } = await writeReport(await loadStudy(studyDir), out);
-    for (const name of ['cost-over-time', 'pareto-front', 'distributions']) {
+    const result = await writeReport(await loadStudy(studyDir), out);
+    const { model, files } = result;
+    for (const name of ['cost-over-time', 'pareto-front', 'distributions', 'importance', 'marginals']) {
       const svg = readFileSync(join(out, `${name}.svg`), 'utf8');
       expect(svg.startsWith('<svg')).toBe(true);
-      expect(svg).toContain('1 - Dice');
+      expect(svg).toMatch(/1 - Dice/);
       expect([...readFileSync(join(out, `${name}.png`)).subarray(0, 4)]).toEqual(PNG_MAGIC);
     }
-    expect(files).toHaveLength(9);
+    // 5 plots (SVG + PNG), trials.csv, report.json, report.md; the importance with enough trials (> 10, below).
+    expect(files).toHaveLength(13);
     // Independent of the optimiser's code: ask SQLite for the lowest loss of a complete trial.
     const db = new Database(join(studyDir, 'study.db'), { readonly: true });
     const best = db.prepare("SELECT key, loss, config FROM trials WHERE status = 'complete' ORDER BY loss ASC, budget DESC, number ASC LIMIT 1").get() as { key: string; loss: number; config: string };
@@ -54,6 +56,13 @@ describe('writeReport', () => {
     const frontSection = md.split('## Pareto front')[1]!.split('## Plots')[0]!;
     const frontRows = frontSection.split('\n').filter((l) => /^\| \d+ \|/.test(l));
     expect(frontRows.map((l) => Number(l.split('|')[1])).sort((a, b) => a - b)).toEqual(model.paretoFront.map((t) => t.number).sort((a, b) => a - b));
+    // The importance section: every main effect of the fANOVA, with its share.
+    const importance = md.split(/^## Hyperparameter importance of/m)[1]!.split(/^## Plots/m)[0]!;
+    for (const e of result.importance!.main) expect(importance).toContain(`| ${e.features[0]} | ${(100 * e.fraction).toFixed(1)} % |`);
+    // Hyperparameter values as people read them: at most 3 significant digits.
+    const values = [...incumbentSection.matchAll(/^\| \w+ \| ([\d.e-]+) \|$/gm)];
+    expect(values.length).toBeGreaterThan(3);
+    for (const [, v] of values) expect(v!.replace(/e.*$/, '').replace(/^[-0.]+/, '').replace('.', '').length, v).toBeLessThanOrEqual(3);
     const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(json.incumbent.key).toBe(model.incumbent!.key);
     expect(readFileSync(join(out, 'trials.csv'), 'utf8').trim().split('\n')).toHaveLength(model.counts.complete + model.counts.failed + model.counts.running + 1);

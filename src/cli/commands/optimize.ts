@@ -68,7 +68,7 @@ export function registerOptimize(program: Command): void {
     .option('--min-epochs <n>', 'lowest rung budget in epochs (paper: 10)', intOption('--min-epochs', 1))
     .option('--max-epochs <n>', 'highest rung budget in epochs (paper: 1000)', intOption('--max-epochs', 1))
     .option('--eta <n>', 'successive-halving reduction factor (paper: 3)', intOption('--eta', 2))
-    .addOption(new Option('--total-epochs <B>', 'stop opening brackets once B epochs are charged').argParser(intOption('--total-epochs', 1)).conflicts('timeLimit'))
+    .addOption(new Option('--total-epochs <B>', 'stop opening brackets once B epochs are planned').argParser(intOption('--total-epochs', 1)).conflicts('timeLimit'))
     .addOption(new Option('--time-limit <T>', 'start no trial after the study has been busy T (3600, 90m, 1.5h)').argParser((v) => parseDuration('--time-limit', v)))
     .addOption(new Option('--folds <folds>', "cross-validation folds per evaluation: '0', '0,1' or '0..4'").argParser(parseFolds).default([0, 1, 2, 3, 4], '0..4'))
     .option('--iterations-per-epoch <I>', 'training iterations (batches) per epoch (nnU-Net: 250)', intOption('--iterations-per-epoch', 1), 250)
