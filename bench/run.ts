@@ -8,7 +8,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const filter = process.argv[2] ?? '';
-const suites = readdirSync(here).filter((f) => f.endsWith('.bench.ts') && f.includes(filter)).sort();
+const all = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort();
+// A filter that names a suite exactly runs only that one ('auto' is not also 'automl').
+const suites = all.includes(`${filter}.bench.ts`) ? [`${filter}.bench.ts`] : all.filter((f) => f.includes(filter));
 if (suites.length === 0) {
   console.error(`no benchmark matches '${filter}'`);
   process.exit(2);

@@ -60,8 +60,8 @@ function forEachRow(shape: Vec3, patch: Vec3, start: Vec3, fn: (volOffset: numbe
     for (let y = 0; y < patch[1]; y++) fn(((start[0] + z) * shape[1] + start[1] + y) * shape[2] + start[2], (z * patch[1] + y) * patch[2]);
 }
 
-/** A flipped copy (flips are their own inverse); the data itself when there is nothing to flip. */
-function flip(data: Float32Array, channels: number, shape: Vec3, axes: readonly number[]): Float32Array {
+/** [C, ...shape] reversed along each of `axes` (0..2, plan axis order): the flip of test-time mirroring, its own inverse. */
+export function flipVolume(data: Float32Array, channels: number, shape: Vec3, axes: readonly number[]): Float32Array {
   if (axes.length === 0) return data;
   const out = data.slice();
   for (const axis of axes) flipInPlace(out, channels, shape, axis);
@@ -113,11 +113,11 @@ export async function slidingWindow(image: Float32Array, channels: number, shape
     const logits = group.map(() => new Float32Array(K * nPatch));
     for (const axes of flips) {
       const batch = new Float32Array(group.length * channels * nPatch);
-      tiles.forEach((t, i) => batch.set(flip(t, channels, patch, axes), i * channels * nPatch));
+      tiles.forEach((t, i) => batch.set(flipVolume(t, channels, patch, axes), i * channels * nPatch));
       const out = await predict(batch, [group.length, channels, patch[0], patch[1], patch[2]]);
       if (out.length !== group.length * K * nPatch) throw new Error(`predictPatch returned ${out.length} values, expected ${group.length * K * nPatch} ([${group.length}, ${K}, ${patch.join(', ')}])`);
       group.forEach((_, i) => {
-        const back = flip(out.subarray(i * K * nPatch, (i + 1) * K * nPatch), K, patch, axes); // flips are their own inverse
+        const back = flipVolume(out.subarray(i * K * nPatch, (i + 1) * K * nPatch), K, patch, axes); // flips are their own inverse
         const acc = logits[i]!;
         for (let j = 0; j < acc.length; j++) acc[j]! += back[j]! / flips.length;
       });

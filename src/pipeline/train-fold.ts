@@ -60,6 +60,8 @@ export interface FoldTrainingOptions {
   /** Loader worker threads (default 1: on few cores the main thread needs the rest). */
   readonly workers?: number;
   readonly progress?: boolean;
+  /** Time-based training (src/runtime/trainer.ts): the total epochs re-estimated before each epoch, `epochs` the cap. */
+  readonly adaptiveEpochs?: (epochsDone: number) => number;
   /** Test-time mirroring during validation. */
   readonly mirror?: boolean;
   /** Aborting stops at the next batch; the last epoch's checkpoint stays intact; `signal.reason` is thrown. */
@@ -113,7 +115,7 @@ export async function trainFold(o: FoldTrainingOptions): Promise<FoldResult> {
   const model = compile(o.configuration.architecture, o.plan.network, { seed: o.seed, ...o.configuration.compileOptions, ...widths });
   const step = compileTrainingStep(model, { loss: { kind: t.loss }, optimizer: t.optimizer });
   const net = o.plan.network;
-  o.log?.(`fold ${o.fold}: ${trainIds.length} training / ${val.length} validation cases; epochs ${done} -> ${o.epochs} of a ${maxEpochs}-epoch schedule, ${o.iterationsPerEpoch} iterations each, batch ${net.batchSize} x [${net.patchSize.join(', ')}]`);
+  o.log?.(`fold ${o.fold}: ${trainIds.length} training / ${val.length} validation cases; epochs ${done} -> ${o.adaptiveEpochs ? 'as many as the time allows (the schedule spans them)' : `${o.epochs} of a ${maxEpochs}-epoch schedule`}, ${o.iterationsPerEpoch} iterations each, batch ${net.batchSize} x [${net.patchSize.join(', ')}]`);
 
   const loader = BatchLoader.start({
     files: trainIds.map((id) => o.cache.files[id]!),
@@ -138,6 +140,7 @@ export async function trainFold(o: FoldTrainingOptions): Promise<FoldResult> {
       iterationsPerEpoch: o.iterationsPerEpoch,
       lr: t.learningRate,
       schedule: t.schedule,
+      adaptiveEpochs: o.adaptiveEpochs,
       seed: o.seed,
       outDir: o.outDir,
       device: o.device,
@@ -149,6 +152,9 @@ export async function trainFold(o: FoldTrainingOptions): Promise<FoldResult> {
   } finally {
     await loader.close();
   }
+  // A time-based run ends where the time did: its epochs, and a schedule spanning them.
+  const epochs = o.adaptiveEpochs ? result.epochsDone : o.epochs;
+  const span = o.adaptiveEpochs ? epochs : maxEpochs;
   const records = EpochLog.read(files.log);
   const seconds = records.reduce((s, r) => s + r.seconds, 0);
   const secondsThisRun = result.records.reduce((s, r) => s + r.seconds, 0);
@@ -165,7 +171,7 @@ export async function trainFold(o: FoldTrainingOptions): Promise<FoldResult> {
     writeJson(join(o.outDir, MODEL_FILES.validation), validation);
   }
   const dice = validation?.foregroundMean ?? NaN;
-  writeJson(join(o.outDir, MODEL_FILES.fold), { fold: o.fold, epochs: o.epochs, maxEpochs, iterationsPerEpoch: o.iterationsPerEpoch, seed: o.seed, features: o.features ?? null, seconds, dice, meanPerClass: validation?.meanPerClass ?? null, finalLoss });
-  o.log?.(`fold ${o.fold}: ${o.epochs} epochs, ${seconds.toFixed(1)} s training${validation ? `, validation Dice ${dice.toFixed(4)}` : ''}`);
-  return { fold: o.fold, epochs: o.epochs, maxEpochs, seconds, secondsThisRun, dice, validation, finalLoss, files };
+  writeJson(join(o.outDir, MODEL_FILES.fold), { fold: o.fold, epochs, maxEpochs: span, iterationsPerEpoch: o.iterationsPerEpoch, seed: o.seed, features: o.features ?? null, seconds, dice, meanPerClass: validation?.meanPerClass ?? null, finalLoss });
+  o.log?.(`fold ${o.fold}: ${epochs} epochs, ${seconds.toFixed(1)} s training${validation ? `, validation Dice ${dice.toFixed(4)}` : ''}`);
+  return { fold: o.fold, epochs, maxEpochs: span, seconds, secondsThisRun, dice, validation, finalLoss, files };
 }

@@ -79,6 +79,12 @@ export interface TrainOptions {
   readonly progress?: boolean;
   /** Continue from outDir's checkpoint when there is one (default true). */
   readonly resume?: boolean;
+  /**
+   * Time-based training: called before each epoch with the epochs done, returns the run's total
+   * epochs as now re-estimated (e.g. from the time left); it sets both where the run ends (with the
+   * final model) and the LR schedule's span, capped by `epochs`, never below the epochs done.
+   */
+  readonly adaptiveEpochs?: (epochsDone: number) => number;
   /** Called after each epoch's checkpoint and log line; return 'stop' to end the run there. */
   readonly onEpoch?: (record: EpochRecord) => void | 'stop';
 }
@@ -141,10 +147,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const records: EpochRecord[] = [];
   const schedule = SCHEDULES[o.schedule ?? 'poly'];
   let epoch = start;
+  let total = o.epochs;
+  const planned = (done: number): number => (o.adaptiveEpochs ? Math.min(o.epochs, Math.max(done, Math.floor(o.adaptiveEpochs(done)))) : o.epochs);
   try {
-    for (; epoch < o.epochs; epoch++) {
+    for (; epoch < (total = planned(epoch)); epoch++) {
       const t0 = performance.now();
-      const lr = schedule(o.lr, epoch, o.scheduleEpochs ?? o.epochs);
+      const lr = schedule(o.lr, epoch, o.adaptiveEpochs ? total : (o.scheduleEpochs ?? o.epochs));
       const sums: Record<string, number> = {};
       for (let it = 0; it < o.iterationsPerEpoch; it += stepsPerRun) {
         // Batch, then dropout noise, step by step: the Rng sees the same calls for every K.
@@ -188,7 +196,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
 
   const weights: Weights = new Map([...sig.params, ...sig.buffers].map((s) => [s.name, tensors.get(s.name)!]));
-  if (epoch < o.epochs) return { weights, records, epochsDone: epoch, files, calibration };
+  if (epoch < total) return { weights, records, epochsDone: epoch, files, calibration };
   const model = join(o.outDir, FILES.model);
   const weightFile = join(o.outDir, FILES.weights);
   writeFileAtomic(model, emitOnnx(o.inference, { weights }));

@@ -98,6 +98,26 @@ describe('training engine', () => {
     expect(Array.from(whole.weights.get(o.step.signature.buffers[0]!.name)!).some((v) => v !== 0 && v !== 1)).toBe(true);
   });
 
+  it('time-based training: the total epochs re-estimated before each epoch end the run (with its model) and set the schedule span', async () => {
+    // The estimate drops from 10 to 3 epochs after the second: epochs 1-2 follow a 10-epoch cosine, epoch 3 a 3-epoch one.
+    const seen: number[] = [];
+    const o = setup({ epochs: 100, iterationsPerEpoch: 2, schedule: 'cosine', adaptiveEpochs: (done) => (seen.push(done), done < 2 ? 10 : 3) });
+    const result = await train(o);
+    expect(seen).toEqual([0, 1, 2, 3]);
+    expect(result.epochsDone).toBe(3);
+    expect(result.files.model).toBeDefined();
+    const log = EpochLog.read(result.files.log);
+    const cosine = (e: number, n: number) => 0.5 * 1e-2 * (1 + Math.cos((Math.PI * e) / n));
+    expect(log.map((r) => r.lr)).toEqual([cosine(0, 10), cosine(1, 10), cosine(2, 3)].map((x) => expect.closeTo(x, 12)));
+    // Resumed with less time than already spent: no more epochs, the model is written from the checkpoint.
+    const again = await train({ ...o, adaptiveEpochs: () => 0 });
+    expect(again.records).toHaveLength(0);
+    expect(again.epochsDone).toBe(3);
+    // The cap holds.
+    const capped = await train(setup({ epochs: 2, iterationsPerEpoch: 1, adaptiveEpochs: () => 50 }));
+    expect(capped.epochsDone).toBe(2);
+  });
+
   it('a NaN loss stops the run with TrainingFailure("nan"), keeping the last checkpoint and log', async () => {
     const o = setup({ epochs: 3, iterationsPerEpoch: 2 });
     const run = train({ ...o, batches: async (ctx) => {

@@ -35,6 +35,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'overlay', load: async () => (await import('./overlay.js')).registerOverlay },
   { name: 'transfer', load: async () => (await import('./transfer.js')).registerTransfer },
   { name: 'dashboard', load: async () => (await import('./dashboard.js')).registerDashboard },
+  { name: 'auto', load: async () => (await import('./auto.js')).registerAuto },
   { name: 'incumbent', load: async () => (await import('./incumbent.js')).registerIncumbent },
   { name: 'doctor', load: async () => (await import('./doctor.js')).registerDoctor },
   { name: 'generate-dataset', load: async () => (await import('./generate-dataset.js')).registerGenerateDataset },
