@@ -2,14 +2,16 @@
  * What the dashboard's overview shows, as JSON, computed from the stored trials only: the study's
  * facts, the budget used, trials by state, the schedule (every bracket run so far and the next
  * ones, each rung done / running / to come), the incumbent, the trial list and the report's
- * Vega-Lite specs (src/report/charts.ts, so the page draws exactly what `hnas report` writes).
+ * Vega-Lite specs (src/report/charts.ts, so the page draws exactly what `hnas report` writes, the
+ * fANOVA importance included once there are enough completed trials).
  */
 import type { LoadedStudy } from '../automl/load.js';
 import { plannedEpochs } from '../automl/budget.js';
 import { hyperbandSchedule } from '../optimize/brackets.js';
 import { bracketCycle, epochsSpent } from '../optimize/schedule.js';
 import type { TrialRecord } from '../optimize/trial.js';
-import { costOverTimeChart, distributionsChart, paretoChart } from '../report/charts.js';
+import { costOverTimeChart, distributionsChart, importanceChart, paretoChart } from '../report/charts.js';
+import { reportImportance } from '../report/index.js';
 import { reportModel } from '../report/model.js';
 
 export type RungState = 'done' | 'running' | 'to come';
@@ -92,6 +94,7 @@ export function studyOverview(study: LoadedStudy) {
   }));
   const s = study.settings;
   const inc = model.incumbent;
+  const importance = reportImportance(study);
   return {
     study: study.name,
     approach: study.meta?.approach ?? null,
@@ -116,6 +119,7 @@ export function studyOverview(study: LoadedStudy) {
       costOverTime: costOverTimeChart(model),
       paretoFront: paretoChart(model),
       distributions: model.completed.length > 0 ? distributionsChart(model, s.space) : null,
+      importance: typeof importance === 'string' ? null : importanceChart(importance),
     },
   };
 }

@@ -25,7 +25,7 @@ export interface WrittenReport {
 }
 
 /** The importance at the highest budget, else over all budgets, when there are enough completed trials for it. */
-function reportImportance(study: LoadedStudy): ImportanceResult | string {
+export function reportImportance(study: LoadedStudy): ImportanceResult | string {
   for (const budget of ['max', 'all'] as const) if (trialsAtBudget(study, budget).length >= MIN_TRIALS) return studyImportance(study, { budget });
   return `Not computed: ${trialsAtBudget(study, 'all').length} completed trials, fANOVA needs at least ${MIN_TRIALS}.`;
 }

@@ -8,6 +8,8 @@ import { loadStudy, type LoadedStudy } from '../../src/automl/load.js';
 import { scheduleView, studyOverview } from '../../src/dashboard/study-view.js';
 import { networkView, readable, trialModelDir, trialView } from '../../src/dashboard/trial-view.js';
 import { hyperbandSchedule } from '../../src/optimize/brackets.js';
+import { MIN_TRIALS, studyImportance, trialsAtBudget } from '../../src/analysis/importance.js';
+import { importanceChart } from '../../src/report/charts.js';
 import { runCli } from '../helpers/cli.js';
 import { syntheticStudy } from './fixtures.js';
 import { readJsonFile } from '../../src/util/json.js';
@@ -62,6 +64,15 @@ describe('study overview', () => {
     expect(o.incumbent?.loss).toBe(best);
     expect(o.trials.map((t) => t.number)).toEqual(full.trials.map((t) => t.number).sort((a, b) => a - b));
     expect(o.budget.epochsUsed).toBe(full.trials.reduce((s, t) => s + t.budget - t.previousBudget, 0));
+  });
+
+  it('shows the report\'s importance chart once fANOVA has enough completed trials, and none before', () => {
+    const all = trialsAtBudget(full, 'all').length;
+    expect(all).toBeGreaterThanOrEqual(MIN_TRIALS);
+    const budget = trialsAtBudget(full, 'max').length >= MIN_TRIALS ? 'max' : 'all';
+    expect(studyOverview(full).charts.importance).toEqual(importanceChart(studyImportance(full, { budget })));
+    const few = { ...full, trials: full.trials.filter((t) => t.status === 'complete').slice(0, MIN_TRIALS - 1) };
+    expect(studyOverview(few).charts.importance).toBeNull();
   });
 });
 

@@ -72,7 +72,7 @@ export async function overviewPage(root: HTMLElement): Promise<void> {
   const open = (d: Record<string, unknown>) => {
     if (typeof d.trial === 'number') location.hash = `#/trial/${d.trial}`;
   };
-  for (const [name, spec] of [['cost-over-time', s.charts.costOverTime], ['pareto-front', s.charts.paretoFront], ['distributions', s.charts.distributions]] as const) {
+  for (const [name, spec] of [['cost-over-time', s.charts.costOverTime], ['pareto-front', s.charts.paretoFront], ['distributions', s.charts.distributions], ['importance', s.charts.importance]] as const) {
     if (!spec) continue;
     const drawn = await drawChart(spec, name === 'cost-over-time' || name === 'pareto-front' ? open : undefined);
     drawn.element.id = `chart-${name}`;
