@@ -7,9 +7,12 @@
  *   loader   batches/s of [128,128,128] x 2 with nnU-Net's augmentation (factor 1), in the main
  *            thread and with BatchLoader workers reading the case file;
  *   predict  sliding-window prediction of the case (bench/ctio-predict.ts in a child process each,
- *            for its peak RSS), with and without --mirror.
- * HNAS_BENCH_CTIO=read,augment,loader,predict picks parts (default: all but predict, which takes tens of
- * minutes at full size on 2 cores); HNAS_BENCH_SHAPE=Z,Y,X shrinks the case; HNAS_BENCH_BATCHES sets the loader's batches.
+ *            for its peak RSS), with and without --mirror;
+ *   network  the plan's own network (HNAS_BENCH_PLAN, a plans.json of a CT dataset): one patch's
+ *            forward and one training step on this CPU, and from them the network time of the
+ *            case's sliding window with and without --mirror (bench/ct-network.ts, a child process).
+ * HNAS_BENCH_CTIO=read,augment,loader,predict,network picks parts (default: read,augment,loader; predict
+ * takes tens of minutes at full size on 2 cores); HNAS_BENCH_SHAPE=Z,Y,X shrinks the case; HNAS_BENCH_BATCHES sets the loader's batches.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -99,7 +102,16 @@ function predictChild(): void {
   }
 }
 
+function networkChild(): void {
+  const planFile = process.env.HNAS_BENCH_PLAN;
+  if (!planFile) throw new Error('part network needs HNAS_BENCH_PLAN=<plans.json of a CT dataset> (hnas generate-dataset, then hnas plan)');
+  const script = fileURLToPath(new URL('./ct-network.ts', import.meta.url));
+  console.log(`\nthe plan's network (${planFile}) on this CPU, child process`);
+  console.log(execFileSync(process.execPath, ['--import', 'tsx', script, planFile, shape.join(','), 'both', '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim());
+}
+
 export async function run(): Promise<void> {
+  if (parts.has('network') && parts.size === 1) return networkChild(); // needs no case
   const dir = mkdtempSync(join(tmpdir(), 'hnas-ctio-'));
   try {
     const t0 = performance.now();
@@ -112,6 +124,7 @@ export async function run(): Promise<void> {
     if (parts.has('augment')) augmentProfile(c, PATCH);
     if (parts.has('loader')) await loaderRate(file);
     if (parts.has('predict')) predictChild();
+    if (parts.has('network')) networkChild();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -28,6 +28,7 @@ import { ConfigError, DatasetError } from '../errors.js';
 import { loadCheckpoint } from '../runtime/checkpoint.js';
 import { EpochLog } from '../runtime/log.js';
 import type { Device } from '../runtime/providers.js';
+import { defaultCalibrationFile } from '../runtime/calibrate.js';
 import { FILES, train } from '../runtime/trainer.js';
 import type { ResolvedConfiguration } from './config.js';
 import { loadPredictors } from './inference.js';
@@ -57,6 +58,8 @@ export interface FoldTrainingOptions {
   readonly threads?: number;
   /** Optimiser steps per session.run (src/runtime/trainer.ts; default 1). */
   readonly stepsPerRun?: number;
+  /** 'calibrate': the fastest of a few step lowerings on this machine, cached per machine (src/runtime/calibrate.ts); default: the device's own. */
+  readonly lowering?: 'default' | 'calibrate';
   /** Loader worker threads (default 1: on few cores the main thread needs the rest). */
   readonly workers?: number;
   readonly progress?: boolean;
@@ -146,6 +149,7 @@ export async function trainFold(o: FoldTrainingOptions): Promise<FoldResult> {
       device: o.device,
       threads: o.threads,
       stepsPerRun: o.stepsPerRun,
+      ...(o.lowering === 'calibrate' ? { lowering: 'calibrate' as const, calibrationCache: defaultCalibrationFile() } : {}),
       progress: o.progress,
       onEpoch: (r) => o.log?.(`fold ${o.fold} epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, lr ${r.lr.toExponential(3)}, ${r.seconds.toFixed(1)} s`),
     });

@@ -185,6 +185,29 @@ describe('hnas train / predict / evaluate on the tiny fixture', () => {
     expect(r.folds).toHaveLength(1);
   }, 120_000);
 
+  it('--lowering calibrate times the candidates once per machine and trains with the cached choice', async () => {
+    const cacheHome = join(work, 'xdg');
+    const before = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = cacheHome;
+    try {
+      const args = ['--epochs', '1', '--iterations-per-epoch', '1', '--lowering', 'calibrate', ...SMALL];
+      expect(await main(['train', TINY, '--folds', '0', '-o', join(work, 'calibrated'), ...args])).toBe(0);
+      const cache = JSON.parse(readFileSync(join(cacheHome, 'hnas', 'lowering-calibration.json'), 'utf8'));
+      expect(cache.entries).toHaveLength(1);
+      expect(cache.entries[0].key.threads).toBe(1);
+      // A second run reads the cached choice: the file is unchanged.
+      const text = readFileSync(join(cacheHome, 'hnas', 'lowering-calibration.json'), 'utf8');
+      expect(await main(['train', TINY, '--folds', '0', '-o', join(work, 'calibrated-2'), ...args])).toBe(0);
+      expect(readFileSync(join(cacheHome, 'hnas', 'lowering-calibration.json'), 'utf8')).toBe(text);
+      io.clear();
+      expect(await main(['train', TINY, '--folds', '0', '-o', join(work, 'bad-lowering'), '--lowering', 'fastest', ...SMALL])).toBe(2);
+      expect(io.err()).toMatch(/--lowering.*fastest/);
+    } finally {
+      if (before === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = before;
+    }
+  }, 120_000);
+
   it('trainModel with fold "all" trains on every case and writes no validation', async () => {
     const r = await trainModel({ ...prepared, configuration: resolveConfiguration({}, prepared.plan.nStages), folds: ['all'], epochs: 1, iterationsPerEpoch: 1, features: { base: 4, max: 8 }, seed: 0, threads: 1, outDir: join(work, 'all') });
     expect(r.folds[0]!.validation).toBeNull();

@@ -32,6 +32,7 @@ interface TrainFlags {
   loaderThreads: number;
   threads?: number;
   stepsPerRun: number;
+  lowering: 'default' | 'calibrate';
   progress: boolean;
   json?: boolean;
 }
@@ -73,6 +74,11 @@ export function registerTrain(program: Command): void {
     .option('--loader-threads <N>', 'data-loader worker threads (augmentation)', intOption('--loader-threads', 1, 16), 1)
     .option('--threads <N>', 'onnxruntime intra-op threads (default: all cores)', intOption('--threads', 1))
     .option('--steps-per-run <K>', 'optimiser steps per onnxruntime run (one Loop over K batches: parameters cross host<->device once per K steps; same results)', intOption('--steps-per-run', 1), 1)
+    .addOption(
+      new Option('--lowering <L>', "training-step lowering: the device's default, or 'calibrate' = time a few lowerings on this machine first and keep the fastest (cached per CPU model, onnxruntime version, threads and device in ~/.cache/hnas)")
+        .choices(['default', 'calibrate'])
+        .default('default'),
+    )
     .option('--no-progress', 'no progress bars')
     .option('--json', 'machine-readable summary');
   oldSpelling(cmd, '--fold <F>', '--folds');
@@ -103,6 +109,7 @@ export function registerTrain(program: Command): void {
       device: opts.device,
       threads: opts.threads,
       stepsPerRun: opts.stepsPerRun,
+      lowering: opts.lowering,
       workers: opts.loaderThreads,
       mirror: opts.mirror,
       progress: opts.progress,
