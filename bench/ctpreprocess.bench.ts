@@ -12,7 +12,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../src/data/dataset.js';
@@ -61,7 +61,7 @@ export async function run(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'hnas-ctpp-'));
   const planFile = join(work, 'plans.json');
   writeFileSync(planFile, JSON.stringify(plan));
-  console.log(`${root}: ${picked.cases.length} cases; load average ${load} at the start (under load)`);
+  console.log(`${root}: ${picked.cases.length} cases; load average ${load} at the start (${cpus().length} cores)`);
   console.log(`fingerprint + plan: ${planSeconds.toFixed(1)} s (in this process); target spacing [${plan.spacing.map((s) => +s.toFixed(4)).join(', ')}] mm, median shape [${plan.medianShape.join(', ')}], patch [${plan.network.patchSize.join(', ')}]`);
   const baselineKb = child(['baseline', root, planFile, '0', work]).maxRssKb as number;
   console.log(`a worker process's own footprint (modules, dataset, plan): ${mib(baselineKb)}; "RSS / float32" counts the peak above it`);
