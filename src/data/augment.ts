@@ -156,7 +156,7 @@ export const MIRROR_PROBABILITY = 0.5;
  */
 export const mirrorProbability = (factor: number): number => Math.min(MIRROR_PROBABILITY, MIRROR_PROBABILITY * factor);
 
-/** Run the intensity augmentations and mirroring on a patch, each with probability p x factor. */
+/** Run the intensity augmentations (probability p x factor, at most 1) and mirroring (mirrorProbability) on a patch. */
 export function augmentPatch(p: Patch, factor: number, rng: Rng): string[] {
   const applied: string[] = [];
   if (factor <= 0) return applied;
