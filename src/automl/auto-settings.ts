@@ -17,6 +17,9 @@
  *   validation, fits the search time with a lowest rung of at least MIN_RUNG_STEPS steps, down to
  *   one rung (configurations sampled at a single budget); the lowest rung grows with the time, up to
  *   nnU-Net's 10 epochs x 250 steps; brackets keep cycling while search time is left.
+ * - Prior: nnU-Net's defaults (the paper's prior) when the final training gets at least
+ *   SHORT_SCHEDULE_STEPS; below that, the short-schedule prior (src/space/priors.ts), whose
+ *   AdamW + cosine converges in the few thousand steps nnU-Net's SGD + PolyLR is far from done in.
  * - Final training: one fold unless the time gives each of several folds nnU-Net's whole
  *   schedule (1000 x 250 steps); epochs of about FINAL_EPOCH_S (iterations from the step time
  *   alone), as many as the time allows; the run itself re-estimates them as it goes.
@@ -26,6 +29,7 @@
 import { hyperbandSchedule, scheduleTotals } from '../optimize/brackets.js';
 import { UsageError } from '../errors.js';
 import type { Device } from '../runtime/providers.js';
+import type { PriorName } from '../space/priors.js';
 
 export interface WidthTier {
   readonly base: number;
@@ -65,6 +69,8 @@ export const RULES = {
   MIN_FINAL_STEPS: 100,
   /** nnU-Net's whole schedule, 1000 epochs x 250 iterations: what a fold gets before a second fold is worth training. */
   FULL_SCHEDULE_STEPS: 250_000,
+  /** A final training shorter than a tenth of nnU-Net's schedule is searched around the short-schedule prior. */
+  SHORT_SCHEDULE_STEPS: 25_000,
   /** The stated overrun: the command ends within the budget plus max(MARGIN_MIN_S, MARGIN_SHARE x budget). */
   MARGIN_MIN_S: 20,
   MARGIN_SHARE: 0.03,
@@ -97,6 +103,7 @@ export interface AutoInputs {
 
 export interface SearchSettings {
   readonly approach: 'hpo_hnas';
+  readonly prior: PriorName;
   readonly seconds: number;
   readonly fold: number;
   readonly minEpochs: number;
@@ -194,6 +201,10 @@ export function decideAutoSettings(i: AutoInputs): AutoSettings {
   // Search.
   const searchSeconds = RULES.SEARCH_SHARE * usable;
   const perEvaluation = s.setupSeconds + (i.validationCases[folds[0]!] ?? 0) * s.caseSeconds;
+  const finalSeconds = usable - searchSeconds;
+  const perFoldSeconds = finalSeconds / folds.length - s.setupSeconds;
+  const finalSteps = Math.floor(perFoldSeconds / stepSeconds);
+  const prior: PriorName = finalSteps < RULES.SHORT_SCHEDULE_STEPS ? 'short-schedule' : 'nnunet';
   let search: SearchSettings | null = null;
   // The most rungs whose lowest rung gets MIN_RUNG_STEPS, down to one (configurations sampled at a single budget).
   for (let rungs = RULES.MAX_RUNGS; rungs >= 1 && !search; rungs--) {
@@ -203,13 +214,10 @@ export function decideAutoSettings(i: AutoInputs): AutoSettings {
     const iterationsPerEpoch = Math.min(rungSteps, RULES.MAX_ITERATIONS_PER_EPOCH);
     const minEpochs = Math.floor(rungSteps / iterationsPerEpoch);
     search = {
-      approach: 'hpo_hnas', seconds: searchSeconds, fold: folds[0]!, minEpochs, maxEpochs: minEpochs * round.top, eta: RULES.ETA, iterationsPerEpoch,
+      approach: 'hpo_hnas', prior, seconds: searchSeconds, fold: folds[0]!, minEpochs, maxEpochs: minEpochs * round.top, eta: RULES.ETA, iterationsPerEpoch,
       roundEvaluations: round.evaluations, roundSeconds: round.evaluations * perEvaluation + round.units * minEpochs * iterationsPerEpoch * stepSeconds,
     };
   }
-  const finalSeconds = usable - searchSeconds;
-  const perFoldSeconds = finalSeconds / folds.length - s.setupSeconds;
-  const finalSteps = Math.floor(perFoldSeconds / stepSeconds);
   if (!search || finalSteps < RULES.MIN_FINAL_STEPS) {
     // The smallest budget that would do: the one-rung round at MIN_RUNG_STEPS and MIN_FINAL_STEPS, plus the fixed reserve.
     const round = roundCost(1, RULES.ETA);
@@ -226,7 +234,8 @@ export function decideAutoSettings(i: AutoInputs): AutoSettings {
   const plannedEpochs = Math.max(1, Math.floor(perFoldSeconds / (iterationsPerEpoch * stepSeconds)));
   const final: FinalSettings = { seconds: finalSeconds, folds, iterationsPerEpoch, plannedEpochs, plannedSteps: plannedEpochs * iterationsPerEpoch };
   reasons.push(
-    `search: ${fmt(searchSeconds)} (${Math.round(RULES.SEARCH_SHARE * 100)} % of the time after the reserve) of Regularized PriorBand over hpo_hnas on fold ${search.fold}; ` +
+    `search: ${fmt(searchSeconds)} (${Math.round(RULES.SEARCH_SHARE * 100)} % of the time after the reserve) of Regularized PriorBand over hpo_hnas on fold ${search.fold}, around the ${prior} prior ` +
+      (prior === 'nnunet' ? `(the final training gets nnU-Net-scale schedules of ${finalSteps} steps); ` : `(the final training gets ${finalSteps} steps, under the ${RULES.SHORT_SCHEDULE_STEPS} for which nnU-Net's SGD + PolyLR defaults are made); `) +
       `rungs ${search.minEpochs}..${search.maxEpochs} epochs of ${search.iterationsPerEpoch} iterations, eta ${search.eta}: one round (${search.roundEvaluations} evaluations with the default) takes about ${fmt(search.roundSeconds)}`,
     `final training: ${fmt(finalSeconds)} on fold${folds.length > 1 ? 's' : ''} ${folds.join(', ')}` +
       (i.folds?.length ? ' (--folds)' : folds.length > 1 ? ` (each fold gets nnU-Net's ${RULES.FULL_SCHEDULE_STEPS} steps)` : ` (one fold: ${finalSteps} steps, fewer than nnU-Net's ${RULES.FULL_SCHEDULE_STEPS} that would make a second fold worth training)`) +

@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { HnasError, UsageError } from '../errors.js';
 import { bestLossTrial } from '../optimize/incumbent.js';
 import { configText } from '../optimize/report.js';
+import { PRIORS } from '../space/priors.js';
 import type { ParamValue } from '../space/types.js';
 import type { TrialRecord } from '../optimize/trial.js';
 import { exportModel } from '../pipeline/export.js';
@@ -179,7 +180,7 @@ export async function runAuto(req: AutoRequest): Promise<AutoResult> {
           {
             datasetDir: dataset.root, approach: s.approach, study: files.study, budget: budgetFromFlags({ minEpochs: s.minEpochs, maxEpochs: s.maxEpochs, eta: s.eta, timeLimit: s.seconds }),
             training: { folds: [s.fold], iterationsPerEpoch: s.iterationsPerEpoch, patchSize: null, batchSize: settings.batchSize },
-            device: req.device, seed: req.seed, objective: 'nnunet', planFile: join(out, AUTO_FILES.plan),
+            device: req.device, seed: req.seed, objective: 'nnunet', planFile: join(out, AUTO_FILES.plan), prior: s.prior ?? 'nnunet', // states before priors: nnunet
             objectiveOptions: { featuresBase: features.base, featuresMax: features.max, ...(req.threads === undefined ? {} : { threads: req.threads }) },
           },
           { signal: stopSearch.signal, view: req.view },
@@ -337,6 +338,7 @@ export function autoSummary(state: AutoState): string {
     `hnas auto spent ${mins(state.spentSeconds)} of a ${mins(state.request.budgetSeconds)} budget on ${state.request.device}. ` +
     `A training step of the default network took ${s.stepSeconds.toFixed(2)} s here, so it trained ${s.features.base}..${s.features.max} features with batch ${s.batchSize} x [${s.patchSize.join(', ')}]. ` +
     `Regularized PriorBand searched hyperparameters and grammar-derived U-Nets (hpo_hnas: its runtime objective favours networks that train faster, which a fixed budget turns into more steps) ` +
+    `around the ${s.search.prior ?? 'nnunet'} prior (${PRIORS[s.search.prior ?? 'nnunet'].description}) ` +
     `for ${mins(state.phases.search ?? 0)} on fold ${s.search.fold} with rungs of ${s.search.minEpochs}..${s.search.maxEpochs} epochs of ${s.search.iterationsPerEpoch} iterations (eta ${s.search.eta}); ` +
     `${state.search!.trials} trials completed and the best, ${inc.key} (Dice ${pct(inc.dice)} after ${inc.budget} epochs), was trained again from scratch for the rest of the time: ` +
     `${steps} steps on fold${folds.length > 1 ? 's' : ''} ${folds.map((o) => o.fold).join(', ')} with its learning-rate schedule spanning the steps the remaining time allowed, reaching ${pct(dice)} validation Dice. ` +

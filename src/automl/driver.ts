@@ -16,6 +16,7 @@ import { openStorage, storageBackend } from '../optimize/storage-url.js';
 import { newRunId, newWorkerId, ranIn } from '../optimize/worker.js';
 import { type StopReason, Study } from '../optimize/study.js';
 import type { TrialRecord } from '../optimize/trial.js';
+import { type PriorName, withPrior } from '../space/priors.js';
 import { type ApproachName, APPROACHES } from './approaches.js';
 import { type Budget, budgetSettings, plannedEpochs } from './budget.js';
 import { checkStudyName, metaFile, type StudyMeta, type StudyPaths, studyFolder, studyPaths, writeOrCheckMeta } from './layout.js';
@@ -46,6 +47,8 @@ export interface OptimizeRequest {
   readonly planFile?: string;
   /** Processes evaluating trials at once (this one included). */
   readonly workers?: number;
+  /** The prior the space is searched around (default: nnunet, the paper's). */
+  readonly prior?: PriorName;
 }
 
 export interface RunOptions {
@@ -98,12 +101,12 @@ export async function prepareStudy(req: OptimizeRequest): Promise<PreparedStudy>
   const meta = writeOrCheckMeta(metaFile(paths, name), {
     format: 'hnas-automl-study', version: 1, name, approach: req.approach, objective: req.objective,
     dataset: resolve(req.datasetDir), ...(req.storage === undefined ? {} : { storage: paths.db }), datasetName: plan.datasetName ?? basename(req.datasetDir), nMax: plan.nStages,
-    training: req.training, features, planDigest: planDigest(plan), createdAt: new Date().toISOString(),
+    training: req.training, features, planDigest: planDigest(plan), prior: req.prior ?? 'nnunet', createdAt: new Date().toISOString(),
   });
   const approach = APPROACHES[req.approach];
   const storage = await openStorage(paths.storage);
   try {
-    await Study.open({ storage, name, settings: { algorithm: approach.algorithm, space: approach.space(plan.nStages), seed: req.seed, ...budgetSettings(req.budget) } });
+    await Study.open({ storage, name, settings: { algorithm: approach.algorithm, space: withPrior(approach.space(plan.nStages), req.prior ?? 'nnunet'), seed: req.seed, ...budgetSettings(req.budget) } });
   } finally {
     await storage.close();
   }

@@ -72,6 +72,8 @@ const metaSchema = z.object({
   features: z.object({ base: z.number().int().positive(), max: z.number().int().positive() }).nullable().optional(),
   /** sha256 of the plan the study searches with (plans.json); absent in older studies. */
   planDigest: z.string().optional(),
+  /** The prior the space is searched around (src/space/priors.ts); absent in older studies (nnunet). */
+  prior: z.string().optional(),
   createdAt: z.string(),
 });
 
@@ -104,6 +106,7 @@ export function writeOrCheckMeta(file: string, meta: StudyMeta): StudyMeta {
     // Fields older studies did not record are not compared.
     ...(old.features === undefined ? [] : [['features', old.features, meta.features ?? null] as [string, unknown, unknown]]),
     ...(old.planDigest === undefined ? [] : [['plan', old.planDigest, meta.planDigest] as [string, unknown, unknown]]),
+    ['prior', old.prior ?? 'nnunet', meta.prior ?? 'nnunet'],
   ];
   for (const [field, was, now] of compared)
     if (JSON.stringify(was) !== JSON.stringify(now)) {

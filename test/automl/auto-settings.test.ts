@@ -76,6 +76,19 @@ describe('hnas auto settings', () => {
     expect(() => decideAutoSettings({ ...gpu, folds: [7] })).toThrow(/fold 7 does not exist/);
   });
 
+  it("the prior: short-schedule below a tenth of nnU-Net's schedule (a CPU hour; a GPU hour), nnunet above it (a GPU week)", () => {
+    expect(decideAutoSettings(hippocampusCpu(3600)).search.prior).toBe('short-schedule');
+    const gpu = { ...hippocampusCpu(3600, { stepSeconds: 0.1 / 15.7, setupSeconds: 5, caseSeconds: 0.05, caseMirrorSeconds: 0.2 }), planBatchSize: 2 };
+    const hour = decideAutoSettings(gpu);
+    expect(hour.final.plannedSteps).toBeLessThan(RULES.SHORT_SCHEDULE_STEPS);
+    expect(hour.search.prior).toBe('short-schedule');
+    const day = decideAutoSettings({ ...gpu, budgetSeconds: 24 * 3600 });
+    expect(day.final.plannedSteps).toBeGreaterThanOrEqual(RULES.SHORT_SCHEDULE_STEPS);
+    expect(day.search.prior).toBe('nnunet');
+    expect(day.reasons.join('\n')).toMatch(/around the nnunet prior/);
+    expect(hour.reasons.join('\n')).toMatch(/around the short-schedule prior/);
+  });
+
   it('refuses budgets too small to search and train, naming the time that would do', () => {
     for (const budget of [30, 120, 240]) {
       let err: unknown;

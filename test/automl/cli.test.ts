@@ -105,6 +105,7 @@ describe('hnas optimize (synthetic objective) on a generated dataset', () => {
       ['--approach', 'hpo', '--threads', '0'],
       ['--approach', 'hpo', '--time-limit', 'soon'],
       ['--approach', 'hpo', '--patch', '40x56'],
+      ['--approach', 'hpo', '--prior', 'nnUNet'],
       ['--approach', 'hpo', '--objective', 'synthetic', '--name', '../escape'],
       [],
     ];

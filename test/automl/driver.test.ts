@@ -89,6 +89,16 @@ describe('optimize with the synthetic objective', () => {
     await expect(optimize(tinyRequest(study, 'hpo', plan, {}, { training: { folds: [0, 1], iterationsPerEpoch: 2, patchSize: null, batchSize: null } }))).rejects.toThrow(/training/);
   });
 
+  it('a study records its prior: the default trial is the prior\'s, and a resume with another prior is refused', async () => {
+    const study = join(dir, 'prior');
+    await optimize({ ...tinyRequest(study, 'hpo', plan), prior: 'short-schedule' }, { maxTrials: 1 });
+    const [first] = await storedTrials(study, 'hpo');
+    expect(first!.key).toBe('default');
+    expect(first!.config).toMatchObject({ optimizer: 'adamw', learning_rate: 3e-3, lr_scheduler: 'cosine' });
+    expect(JSON.parse(readFileSync(join(study, 'hpo', 'study.json'), 'utf8')).prior).toBe('short-schedule');
+    await expect(optimize(tinyRequest(study, 'hpo', plan), { maxTrials: 1 })).rejects.toThrow(/started with prior "short-schedule", now "nnunet"/);
+  });
+
   it('an aborted signal stops before the next trial', async () => {
     const controller = new AbortController();
     controller.abort();

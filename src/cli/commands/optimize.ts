@@ -12,12 +12,14 @@ import { OptimizationInterrupted } from '../../automl/interrupt.js';
 import { OBJECTIVE_NAMES, type ObjectiveName, objectiveNamed } from '../../automl/objectives.js';
 import { formatDuration, progressView } from '../../automl/progress.js';
 import { UsageError } from '../../errors.js';
+import { PRIOR_NAMES, type PriorName, PRIORS, priorNamed } from '../../space/priors.js';
 import { output } from '../output.js';
 import type { Device } from '../../runtime/providers.js';
 import { deviceOption, intOption, parseFeatures, parseFolds, parsePatch, seedOption, storageOption } from '../options.js';
 
 interface OptimizeFlags {
   approach: string;
+  prior: string;
   study?: string;
   storage?: string;
   name?: string;
@@ -62,6 +64,7 @@ export function registerOptimize(program: Command): void {
     .description('optimise nnU-Net on a dataset: HPO, HPO + NAS or HPO + grammar-based HNAS with (Regularized) PriorBand; rerun to resume')
     .argument('<dataset>', 'dataset folder holding dataset.json (MSD or nnU-Net v2 layout)')
     .requiredOption('--approach <name>', `search approach: ${APPROACH_NAMES.join(', ')}`)
+    .option('--prior <name>', `the defaults the space is searched around: ${PRIOR_NAMES.map((n) => `${n} (${PRIORS[n].description})`).join('; ')}`, 'nnunet')
     .option('--study <path>', 'study folder, or its database file (*.db) (default: studies/<dataset folder name>)')
     .addOption(storageOption())
     .option('--name <name>', 'study name inside the database (default: the approach)')
@@ -87,6 +90,7 @@ export function registerOptimize(program: Command): void {
     .addOption(new Option('--delay-ms <n>', 'synthetic objective: sleep per epoch').argParser(intOption('--delay-ms', 0)).hideHelp())
     .action(async (dataset: string, flags: OptimizeFlags) => {
       approachNamed(flags.approach);
+      priorNamed(flags.prior);
       const budget = budgetFromFlags(flags);
       objectiveNamed(flags.objective); // after the usage checks: a missing trainer is not a usage error
       const controller = new AbortController();
@@ -107,7 +111,7 @@ export function registerOptimize(program: Command): void {
       try {
         summary = await optimize(
           {
-            datasetDir: dataset, approach: flags.approach as ApproachName, study: flags.study ?? join('studies', basename(dataset)), storage: flags.storage, name: flags.name,
+            datasetDir: dataset, approach: flags.approach as ApproachName, prior: flags.prior as PriorName, study: flags.study ?? join('studies', basename(dataset)), storage: flags.storage, name: flags.name,
             budget, seed: flags.seed, objective: flags.objective as ObjectiveName, planFile: flags.plan, workers: flags.workers, device: flags.device,
             training: { folds: flags.folds, iterationsPerEpoch: flags.iterationsPerEpoch, patchSize: flags.patch ?? null, batchSize: flags.batch ?? null },
             objectiveOptions: {
