@@ -24,6 +24,8 @@ export interface StudySummary {
   readonly completed: readonly TrialRecord[];
   readonly incumbent: TrialRecord | null;
   readonly defaultTrial: TrialRecord | null;
+  /** Who the default trial is: nnU-Net's default, or another prior's (src/space/priors.ts). */
+  readonly defaultLabel: string;
   /** Default runtime / incumbent runtime (> 1: the incumbent trains faster). */
   readonly speedup: number | null;
   /** The incumbent after each finished trial (report/model.ts's trajectory). */
@@ -85,6 +87,8 @@ export function seriesOverStudies(all: readonly (readonly TrajectoryPoint[])[], 
   });
 }
 
+export const defaultLabel = (prior: string | undefined): string => (prior === undefined || prior === 'nnunet' ? 'nnU-Net default' : `${prior} default`);
+
 export function summarizeStudy(s: LoadedStudy): StudySummary {
   const trials = [...s.trials].sort((a, b) => a.number - b.number);
   const incumbent = bestLossTrial(trials) ?? null;
@@ -97,6 +101,7 @@ export function summarizeStudy(s: LoadedStudy): StudySummary {
     completed: trials.filter(complete),
     incumbent,
     defaultTrial,
+    defaultLabel: defaultLabel(s.meta?.prior),
     speedup: incumbent?.cost && defaultTrial?.cost ? defaultTrial.cost / incumbent.cost : null,
     steps: incumbentTrajectory(trials),
     front: paretoTrials(trials),

@@ -179,6 +179,8 @@ export function comparisonCostChart(c: Comparison): TopLevelSpec {
   const [unit, per] = timeUnit(span);
   const defaults = c.studies.flatMap((s) => (s.defaultTrial ? [s.defaultTrial.loss!] : []));
   const defaultLoss = defaults.length ? [...defaults].sort((a, b) => a - b)[defaults.length >> 1]! : null;
+  const labels = new Set(c.studies.filter((s) => s.defaultTrial).map((s) => s.defaultLabel));
+  const defaultName = labels.size === 1 ? [...labels][0]! : 'default (median over the studies\' priors)';
   const color = { field: 'approach', type: 'nominal' as const, title: 'approach' };
   const panel = (axis: 'overTime' | 'overEpochs', title: string, scale: number) => {
     const values = c.approaches.flatMap((a) => a[axis].map((p) => ({ approach: a.approach, x: p.x / scale, median: p.median, min: p.min, max: p.max, studies: p.n })));
@@ -189,8 +191,8 @@ export function comparisonCostChart(c: Comparison): TopLevelSpec {
         { data: { values }, mark: { type: 'area' as const, interpolate: 'step-after' as const, opacity: 0.2 }, encoding: { x, y: { field: 'min', type: 'quantitative' as const }, y2: { field: 'max' }, color } },
         { data: { values }, mark: { type: 'line' as const, interpolate: 'step-after' as const, strokeWidth: 2 }, encoding: { x, y: { field: 'median', type: 'quantitative' as const, ...LOSS_AXIS, scale: { zero: false } }, color, tooltip: [{ field: 'approach' }, { field: 'x', format: '.3~f' }, { field: 'median', format: '.4f' }, { field: 'min', format: '.4f' }, { field: 'max', format: '.4f' }, { field: 'studies' }] } },
         ...(defaultLoss === null ? [] : [
-          { data: { values: [{ loss: defaultLoss, label: 'nnU-Net default' }] }, mark: { type: 'rule' as const, strokeDash: [6, 4], color: '#000000' }, encoding: { y: { field: 'loss', type: 'quantitative' as const } } },
-          { data: { values: [{ loss: defaultLoss, label: 'nnU-Net default' }] }, mark: { type: 'text' as const, align: 'right' as const, baseline: 'bottom' as const, x: 355, dy: -2 }, encoding: { y: { field: 'loss', type: 'quantitative' as const }, text: { field: 'label' } } },
+          { data: { values: [{ loss: defaultLoss, label: defaultName }] }, mark: { type: 'rule' as const, strokeDash: [6, 4], color: '#000000' }, encoding: { y: { field: 'loss', type: 'quantitative' as const } } },
+          { data: { values: [{ loss: defaultLoss, label: defaultName }] }, mark: { type: 'text' as const, align: 'right' as const, baseline: 'bottom' as const, x: 355, dy: -2 }, encoding: { y: { field: 'loss', type: 'quantitative' as const }, text: { field: 'label' } } },
         ]),
       ],
     };
@@ -209,7 +211,7 @@ export function comparisonParetoChart(c: Comparison): TopLevelSpec {
   const point = (approach: string, study: string, t: TrialRecord) => ({ approach, study, trial: t.number, key: t.key, epochs: t.budget, loss: t.loss, dice: 1 - t.loss!, runtime: t.cost, label: label(approach, study, t) });
   const trials = c.studies.flatMap((s) => s.completed.filter((t) => t.cost !== null).map((t) => point(s.approach, s.study, t)));
   const fronts = c.approaches.flatMap((a) => a.front.filter((f) => f.trial.cost !== null).map((f) => point(a.approach, f.study, f.trial)));
-  const defaults = c.studies.flatMap((s) => (s.defaultTrial?.cost ? [{ ...point(s.approach, s.study, s.defaultTrial), role: 'nnU-Net default' }] : []));
+  const defaults = c.studies.flatMap((s) => (s.defaultTrial?.cost ? [{ ...point(s.approach, s.study, s.defaultTrial), role: s.defaultLabel }] : []));
   const x = { field: 'runtime', type: 'quantitative' as const, ...RUNTIME_AXIS, scale: { type: 'log' as const } };
   const y = { field: 'loss', type: 'quantitative' as const, ...LOSS_AXIS, scale: { zero: false } };
   const color = { field: 'approach', type: 'nominal' as const, title: 'approach' };
@@ -224,7 +226,7 @@ export function comparisonParetoChart(c: Comparison): TopLevelSpec {
       { data: { values: fronts }, mark: { type: 'line' as const, interpolate: 'step-after' as const }, encoding: { x, y, color, order: { field: 'runtime', type: 'quantitative' as const } } },
       { data: { values: fronts }, mark: { type: 'point' as const, filled: true, size: 60 }, encoding: { x, y, color, tooltip } },
       { data: { values: fronts }, mark: { type: 'text' as const, align: 'left' as const, dx: 5, dy: -6, fontSize: 9 }, encoding: { x, y, color, text: { field: 'label' } } },
-      { data: { values: defaults }, mark: { type: 'point' as const, filled: true, size: 110, color: '#000000' }, encoding: { x, y, shape: { field: 'role', type: 'nominal' as const, title: null, scale: { domain: ['nnU-Net default'], range: ['square'] } }, tooltip } },
+      { data: { values: defaults }, mark: { type: 'point' as const, filled: true, size: 110, color: '#000000' }, encoding: { x, y, shape: { field: 'role', type: 'nominal' as const, title: null, scale: { domain: [...new Set(defaults.map((d) => d.role))], range: ['square', 'diamond', 'triangle-up'] } }, tooltip } },
     ],
   } as TopLevelSpec;
 }

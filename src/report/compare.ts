@@ -60,7 +60,7 @@ export async function writeComparison(studies: readonly LoadedStudy[], outDir: s
   const out = new OutputFolder(outDir);
   const plots = await out.charts([
     { name: 'cost-over-time', title: 'Incumbent 1 - Dice over wall-clock time and over epochs', spec: comparisonCostChart(comparison) },
-    { name: 'pareto-fronts', title: 'Pareto fronts of the approaches, nnU-Net default marked', spec: comparisonParetoChart(comparison) },
+    { name: 'pareto-fronts', title: 'Pareto fronts of the approaches, the default configuration marked', spec: comparisonParetoChart(comparison) },
   ]);
   out.write('compare.json', `${JSON.stringify(comparison, null, 2)}\n`);
   out.write('compare.md', [...comparisonMarkdown(comparison), ...plotLines(plots), 'Data: `compare.json`.', ''].join('\n'));

@@ -128,6 +128,17 @@ describe('hnas compare', () => {
     expect(svg).toContain(String(labels!.data.values[0]!.label));
   });
 
+  it("a study searched around another prior marks its default as that prior's, not nnU-Net's", async () => {
+    const study = join(dir, 'short');
+    await optimize({ ...tinyRequest(study, 'hpo', writeTinyPlan(join(dir, 'plans-short.json'))), prior: 'short-schedule' }, { maxTrials: 2 });
+    const c = compareStudies([await loadStudy(folder(3), 'hpo'), await loadStudy(study, 'hpo')]);
+    expect(c.studies.map((s) => s.defaultLabel)).toEqual(['nnU-Net default', 'short-schedule default']);
+    const spec = comparisonParetoChart(c) as unknown as { layer: { data: { values: Record<string, unknown>[] } }[] };
+    expect(spec.layer[4]!.data.values.map((v) => v.role)).toEqual(['nnU-Net default', 'short-schedule default']);
+    const cost = comparisonCostChart(compareStudies([await loadStudy(study, 'hpo')])) as unknown as { hconcat: { layer: { data: { values: Record<string, unknown>[] } }[] }[] };
+    expect(cost.hconcat[0]!.layer[2]!.data.values[0]!.label).toBe('short-schedule default');
+  });
+
   it('one study by its own folder; --storage with names; bad inputs fail with exit 1 or 2 and write nothing', async () => {
     const one = await runCli('compare', join(folder(3), 'hpo'), '--json', '-o', join(dir, 'one'));
     expect(one.code).toBe(0);
