@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { HnasError, UsageError } from '../errors.js';
 import { bestLossTrial } from '../optimize/incumbent.js';
+import { DEFAULT_KEY } from '../optimize/schedule.js';
 import { configText } from '../optimize/report.js';
 import { PRIORS } from '../space/priors.js';
 import type { ParamValue } from '../space/types.js';
@@ -340,7 +341,7 @@ export function autoSummary(state: AutoState): string {
     `Regularized PriorBand searched hyperparameters and grammar-derived U-Nets (hpo_hnas: its runtime objective favours networks that train faster, which a fixed budget turns into more steps) ` +
     `around the ${s.search.prior ?? 'nnunet'} prior (${PRIORS[s.search.prior ?? 'nnunet'].description}) ` +
     `for ${mins(state.phases.search ?? 0)} on fold ${s.search.fold} with rungs of ${s.search.minEpochs}..${s.search.maxEpochs} epochs of ${s.search.iterationsPerEpoch} iterations (eta ${s.search.eta}); ` +
-    `${state.search!.trials} trials completed and the best, ${inc.key} (Dice ${pct(inc.dice)} after ${inc.budget} epochs), was trained again from scratch for the rest of the time: ` +
+    `${state.search!.trials} trials completed and the best, ${inc.key === DEFAULT_KEY ? "the prior's default configuration" : inc.key} (Dice ${pct(inc.dice)} after ${inc.budget} epochs), was trained again from scratch for the rest of the time: ` +
     `${steps} steps on fold${folds.length > 1 ? 's' : ''} ${folds.map((o) => o.fold).join(', ')} with its learning-rate schedule spanning the steps the remaining time allowed, reaching ${pct(dice)} validation Dice. ` +
     `Test-time mirroring is ${state.tta!.mirror ? 'on' : 'off'}: ${state.tta!.reason}.`
   );
