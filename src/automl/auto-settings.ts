@@ -99,6 +99,8 @@ export interface AutoInputs {
   readonly device: Device;
   /** The final training's folds when the user chose them (--folds). */
   readonly folds?: readonly number[] | null;
+  /** The search's prior when the user chose it (--prior). */
+  readonly prior?: PriorName | null;
 }
 
 export interface SearchSettings {
@@ -204,7 +206,7 @@ export function decideAutoSettings(i: AutoInputs): AutoSettings {
   const finalSeconds = usable - searchSeconds;
   const perFoldSeconds = finalSeconds / folds.length - s.setupSeconds;
   const finalSteps = Math.floor(perFoldSeconds / stepSeconds);
-  const prior: PriorName = finalSteps < RULES.SHORT_SCHEDULE_STEPS ? 'short-schedule' : 'nnunet';
+  const prior: PriorName = i.prior ?? (finalSteps < RULES.SHORT_SCHEDULE_STEPS ? 'short-schedule' : 'nnunet');
   let search: SearchSettings | null = null;
   // The most rungs whose lowest rung gets MIN_RUNG_STEPS, down to one (configurations sampled at a single budget).
   for (let rungs = RULES.MAX_RUNGS; rungs >= 1 && !search; rungs--) {
@@ -235,7 +237,11 @@ export function decideAutoSettings(i: AutoInputs): AutoSettings {
   const final: FinalSettings = { seconds: finalSeconds, folds, iterationsPerEpoch, plannedEpochs, plannedSteps: plannedEpochs * iterationsPerEpoch };
   reasons.push(
     `search: ${fmt(searchSeconds)} (${Math.round(RULES.SEARCH_SHARE * 100)} % of the time after the reserve) of Regularized PriorBand over hpo_hnas on fold ${search.fold}, around the ${prior} prior ` +
-      (prior === 'nnunet' ? `(the final training gets nnU-Net-scale schedules of ${finalSteps} steps); ` : `(the final training gets ${finalSteps} steps, under the ${RULES.SHORT_SCHEDULE_STEPS} for which nnU-Net's SGD + PolyLR defaults are made); `) +
+      (i.prior
+        ? '(--prior); '
+        : prior === 'nnunet'
+          ? `(the final training gets nnU-Net-scale schedules of ${finalSteps} steps); `
+          : `(the final training gets ${finalSteps} steps, under the ${RULES.SHORT_SCHEDULE_STEPS} for which nnU-Net's SGD + PolyLR defaults are made); `) +
       `rungs ${search.minEpochs}..${search.maxEpochs} epochs of ${search.iterationsPerEpoch} iterations, eta ${search.eta}: one round (${search.roundEvaluations} evaluations with the default) takes about ${fmt(search.roundSeconds)}`,
     `final training: ${fmt(finalSeconds)} on fold${folds.length > 1 ? 's' : ''} ${folds.join(', ')}` +
       (i.folds?.length ? ' (--folds)' : folds.length > 1 ? ` (each fold gets nnU-Net's ${RULES.FULL_SCHEDULE_STEPS} steps)` : ` (one fold: ${finalSteps} steps, fewer than nnU-Net's ${RULES.FULL_SCHEDULE_STEPS} that would make a second fold worth training)`) +

@@ -20,7 +20,7 @@ import { HnasError, UsageError } from '../errors.js';
 import { bestLossTrial } from '../optimize/incumbent.js';
 import { DEFAULT_KEY } from '../optimize/schedule.js';
 import { configText } from '../optimize/report.js';
-import { PRIORS } from '../space/priors.js';
+import { type PriorName, PRIORS } from '../space/priors.js';
 import type { ParamValue } from '../space/types.js';
 import type { TrialRecord } from '../optimize/trial.js';
 import { exportModel } from '../pipeline/export.js';
@@ -47,6 +47,8 @@ export interface AutoRequest {
   readonly seed: number;
   /** Folds of the final training (null: decided). */
   readonly folds?: readonly number[] | null;
+  /** The search's prior (null: decided). */
+  readonly prior?: PriorName | null;
   readonly threads?: number;
   readonly progress?: boolean;
   readonly signal?: AbortSignal;
@@ -75,7 +77,7 @@ interface FoldOutcome {
 export interface AutoState {
   readonly format: 'hnas-auto';
   readonly version: 1;
-  readonly request: { readonly dataset: string; readonly budgetSeconds: number; readonly device: Device; readonly seed: number; readonly folds: readonly number[] | null };
+  readonly request: { readonly dataset: string; readonly budgetSeconds: number; readonly device: Device; readonly seed: number; readonly folds: readonly number[] | null; readonly prior: PriorName | null };
   /** Seconds spent by every run so far. */
   spentSeconds: number;
   /** Wall seconds per phase, summed over runs. */
@@ -94,7 +96,7 @@ export interface AutoResult {
   readonly files: { readonly model: string; readonly export: string; readonly report: string; readonly summary: string; readonly state: string; readonly study: string };
 }
 
-const requestOf = (r: AutoRequest): AutoState['request'] => ({ dataset: resolve(r.datasetDir), budgetSeconds: r.budgetSeconds, device: r.device, seed: r.seed, folds: r.folds?.length ? [...r.folds] : null });
+const requestOf = (r: AutoRequest): AutoState['request'] => ({ dataset: resolve(r.datasetDir), budgetSeconds: r.budgetSeconds, device: r.device, seed: r.seed, folds: r.folds?.length ? [...r.folds] : null, prior: r.prior ?? null });
 
 function readState(file: string, request: AutoState['request']): AutoState | null {
   if (!existsSync(file)) return null;
@@ -105,10 +107,12 @@ function readState(file: string, request: AutoState['request']): AutoState | nul
     throw new HnasError(`not an hnas auto state file: ${(err as Error).message} (move the output folder away to start afresh)`, { file });
   }
   if (state.format !== 'hnas-auto') throw new HnasError('not an hnas auto state file (format)', { file, path: 'format' });
-  const names: Record<keyof AutoState['request'], string> = { dataset: '<dataset>', budgetSeconds: '--time', device: '--device', seed: '--seed', folds: '--folds' };
-  for (const k of Object.keys(names) as (keyof AutoState['request'])[])
-    if (JSON.stringify(state.request[k]) !== JSON.stringify(request[k]))
-      throw new UsageError(`${names[k]} differs from the run this folder continues (${JSON.stringify(state.request[k])} there, ${JSON.stringify(request[k])} now): repeat it, or give another -o to start afresh`);
+  const names: Record<keyof AutoState['request'], string> = { dataset: '<dataset>', budgetSeconds: '--time', device: '--device', seed: '--seed', folds: '--folds', prior: '--prior' };
+  for (const k of Object.keys(names) as (keyof AutoState['request'])[]) {
+    const was = JSON.stringify(state.request[k] ?? null); // fields older states lack were not given
+    if (was !== JSON.stringify(request[k]))
+      throw new UsageError(`${names[k]} differs from the run this folder continues (${was} there, ${JSON.stringify(request[k])} now): repeat it, or give another -o to start afresh`);
+  }
   return state;
 }
 
@@ -156,7 +160,7 @@ export async function runAuto(req: AutoRequest): Promise<AutoResult> {
       const m = await measureSpeed(prepared, { device: req.device, threads: req.threads, signal: req.signal });
       const settings = decideAutoSettings({
         budgetSeconds: secondsLeft(), speed: m.speed, flopsRatios: m.flopsRatios, planBatchSize: prepared.plan.network.batchSize,
-        patchSize: prepared.plan.network.patchSize, validationCases: prepared.cache.splits.map((s) => s.val.length), device: req.device, folds: req.folds ?? null,
+        patchSize: prepared.plan.network.patchSize, validationCases: prepared.cache.splits.map((s) => s.val.length), device: req.device, folds: req.folds ?? null, prior: req.prior ?? null,
       });
       state.measured = { speed: m.speed, flopsRatios: m.flopsRatios };
       state.settings = settings;

@@ -19,7 +19,7 @@ export interface Prior {
 }
 
 export const PRIORS = {
-  nnunet: { description: "nnU-Net's defaults (the paper's prior)", defaults: {} },
+  nnunet: { description: "nnU-Net's defaults, the paper's prior", defaults: {} },
   'short-schedule': {
     description: 'AdamW 3e-3 with cosine annealing and half the augmentation: converges within a few thousand steps',
     defaults: { optimizer: 'adamw', learning_rate: 3e-3, lr_scheduler: 'cosine', augmentation_factor: 0.5 },

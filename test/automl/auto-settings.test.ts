@@ -87,6 +87,10 @@ describe('hnas auto settings', () => {
     expect(day.search.prior).toBe('nnunet');
     expect(day.reasons.join('\n')).toMatch(/around the nnunet prior/);
     expect(hour.reasons.join('\n')).toMatch(/around the short-schedule prior/);
+    const chosen = decideAutoSettings({ ...hippocampusCpu(3600), prior: 'nnunet' });
+    expect(chosen.search.prior).toBe('nnunet');
+    expect(chosen.reasons.join('\n')).toMatch(/around the nnunet prior \(--prior\)/);
+    expect({ ...chosen, search: { ...chosen.search, prior: 'short-schedule' }, reasons: [] }).toEqual({ ...decideAutoSettings(hippocampusCpu(3600)), reasons: [] }); // nothing else moves
   });
 
   it('refuses budgets too small to search and train, naming the time that would do', () => {

@@ -47,6 +47,9 @@ describe('hnas auto', () => {
     expect((await runCli('auto', dataset, '-o', out)).code).toBe(2); // --time is required
     expect((await runCli('auto', dataset, '--time', 'soon', '-o', out)).code).toBe(2);
     expect((await runCli('auto', dataset, '--time', '1h', '--device', 'tpu', '-o', out)).code).toBe(2);
+    const prior = await runCli('auto', dataset, '--time', '1h', '--prior', 'paper', '-o', out);
+    expect(prior.code).toBe(2);
+    expect(prior.err).toMatch(/--prior must be one of nnunet, short-schedule, got 'paper'/);
     const missing = await runCli('auto', join(dir, 'nope'), '--time', '1h', '-o', out);
     expect(missing.code).toBe(1);
     expect(existsSync(out)).toBe(false);
@@ -98,6 +101,9 @@ describe('hnas auto', () => {
     const other = await runCli('auto', dataset, '--time', `${budget + 60}s`, '-o', out, '--no-progress');
     expect(other.code).toBe(2);
     expect(other.err).toMatch(/--time differs/);
+    const otherPrior = await runCli('auto', dataset, '--time', `${budget}s`, '--prior', 'nnunet', '-o', out, '--no-progress');
+    expect(otherPrior.code).toBe(2);
+    expect(otherPrior.err).toMatch(/--prior differs from the run this folder continues \(null there, "nnunet" now\)/);
 
     const second = hnas(args());
     const b = await second.exit;
@@ -122,6 +128,8 @@ describe('hnas auto', () => {
     const summary = readFileSync(join(out, 'summary.md'), 'utf8');
     expect(summary.trim().split('\n')).toHaveLength(1);
     expect(summary).toMatch(/Regularized PriorBand/);
+    expect(state.settings.search.prior).toBe('short-schedule'); // a two-minute final training is far below nnU-Net's schedule
+    expect(summary).toMatch(/around the short-schedule prior/);
     expect(summary).toContain(state.search.incumbent.key);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/Where the time went/);
     // The final training's log: the epochs it ran, the LR schedule spanning them (the last epoch's LR is the schedule's last value).

@@ -12,6 +12,7 @@ import { OptimizationInterrupted } from '../../automl/interrupt.js';
 import { loadStudy } from '../../automl/load.js';
 import { progressView } from '../../automl/progress.js';
 import type { Device } from '../../runtime/providers.js';
+import { PRIOR_NAMES, type PriorName, priorNamed } from '../../space/priors.js';
 import { output } from '../output.js';
 import { deviceOption, intOption, parseFolds, seedOption } from '../options.js';
 
@@ -19,6 +20,7 @@ interface AutoFlags {
   time: number;
   output?: string;
   folds?: number[];
+  prior?: string;
   device: Device;
   seed: number;
   threads?: number;
@@ -37,12 +39,14 @@ export function registerAuto(program: Command): void {
     .requiredOption('--time <T>', 'the whole budget (3600, 90m, 1h), validation and export included', (v) => parseDuration('--time', v))
     .option('-o, --output <dir>', 'output folder (default: auto/<dataset folder name>)')
     .option('--folds <folds>', "folds of the final training (default: decided from the budget; the search uses the first)", parseFolds)
+    .option('--prior <name>', `the search's prior: ${PRIOR_NAMES.join(', ')} (default: decided from the final training's steps)`)
     .addOption(deviceOption())
     .addOption(seedOption('seed of the search and the training'))
     .option('--threads <N>', 'onnxruntime intra-op threads (default: all cores)', intOption('--threads', 1))
     .option('--no-progress', 'no progress view')
     .option('--json', 'print the result as JSON')
     .action(async (dataset: string, flags: AutoFlags) => {
+      if (flags.prior !== undefined) priorNamed(flags.prior);
       const outDir = flags.output ?? join('auto', basename(dataset));
       const controller = new AbortController();
       let interrupts = 0;
@@ -58,7 +62,7 @@ export function registerAuto(program: Command): void {
       const quiet = !flags.progress || !!flags.json;
       try {
         const r = await runAuto({
-          startedAt: ownProcess() ? performance.timeOrigin : undefined, datasetDir: dataset, outDir, budgetSeconds: flags.time, device: flags.device, seed: flags.seed, folds: flags.folds ?? null, threads: flags.threads,
+          startedAt: ownProcess() ? performance.timeOrigin : undefined, datasetDir: dataset, outDir, budgetSeconds: flags.time, device: flags.device, seed: flags.seed, folds: flags.folds ?? null, prior: (flags.prior as PriorName | undefined) ?? null, threads: flags.threads,
           progress: !quiet, signal: controller.signal, view: quiet ? undefined : progressView(),
           log: (line) => void (flags.json ? undefined : process.stderr.write(`${line}\n`)),
           searchReport: async (studyDir, name, to) => {
