@@ -5,10 +5,11 @@
  * from the pace), then validated on fold 0. Which of more steps of a narrow network, fewer of a wider
  * one, or fewer of a larger batch buys the most Dice in a fixed CPU time.
  *
- *   node --import tsx bench/levers.ts <dataset> <plans.json> [seconds per variant, default 360] [-o out]
+ *   node --import tsx bench/levers.ts <dataset> <plans.json> [seconds per variant, default 360] [out folder]
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Pace } from '../src/automl/auto.js';
 import { epochsThatFit } from '../src/automl/auto-settings.js';
 import { readPlanFile } from '../src/data/plan-file.js';
 import { prepareTraining, resolveConfiguration, trainModel } from '../src/pipeline/index.js';
@@ -34,20 +35,15 @@ console.log('| variant | steps | s / step | training s | validation Dice % |\n|-
 for (const v of VARIANTS) {
   const started = Date.now();
   const end = started + seconds * 1000;
-  const epochTimes: number[] = [];
-  let last = started;
+  const pace = new Pace(ITERATIONS); // about 1 s per step before the first epoch
   const outDir = join(out, v.name.replace(/[^0-9a-z]+/gi, '-'));
   rmSync(outDir, { recursive: true, force: true }); // a fresh run, not a continuation
   const r = await trainModel({
     ...prepared, plan: { ...prepared.plan, network: { ...prepared.plan.network, batchSize: v.batch } }, configuration, folds: [0],
     epochs: 1_000_000, iterationsPerEpoch: ITERATIONS, features: v.features, seed: 0, outDir,
     adaptiveEpochs: (done) => {
-      const now = Date.now();
-      if (done > 0) epochTimes.push((now - last) / 1000);
-      last = now;
-      const recent = epochTimes.slice(-5);
-      const pace = recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : 10;
-      return Math.max(1, epochsThatFit(done, (end - now) / 1000, pace));
+      pace.tick();
+      return Math.max(1, epochsThatFit(done, (end - Date.now()) / 1000, pace.secondsPerEpoch()));
     },
   });
   const fold = JSON.parse(readFileSync(join(outDir, 'fold_0', 'fold.json'), 'utf8')) as { epochs: number; seconds: number };

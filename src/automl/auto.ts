@@ -310,7 +310,7 @@ function perFoldValidation(prepared: Prepared, s: AutoSettings, speed: MachineSp
 }
 
 /** The pace of the final training: the median of the last epochs' wall seconds (checkpoints included), the estimate before any. */
-class Pace {
+export class Pace {
   private last: number | null = null;
   private readonly recent: number[] = [];
   constructor(private readonly estimate: number) {}
